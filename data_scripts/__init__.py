@@ -1,0 +1,1 @@
+"""Scripts that obtain, verify and prepare datasets."""

@@ -1,0 +1,1 @@
+"""Training engine: configuration, loop, checkpoints, provenance and results files."""

@@ -1,0 +1,1 @@
+"""Evaluation: distances, CMC/mAP/mINP, multi-query pooling, re-ranking, feature extraction."""
