@@ -1,14 +1,17 @@
 # Two set-up commands, each creating or reusing .venv:
-#   make book   - the main job (see README)
-#   make test   - lint + the whole test suite
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+#   make book   - the main job: run the chapters (PROFILE=smoke|cpu|full) and build the HTML site
+#   make test   - lint, the whole test suite, nbval on the chapters, and the browser check
+PYTHON  ?= python3
+PROFILE ?= smoke
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
 # The tested pair; pyproject.toml accepts a range.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+# apt-get needs root; elsewhere go through sudo.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: book test lint format clean
+.PHONY: book test lint format browser nbval clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,19 +21,36 @@ $(STAMP): pyproject.toml Makefile
 	touch $@
 
 book: $(STAMP)
-	$(PY) -m reid_lib.models.cost_report
+	$(PY) -m book.run --profile $(PROFILE)
+	$(PY) -m book.site
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m book.strip --check
 
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+	$(PY) -m book.strip
+
+# Debian's Chromium for the browser check (Playwright drives it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    chromium >/dev/null; }
+
+# The chapters under the smoke profile; only cells tagged nbval-check-output are compared.
+nbval: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q --nbval-lax --current-env -p no:cacheprovider book
 
 # pytest exits 5 when it collects nothing; that is not a failure.
-test: lint
-	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+# BOOK_BROWSER_REQUIRED turns a missing chromium into a failure instead of a skip.
+test: lint browser
+	BOOK_BROWSER_REQUIRED=1 $(PY) -m pytest; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+	$(MAKE) --no-print-directory nbval
 
 clean:
 	rm -rf $(VENV) _build .pytest_cache .ruff_cache

@@ -1,0 +1,201 @@
+"""Execute the book's chapters with papermill and collect their results files.
+
+Usage::
+
+    python -m book.run --profile smoke|cpu|full [--chapters NAME ...] [-p KEY VALUE ...]
+
+Chapters come from ``_toc.yml`` in its order, except those whose notebook metadata sets
+``reid_book.run_last`` (the introduction, which summarises the others' results): they run after
+the rest. Executed copies go to ``_build/executed/book/<name>.ipynb``, each chapter's results
+file to ``_build/results/<profile>/<name>.json``, and a summary of the run (seconds per chapter,
+every chapter's numbers) to ``_build/executed/run.json``. The exit status is 1 when any chapter
+fails; the message names the chapter and the cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+import yaml
+from papermill.exceptions import PapermillExecutionError
+
+from book.profiles import PROFILES
+
+ROOT = Path(__file__).resolve().parent.parent
+TOC = ROOT / "_toc.yml"
+EXECUTED = ROOT / "_build" / "executed"
+RESULTS = ROOT / "_build" / "results"
+
+
+def toc_files(toc: Path = TOC) -> list[str]:
+    """The notebook paths (relative to the repository root, without suffix) that ``toc`` lists."""
+    data = yaml.safe_load(toc.read_text())
+    files = [data["root"]]
+    for part in data.get("parts", [{"chapters": data.get("chapters") or []}]):
+        files += [entry["file"] for entry in part.get("chapters", [])]
+    return files
+
+
+def resolve_chapters(names: Sequence[str] | None, toc: Path = TOC) -> list[Path]:
+    """Notebook paths for ``names`` (chapter stems or ``.ipynb`` paths); all of the toc for None.
+
+    Raises:
+        ValueError: a name is neither a chapter of the toc nor an existing notebook.
+    """
+    listed = {Path(f).name: ROOT / f"{f}.ipynb" for f in toc_files(toc)}
+    if not names:
+        return list(listed.values())
+    paths = []
+    for name in names:
+        if name in listed:
+            paths.append(listed[name])
+        elif name.endswith(".ipynb") and Path(name).is_file():
+            paths.append(Path(name).resolve())
+        else:
+            raise ValueError(
+                f"unknown chapter {name!r}: expected one of {sorted(listed)} or a .ipynb file"
+            )
+    return paths
+
+
+def runs_last(notebook: Path) -> bool:
+    """Whether the notebook's metadata asks to run after the other chapters."""
+    meta = nbformat.read(notebook, as_version=4).metadata
+    return bool(meta.get("reid_book", {}).get("run_last", False))
+
+
+def parse_parameters(pairs: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """``-p KEY VALUE`` pairs to a dict; values parsed as YAML (``3`` -> 3, ``null`` -> None)."""
+    return {key: yaml.safe_load(value) for key, value in pairs}
+
+
+@dataclass
+class ChapterRun:
+    """What happened to one chapter."""
+
+    name: str
+    seconds: float
+    executed: Path
+    results: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def describe_failure(name: str, exc: PapermillExecutionError, executed: Path) -> str:
+    """One line naming the chapter, the cell and the exception."""
+    return (
+        f"chapter {name!r} failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
+        f"{exc.ename}: {exc.evalue} -- see {executed}"
+    )
+
+
+def run_chapter(
+    notebook: Path, parameters: dict[str, Any], executed_dir: Path, results_dir: Path
+) -> ChapterRun:
+    """Execute one chapter and read the results file it must write."""
+    name = notebook.stem
+    executed = executed_dir / "book" / notebook.name
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    results_path = results_dir / f"{name}.json"
+    results_path.unlink(missing_ok=True)
+    shown = results_dir.resolve()  # relative in the executed copy when inside the checkout
+    shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown
+    began = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            notebook,
+            executed,
+            parameters={**parameters, "results_dir": str(shown)},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(ROOT),
+        )
+    except PapermillExecutionError as exc:
+        seconds = time.perf_counter() - began
+        return ChapterRun(name, seconds, executed, error=describe_failure(name, exc, executed))
+    seconds = time.perf_counter() - began
+    if not results_path.is_file():
+        error = f"chapter {name!r} ran but did not write its results file {results_path}"
+        return ChapterRun(name, seconds, executed, error=error)
+    return ChapterRun(name, seconds, executed, results=json.loads(results_path.read_text()))
+
+
+def run_book(
+    notebooks: Sequence[Path],
+    parameters: dict[str, Any],
+    executed_dir: Path = EXECUTED,
+    results_dir: Path | None = None,
+) -> list[ChapterRun]:
+    """Execute ``notebooks`` (``run_last`` ones at the end) and write ``run.json`` beside them."""
+    results_dir = results_dir or RESULTS / str(parameters["profile"])
+    ordered = sorted(notebooks, key=runs_last)
+    # Kernels import ``book`` and ``reid_lib`` from this checkout, whatever is installed.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+    )
+    runs = []
+    for notebook in ordered:
+        print(f"[book.run] {notebook.stem} ...", flush=True)
+        run = run_chapter(notebook, parameters, executed_dir, results_dir)
+        print(f"[book.run] {notebook.stem}: {run.error or 'ok'} ({run.seconds:.1f} s)", flush=True)
+        runs.append(run)
+    summary = {
+        "parameters": parameters,
+        "chapters": {
+            r.name: {"seconds": round(r.seconds, 2), "error": r.error, "results": r.results}
+            for r in runs
+        },
+    }
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    (executed_dir / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return runs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m book.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="smoke")
+    parser.add_argument(
+        "--chapters", nargs="+", metavar="NAME", help="chapter stems or .ipynb paths (default: all)"
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="a chapter parameter (dataset, data_root, device, epochs, seed), value as YAML",
+    )
+    parser.add_argument("--output-dir", type=Path, default=EXECUTED, help="executed notebooks")
+    parser.add_argument("--results-dir", type=Path, help="default: _build/results/<profile>")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if "profile" in dict(args.parameter):
+        raise SystemExit("give the profile with --profile, not -p profile")
+    parameters = {"profile": args.profile, **parse_parameters(args.parameter)}
+    try:
+        notebooks = resolve_chapters(args.chapters)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    runs = run_book(notebooks, parameters, args.output_dir, args.results_dir)
+    failures = [r.error for r in runs if r.error]
+    for line in failures:
+        print(f"[book.run] FAILED {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

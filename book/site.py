@@ -1,0 +1,81 @@
+"""Build the HTML site from the executed chapters, without executing anything again.
+
+Usage::
+
+    python -m book.site [--executed _build/executed] [--output _build/site]
+
+Jupyter Book reads a source tree; ours is staged in ``_build/stage``: ``_config.yml``,
+``_toc.yml`` and the book's non-notebook files from the repository, with every chapter taken
+from its executed copy (``python -m book.run`` writes them). The build runs with warnings as
+errors (``-W --keep-going``); the pages land in ``<output>/_build/html``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from book.run import EXECUTED, ROOT, TOC, toc_files
+
+STAGE = ROOT / "_build" / "stage"
+SITE = ROOT / "_build" / "site"
+STAGED_SUFFIXES = (".md", ".png", ".svg", ".yaml", ".bib")
+
+
+def stage(executed_dir: Path = EXECUTED, stage_dir: Path = STAGE) -> Path:
+    """Assemble the source tree Jupyter Book builds, and return it.
+
+    Raises:
+        FileNotFoundError: a chapter of the toc has no executed copy.
+    """
+    missing = [f for f in toc_files() if not (executed_dir / f"{f}.ipynb").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"no executed copy of {missing} in {executed_dir}; run `python -m book.run` first"
+        )
+    shutil.rmtree(stage_dir, ignore_errors=True)
+    (stage_dir / "book").mkdir(parents=True)
+    for name in ("_config.yml", TOC.name):
+        shutil.copy2(ROOT / name, stage_dir / name)
+    for path in (ROOT / "book").iterdir():
+        if path.suffix in STAGED_SUFFIXES:
+            shutil.copy2(path, stage_dir / "book" / path.name)
+    for f in toc_files():
+        shutil.copy2(executed_dir / f"{f}.ipynb", stage_dir / f"{f}.ipynb")
+    return stage_dir
+
+
+def build(stage_dir: Path = STAGE, output: Path = SITE) -> Path:
+    """Run ``jupyter-book build`` on ``stage_dir``; return the folder of the HTML pages.
+
+    Raises:
+        subprocess.CalledProcessError: the build failed or warned.
+    """
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(stage_dir), "--path-output", str(output)]
+    shutil.rmtree(output, ignore_errors=True)
+    subprocess.run([*command, "-W", "--keep-going"], check=True)
+    return output / "_build" / "html"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m book.site", description=__doc__.split("\n")[0])
+    parser.add_argument("--executed", type=Path, default=EXECUTED)
+    parser.add_argument("--output", type=Path, default=SITE)
+    args = parser.parse_args(argv)
+    try:
+        html = build(stage(args.executed), args.output)
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"jupyter-book build failed (exit {exc.returncode})") from None
+    print(f"[book.site] {html / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Keep committed chapters free of outputs, except the small cells that nbval checks.
+
+Usage::
+
+    python -m book.strip [--check] [NOTEBOOK ...]     (default: every book/*.ipynb)
+
+A cell tagged ``nbval-check-output`` keeps its outputs (``pytest --nbval-lax`` compares them);
+every other cell loses its outputs and execution count. Notebook metadata keeps only the kernel
+spec, the language name and the book's own ``reid_book`` key; cell metadata keeps only tags and
+``mystnb`` (figure names and captions).
+With ``--check`` nothing is written and the exit status is 1 when a notebook would change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+
+CHECKED_TAG = "nbval-check-output"
+# Tags (papermill's ``parameters``, nbval's and the site's) and myst-nb's figure captions.
+CELL_METADATA = ("tags", "mystnb")
+BOOK_DIR = Path(__file__).resolve().parent
+
+
+def strip_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with outputs and run metadata removed (see the module docstring)."""
+    nb = nbformat.from_dict(nb)
+    meta = nb.metadata
+    kept = {key: meta[key] for key in ("kernelspec", "reid_book") if key in meta}
+    if "language_info" in meta:
+        kept["language_info"] = {"name": meta["language_info"].get("name", "python")}
+    nb.metadata = nbformat.from_dict(kept)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        cell.metadata = nbformat.from_dict(
+            {key: cell.metadata[key] for key in CELL_METADATA if cell.metadata.get(key)}
+        )
+        cell.pop("id", None)
+        if cell.cell_type != "code":
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+            continue
+        cell.execution_count = None
+        if CHECKED_TAG in tags:
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output.execution_count = None
+        else:
+            cell.outputs = []
+    nb.nbformat_minor = 4
+    return nb
+
+
+def serialise(nb: nbformat.NotebookNode) -> str:
+    """The canonical text of ``nb`` as committed."""
+    return nbformat.writes(nb) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m book.strip", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--check", action="store_true", help="report, do not write")
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    dirty = []
+    for path in args.notebooks or sorted(BOOK_DIR.glob("*.ipynb")):
+        text = path.read_text()
+        clean = serialise(strip_notebook(nbformat.reads(text, as_version=4)))
+        if clean != text:
+            dirty.append(path)
+            if not args.check:
+                path.write_text(clean)
+    for path in dirty:
+        verb = "carries outputs or run metadata" if args.check else "stripped"
+        print(f"{path}: {verb}", file=sys.stderr if args.check else sys.stdout)
+    if args.check and dirty:
+        print("run `python -m book.strip` to strip them", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Committed chapters: stripped of outputs, same parameters and Colab cells, a results file each."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from book import run, strip
+
+CHAPTERS = run.resolve_chapters(None)
+PARAMETER_NAMES = {"profile", "dataset", "data_root", "device", "epochs", "seed", "results_dir"}
+
+
+def test_strip_keeps_only_checked_outputs_and_tags():
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# t"),
+            new_code_cell(
+                "print(1)",
+                execution_count=3,
+                outputs=[new_output("stream", name="stdout", text="1\n")],
+                metadata={
+                    "tags": ["nbval-check-output"],
+                    "execution": {"iopub.status.busy": "2026"},
+                },
+            ),
+            new_code_cell(
+                "2",
+                execution_count=4,
+                outputs=[new_output("execute_result", data={"text/plain": "2"}, execution_count=4)],
+                metadata={"papermill": {"duration": 1.0}},
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3"},
+            "papermill": {"duration": 1.0},
+        },
+    )
+    clean = strip.strip_notebook(nb)
+    checked, plain = clean.cells[1], clean.cells[2]
+    assert checked.outputs[0].text == "1\n" and checked.execution_count is None
+    assert checked.metadata == {"tags": ["nbval-check-output"]}
+    assert plain.outputs == [] and plain.execution_count is None and plain.metadata == {}
+    assert set(clean.metadata) == {"kernelspec"}
+    assert strip.strip_notebook(clean) == clean
+
+
+def test_check_mode_fails_on_a_notebook_with_outputs(tmp_path, capsys):
+    path = tmp_path / "dirty.ipynb"
+    cell = new_code_cell("1", outputs=[new_output("execute_result", data={"text/plain": "1"})])
+    nbformat.write(new_notebook(cells=[cell]), path)
+    before = path.read_text()
+    assert strip.main(["--check", str(path)]) == 1
+    assert path.read_text() == before
+    assert "carries outputs" in capsys.readouterr().err
+    assert strip.main([str(path)]) == 0
+    assert strip.main(["--check", str(path)]) == 0
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_committed_chapter_is_stripped(path):
+    text = path.read_text()
+    assert strip.serialise(strip.strip_notebook(nbformat.reads(text, as_version=4))) == text
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_shape(path):
+    cells = nbformat.read(path, as_version=4).cells
+    code = [c for c in cells if c.cell_type == "code"]
+    params = code[0]
+    assert "parameters" in params.metadata.get("tags", [])
+    names = {line.split("=")[0].strip() for line in params.source.splitlines() if "=" in line}
+    assert names == PARAMETER_NAMES
+    assert code[1].source == nbformat.read(CHAPTERS[0], as_version=4).cells[2].source  # Colab cell
+    assert f'start(\n    "{path.stem}",' in code[2].source
+    assert "ch.write_results(" in code[-1].source

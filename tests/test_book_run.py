@@ -1,0 +1,87 @@
+"""The papermill runner: parameters reach the chapters, failures name the chapter and the cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from book import run
+
+PARAMETERS = 'profile = "auto"\nresults_dir = None\nseed = 0'
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    nb = new_notebook(
+        cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]})]
+        + [new_code_cell(s) for s in sources],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, path)
+    return path
+
+
+WRITE_RESULTS = (
+    "import json, pathlib\n"
+    "out = pathlib.Path(results_dir) / 'good.json'\n"
+    "out.write_text(json.dumps({'numbers': {'profile': profile, 'seed': seed}}))"
+)
+
+
+def test_runner_collects_results_and_names_failing_chapter_and_cell(tmp_path, capsys):
+    good = write_notebook(tmp_path / "good.ipynb", WRITE_RESULTS)
+    bad = write_notebook(tmp_path / "bad.ipynb", "x = 1", "x / 0")
+    silent = write_notebook(tmp_path / "silent.ipynb", "x = 1")
+    executed, results = tmp_path / "executed", tmp_path / "results"
+
+    rc = run.main(
+        [
+            "--profile", "cpu",
+            "--chapters", str(good), str(bad), str(silent),
+            "-p", "seed", "7",
+            "--output-dir", str(executed),
+            "--results-dir", str(results),
+        ]
+    )  # fmt: skip
+
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "chapter 'bad' failed in cell 3" in err  # 0: parameters, 1: injected, 2: x = 1
+    assert "ZeroDivisionError" in err
+    assert "chapter 'silent' ran but did not write its results file" in err
+    assert "'good'" not in err
+    summary = json.loads((executed / "run.json").read_text())
+    assert summary["chapters"]["good"]["results"]["numbers"] == {"profile": "cpu", "seed": 7}
+    assert summary["chapters"]["bad"]["results"] is None
+    assert (executed / "book" / "bad.ipynb").is_file()  # the executed copy shows the traceback
+
+
+def test_parse_parameters_reads_yaml_values():
+    assert run.parse_parameters([("epochs", "3"), ("data_root", "null"), ("device", "cuda")]) == {
+        "epochs": 3,
+        "data_root": None,
+        "device": "cuda",
+    }
+
+
+def test_unknown_chapter_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown chapter 'nope'"):
+        run.resolve_chapters(["nope"])
+
+
+def test_profile_must_come_from_the_profile_option():
+    with pytest.raises(SystemExit, match="--profile"):
+        run.main(["-p", "profile", "full"])
+
+
+def test_toc_chapters_exist_and_summaries_run_last():
+    notebooks = run.resolve_chapters(None)
+    assert notebooks[0].name == "intro.ipynb"
+    assert all(p.is_file() for p in notebooks)
+    assert run.runs_last(notebooks[0])
+    assert not any(run.runs_last(p) for p in notebooks[1:])

@@ -1,0 +1,46 @@
+"""Run every chapter (smoke), build the site, and open each page in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from book import run, site
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def html_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("book")
+    runs = run.run_book(
+        run.resolve_chapters(None), {"profile": "smoke"}, tmp / "executed", tmp / "results"
+    )
+    assert [r.error for r in runs if r.error] == []
+    return site.build(site.stage(tmp / "executed", tmp / "stage"), tmp / "site")
+
+
+def test_site_has_a_page_per_chapter(html_dir):
+    for f in run.toc_files():
+        assert (html_dir / f"{f}.html").is_file()
+
+
+def test_every_page_loads_with_its_images_and_the_ranked_list(html_dir):
+    if shutil.which("chromium") is None:
+        if os.environ.get("BOOK_BROWSER_REQUIRED"):
+            pytest.fail("chromium is not installed (make test installs it: `make browser`)")
+        pytest.skip("chromium is not installed; `make browser` installs it")
+    from book.check_site import check_site
+
+    reports = check_site(html_dir)
+    assert {
+        r.page: (r.errors, r.broken_images) for r in reports if r.errors or r.broken_images
+    } == {}
+    assert sum(r.images for r in reports) > 0
+
+
+def test_stage_refuses_a_missing_executed_chapter(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"run `python -m book\.run` first"):
+        site.stage(tmp_path / "nothing", tmp_path / "stage")
