@@ -19,8 +19,7 @@ class Profile:
         epochs: training epochs of the chapters that train.
         backbone: ResNet depth the chapters build (``"resnet18"`` keeps CPU runs small).
         image_size: (height, width) of the images the chapters feed the model.
-        num_identities: identities of the synthetic training set.
-        images_per_identity: synthetic images per identity and camera.
+        synthetic_preset: the synthetic dataset preset (``reid_lib.data.synthetic.PRESETS``).
         batch_identities: P of the P x K sampler.
         batch_instances: K of the P x K sampler.
         pretrained: backbone initialisation, ``"random"`` or ``"imagenet"``.
@@ -30,8 +29,7 @@ class Profile:
     epochs: int
     backbone: str
     image_size: tuple[int, int]
-    num_identities: int
-    images_per_identity: int
+    synthetic_preset: str
     batch_identities: int
     batch_instances: int
     pretrained: str
@@ -42,9 +40,9 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "smoke": Profile("smoke", 1, "resnet18", (64, 32), 8, 2, 4, 2, "random"),
-    "cpu": Profile("cpu", 8, "resnet18", (128, 64), 32, 4, 8, 4, "random"),
-    "full": Profile("full", 120, "resnet50", (256, 128), 200, 8, 16, 4, "imagenet"),
+    "smoke": Profile("smoke", 2, "resnet18", (64, 32), "tiny", 4, 4, "random"),
+    "cpu": Profile("cpu", 10, "resnet18", (128, 64), "small", 8, 4, "random"),
+    "full": Profile("full", 120, "resnet50", (256, 128), "small", 16, 4, "imagenet"),
 }
 
 

@@ -1,0 +1,116 @@
+"""The book's figures: image grids, heat-map overlays and the ranked list of the paper's Fig. 9.
+
+Plotting only; what is drawn is computed by ``reid_lib`` in the chapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from PIL import Image
+
+MATCH_COLOUR, MISS_COLOUR = "#1a9e3a", "#d62728"
+JUNK_PID = -1
+
+
+def load_image(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """RGB uint8 ``[H, W, 3]`` of ``path``, resized to ``size`` = (height, width) when given."""
+    image = Image.open(path).convert("RGB")
+    if size is not None:
+        image = image.resize((size[1], size[0]), Image.BILINEAR)
+    return np.asarray(image)
+
+
+def image_grid(
+    rows: Sequence[Sequence[np.ndarray]],
+    *,
+    row_labels: Sequence[str] = (),
+    col_labels: Sequence[str] = (),
+    cell_inches: float = 0.9,
+) -> Figure:
+    """A grid of images, ``rows[r][c]`` an ``[H, W, 3]`` array, with optional labels."""
+    nrows, ncols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(cell_inches * ncols, 2 * cell_inches * nrows), squeeze=False
+    )
+    for r, ax_row in enumerate(axes):
+        for c, ax in enumerate(ax_row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_frame_on(False)
+            if c < len(rows[r]):
+                ax.imshow(rows[r][c])
+            if c == 0 and r < len(row_labels):
+                ax.set_ylabel(row_labels[r], fontsize=8)
+            if r == 0 and c < len(col_labels):
+                ax.set_title(col_labels[c], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def overlay(ax: plt.Axes, image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.5) -> None:
+    """Draw ``image`` with ``heat`` (any ``[h, w]``, stretched to the image) over it."""
+    height, width = image.shape[:2]
+    ax.imshow(image)
+    ax.imshow(heat, cmap="jet", alpha=alpha, extent=(0, width, height, 0), interpolation="bilinear")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def ranked_gallery(
+    distances: np.ndarray,
+    q_pid: int,
+    q_camid: int,
+    g_pids: np.ndarray,
+    g_camids: np.ndarray,
+    k: int = 10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The query's top-``k`` gallery indices and whether each is a true match.
+
+    Follows the evaluation protocol of ``reid_lib.metrics``: gallery images of the query's pid in
+    the query's camera, and junk images (pid -1), are left out; ties go to the lower index.
+    """
+    g_pids, g_camids = np.asarray(g_pids), np.asarray(g_camids)
+    kept = ~((g_pids == q_pid) & (g_camids == q_camid)) & (g_pids != JUNK_PID)
+    order = np.flatnonzero(kept)[np.argsort(distances[kept], kind="stable")][:k]
+    return order, g_pids[order] == q_pid
+
+
+def ranked_list_figure(
+    query: np.ndarray,
+    gallery: Sequence[np.ndarray],
+    matches: Sequence[bool],
+    *,
+    distances: Sequence[float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The query, then its ranked gallery with green (same person) or red (other) borders."""
+    n = len(gallery)
+    fig, axes = plt.subplots(1, n + 1, figsize=(0.95 * (n + 1), 2.3))
+    panels = [
+        (query, "query", None),
+        *[(img, f"{i + 1}", m) for i, (img, m) in enumerate(zip(gallery, matches, strict=True))],
+    ]
+    for j, (ax, (img, label, match)) in enumerate(zip(axes, panels, strict=True)):
+        ax.imshow(img)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_frame_on(False)
+        if match is not None:
+            height, width = img.shape[:2]
+            colour = MATCH_COLOUR if match else MISS_COLOUR
+            ax.add_patch(
+                Rectangle((0, 0), width - 1, height - 1, fill=False, lw=4, edgecolor=colour)
+            )
+            if distances is not None:
+                label = f"{label}\n{distances[j - 1]:.2f}"
+        ax.set_title(label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
