@@ -7,11 +7,17 @@ set is read from the chapter's ``data_root`` (the chapters never copy real image
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from book.chapter import Chapter
-from reid_lib.data import ReIDDataset, build_dataset
+from reid_lib.data import Record, ReIDDataset, build_dataset
+from reid_lib.data.loaders import read_image
 from reid_lib.data.synthetic import MANIFEST, generate_synthetic
+from reid_lib.data.transforms import build_test_transforms
 
 CACHE = Path("_build") / "data"
 
@@ -39,3 +45,15 @@ def chapter_dataset(ch: Chapter, name: str | None = None) -> ReIDDataset:
             f"dataset {name!r} needs data_root (a papermill parameter or $REID_DATA_ROOT)"
         )
     return build_dataset(name, ch.data_root)
+
+
+def image_batch(
+    records: Sequence[Record], image_size: tuple[int, int]
+) -> tuple[torch.Tensor, list[np.ndarray]]:
+    """The test-transformed batch ``[N, 3, H, W]`` of ``records`` and the images as RGB arrays
+    of the same size (for drawing)."""
+    transform = build_test_transforms(image_size)
+    pictures = [read_image(r.path) for r in records]
+    batch = torch.stack([transform(p) for p in pictures])
+    shown = [np.asarray(p.resize(image_size[::-1])) for p in pictures]
+    return batch, shown

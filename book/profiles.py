@@ -40,7 +40,7 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "smoke": Profile("smoke", 2, "resnet18", (64, 32), "tiny", 4, 4, "random"),
+    "smoke": Profile("smoke", 2, "resnet18", (96, 48), "tiny", 4, 4, "random"),
     "cpu": Profile("cpu", 10, "resnet18", (128, 64), "small", 8, 4, "random"),
     "full": Profile("full", 120, "resnet50", (256, 128), "small", 16, 4, "imagenet"),
 }
