@@ -2,7 +2,8 @@
 
 A chapter's ``parameters`` cell holds ``profile``, ``dataset``, ``data_root``, ``device``,
 ``epochs``, ``seed`` and ``results_dir``; papermill overrides them. :func:`start` turns them into a
-:class:`Chapter`; the chapter ends with :meth:`Chapter.write_results`.
+:class:`Chapter`, whose ``config`` is the engine's preset of the same name (``smoke``, ``cpu``,
+``full``) with the parameters applied. The chapter ends with :meth:`Chapter.write_results`.
 """
 
 from __future__ import annotations
@@ -10,20 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import random
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from book.profiles import Profile, get_profile
+from reid_lib.engine.config import Config, load_config
+from reid_lib.engine.provenance import git_state
+from reid_lib.engine.reproducibility import seed_everything
+from reid_lib.engine.trainer import resolve_device
 
 AUTO = "auto"
+# Checkpoints, logs and the generated synthetic set of the chapters' runs (never committed).
+RUNS_DIR = Path("_build") / "runs"
 
 
 def in_colab() -> bool:
@@ -36,40 +39,34 @@ def default_profile_name() -> str:
     return "full" if in_colab() else "smoke"
 
 
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` picks CUDA when there is one, else the CPU; any other value is used as given."""
-    if device == AUTO:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def git_commit(cwd: Path | None = None) -> str | None:
-    """The commit of the checkout the chapter runs from, or None outside a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=cwd or Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip()
-
-
 @dataclass(frozen=True)
 class Chapter:
-    """The resolved parameters of one chapter run."""
+    """The resolved parameters of one chapter run.
+
+    Attributes:
+        name: the chapter's file stem.
+        profile: ``"smoke"``, ``"cpu"`` or ``"full"``.
+        config: the engine config of the profile, with the chapter's parameters applied.
+        data_root: folder of the real datasets, or None.
+        device: where the chapter computes.
+        results_dir: folder of the results files.
+    """
 
     name: str
-    profile: Profile
-    dataset: str
+    profile: str
+    config: Config
     data_root: Path | None
     device: torch.device
-    epochs: int
-    seed: int
     results_dir: Path
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(height, width) of the profile's images."""
+        return self.config.data.height, self.config.data.width
+
+    @property
+    def seed(self) -> int:
+        return self.config.run.seed
 
     @property
     def results_path(self) -> Path:
@@ -81,26 +78,19 @@ class Chapter:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         payload = {
             "chapter": self.name,
-            "profile": self.profile.name,
-            "dataset": self.dataset,
+            "profile": self.profile,
+            "dataset": self.config.data.dataset,
             "data_root_given": self.data_root is not None,
             "device": str(self.device),
-            "epochs": self.epochs,
+            "epochs": self.config.schedule.epochs,
             "seed": self.seed,
-            "commit": git_commit(),
+            **git_state(),
             "torch": torch.__version__,
             "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "numbers": dict(numbers),
         }
         self.results_path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
         return self.results_path
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def start(
@@ -121,28 +111,39 @@ def start(
         profile: ``"smoke"``, ``"cpu"``, ``"full"``, or ``"auto"`` (:func:`default_profile_name`).
         dataset: ``"synthetic"`` or a real dataset name the data loaders know.
         data_root: folder of the real datasets; None falls back to ``$REID_DATA_ROOT`` (or none).
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...
+        device: ``"auto"`` (the GPU when there is one), ``"cpu"``, ``"cuda"``, ...
         epochs: training epochs; None takes the profile's.
         seed: seed for Python, NumPy and torch.
         results_dir: folder of the results files; None is ``_build/results/<profile>``.
 
     Raises:
-        ValueError: unknown profile, negative epochs, or a ``data_root`` that is not a folder.
+        ValueError: negative epochs, or a ``data_root`` that is not a folder.
+        reid_lib.engine.config.ConfigError: unknown profile.
     """
-    resolved = get_profile(default_profile_name() if profile == AUTO else profile)
+    profile = default_profile_name() if profile == AUTO else profile
     if epochs is not None and epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     root = data_root or os.environ.get("REID_DATA_ROOT") or None
     if root is not None and not Path(root).is_dir():
         raise ValueError(f"data_root {root!r} is not a folder")
-    seed_everything(seed)
+    results = Path(results_dir or Path("_build") / "results" / profile)
+    overrides = [
+        f"data.dataset={dataset}",
+        f"run.device={device}",
+        f"run.seed={seed}",
+        f"run.output_dir={RUNS_DIR}",
+        f"run.results_dir={results / 'runs'}",
+        "run.progress=false",
+    ]
+    if epochs is not None:
+        overrides.append(f"schedule.epochs={epochs}")
+    config = load_config(profile, overrides)
+    seed_everything(seed, deterministic=config.run.deterministic)
     return Chapter(
         name=name,
-        profile=resolved,
-        dataset=dataset,
+        profile=profile,
+        config=config,
         data_root=Path(root) if root else None,
-        device=resolve_device(device),
-        epochs=resolved.epochs if epochs is None else epochs,
-        seed=seed,
-        results_dir=Path(results_dir or Path("_build") / "results" / resolved.name),
+        device=resolve_device(config.run.device),
+        results_dir=results,
     )

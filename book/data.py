@@ -1,27 +1,26 @@
-"""The dataset a chapter works on: the synthetic set of its profile, or a real set.
+"""The datasets a chapter shows: the synthetic set of its profile, or a real set under data_root.
 
-The synthetic set is generated once per (preset, seed) into ``_build/data`` and reused; a real
-set is read from the chapter's ``data_root`` (the chapters never copy real images anywhere).
+Loading goes through the engine (``reid_lib.engine.experiment.load_dataset``), so a chapter sees
+exactly what a training run of the same config sees; the synthetic set is generated once under
+``_build/runs/data`` and reused. Real images are read where they are, never copied.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from book.chapter import Chapter
-from reid_lib.data import Record, ReIDDataset, build_dataset
+from reid_lib.data import Record, ReIDDataset
 from reid_lib.data.loaders import read_image
-from reid_lib.data.synthetic import MANIFEST, generate_synthetic
 from reid_lib.data.transforms import build_test_transforms
+from reid_lib.engine.config import Config, apply_overrides
+from reid_lib.engine.experiment import load_dataset
 
-CACHE = Path("_build") / "data"
-# Where the small real benchmarks sit under data_root (the layout of the shared data folder) and
-# the seeded protocol splits the loaders write (kept out of the read-only data folder).
+# Where the small real benchmarks sit under data_root (the layout of the project's shared data
+# folder); other datasets are looked up by the loaders under data_root itself.
 SMALL_REAL_SETS = {
     "viper": "peta-reid/VIPeR",
     "prid2011": "peta-reid/PRID",
@@ -30,33 +29,26 @@ SMALL_REAL_SETS = {
 }
 
 
-def synthetic_root(preset: str, seed: int = 0, cache: Path = CACHE) -> Path:
-    """Folder of the synthetic dataset ``preset`` drawn with ``seed``, generated on first use."""
-    root = cache / f"synthetic-{preset}-seed{seed}"
-    manifest = root / MANIFEST
-    if not (manifest.is_file() and json.loads(manifest.read_text()).get("preset") == preset):
-        generate_synthetic(root, preset=preset, seed=seed, overwrite=True)
-    return root
-
-
-def chapter_dataset(ch: Chapter, name: str | None = None) -> ReIDDataset:
-    """Dataset ``name`` (default: the chapter's ``dataset`` parameter).
+def dataset_config(ch: Chapter, name: str | None = None) -> Config:
+    """The chapter's config, reading dataset ``name`` (default: the chapter's own).
 
     Raises:
         ValueError: a real dataset was asked for without a ``data_root``.
     """
-    name = name or ch.dataset
+    name = name or ch.config.data.dataset
     if name == "synthetic":
-        return build_dataset("synthetic", synthetic_root(ch.profile.synthetic_preset, ch.seed))
+        return apply_overrides(ch.config, ["data.dataset=synthetic", "data.root=null"])
     if ch.data_root is None:
         raise ValueError(
             f"dataset {name!r} needs data_root (a papermill parameter or $REID_DATA_ROOT)"
         )
-    if name in SMALL_REAL_SETS:
-        return build_dataset(
-            name, ch.data_root / SMALL_REAL_SETS[name], splits_dir=CACHE / "splits"
-        )
-    return build_dataset(name, ch.data_root)
+    root = ch.data_root / SMALL_REAL_SETS.get(name, "")
+    return apply_overrides(ch.config, [f"data.dataset={name}", f"data.root={root}"])
+
+
+def chapter_dataset(ch: Chapter, name: str | None = None) -> ReIDDataset:
+    """Dataset ``name`` (default: the chapter's ``dataset`` parameter), as the engine loads it."""
+    return load_dataset(dataset_config(ch, name))
 
 
 def image_batch(
