@@ -1,0 +1,74 @@
+"""The chapters' short training run: one engine run per config, trained once and then reused.
+
+The chapters *Weight-driven part fusion* and *Losses and training* both look at a model trained
+under the chapter's profile. :func:`short_run` trains it with the engine
+(``reid_lib.engine.experiment.train``) unless ``last.pt`` of a finished run with the same config is
+already there, so a book build trains once per profile.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from book.chapter import Chapter
+from book.data import dataset_config
+from reid_lib.engine.checkpoint import LAST, load_checkpoint
+from reid_lib.engine.config import Config, apply_overrides, load_yaml
+from reid_lib.engine.experiment import build_model_from_config, train
+
+RUN_NAME = "book"
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A finished engine run: its config, folder and final checkpoint."""
+
+    config: Config
+    run_dir: Path
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.run_dir / LAST
+
+    def model(self, device: torch.device | str = "cpu") -> torch.nn.Module:
+        """The trained model (eval mode) on ``device``."""
+        state = load_checkpoint(self.checkpoint)
+        model = build_model_from_config(self.config, state["num_classes"])
+        model.load_state_dict(state["model"])
+        return model.to(device).eval()
+
+    def untrained_model(self, device: torch.device | str = "cpu") -> torch.nn.Module:
+        """The same architecture at initialisation (seeded with the run's seed), eval mode."""
+        num_classes = load_checkpoint(self.checkpoint)["num_classes"]
+        torch.manual_seed(self.config.run.seed)
+        return build_model_from_config(self.config, num_classes).to(device).eval()
+
+    def log(self) -> pd.DataFrame:
+        """The run's ``metrics.jsonl``: one row per logged event (``train_step``, ``eval``, ...)."""
+        lines = (self.run_dir / "metrics.jsonl").read_text().splitlines()
+        return pd.DataFrame([json.loads(line) for line in lines if line.strip()])
+
+
+def is_finished(config: Config, run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a finished run of exactly ``config``."""
+    saved, last = run_dir / "config.yaml", run_dir / LAST
+    if not (saved.is_file() and last.is_file()):
+        return False
+    if load_yaml(saved).to_dict() != config.to_dict():
+        return False
+    state = load_checkpoint(last)
+    return state["epoch"] == config.schedule.epochs and not state.get("interrupted", False)
+
+
+def short_run(ch: Chapter) -> TrainedRun:
+    """The chapter's profile trained on its dataset (trained now, or reused when finished)."""
+    config = apply_overrides(dataset_config(ch), [f"run.name={RUN_NAME}"])
+    run_dir = config.run_dir()
+    if not is_finished(config, run_dir):
+        train(config)
+    return TrainedRun(config, run_dir)
