@@ -3,12 +3,15 @@
 Usage::
 
     python -m book.strip [--check] [NOTEBOOK ...]     (default: every book/*.ipynb)
+    python -m book.strip --outputs-from _build/executed/book   (refresh the checked outputs)
 
 A cell tagged ``nbval-check-output`` keeps its outputs (``pytest --nbval-lax`` compares them);
 every other cell loses its outputs and execution count. Notebook metadata keeps only the kernel
 spec, the language name and the book's own ``reid_book`` key; cell metadata keeps only tags and
 ``mystnb`` (figure names and captions).
 With ``--check`` nothing is written and the exit status is 1 when a notebook would change.
+``--outputs-from DIR`` first copies the outputs of the checked cells from the executed copies in
+``DIR`` (``python -m book.run --profile smoke`` writes them), matching cells by their source.
 """
 
 from __future__ import annotations
@@ -55,6 +58,26 @@ def strip_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def copy_checked_outputs(
+    nb: nbformat.NotebookNode, executed: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
+    """``nb`` with each checked cell's outputs taken from the cell of ``executed`` with its source.
+
+    Raises:
+        ValueError: a checked cell has no cell with the same source in ``executed``.
+    """
+    nb = nbformat.from_dict(nb)
+    outputs = {c.source: c.get("outputs", []) for c in executed.cells if c.cell_type == "code"}
+    for cell in nb.cells:
+        if CHECKED_TAG in cell.metadata.get("tags", []):
+            if cell.source not in outputs:
+                raise ValueError(
+                    f"no executed cell with the source of checked cell {cell.source!r}"
+                )
+            cell.outputs = outputs[cell.source]
+    return nb
+
+
 def serialise(nb: nbformat.NotebookNode) -> str:
     """The canonical text of ``nb`` as committed."""
     return nbformat.writes(nb) + "\n"
@@ -65,12 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m book.strip", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--check", action="store_true", help="report, do not write")
+    parser.add_argument("--outputs-from", type=Path, help="folder of executed copies")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
     dirty = []
     for path in args.notebooks or sorted(BOOK_DIR.glob("*.ipynb")):
         text = path.read_text()
-        clean = serialise(strip_notebook(nbformat.reads(text, as_version=4)))
+        nb = nbformat.reads(text, as_version=4)
+        if args.outputs_from is not None:
+            executed = nbformat.read(args.outputs_from / path.name, as_version=4)
+            nb = copy_checked_outputs(nb, executed)
+        clean = serialise(strip_notebook(nb))
         if clean != text:
             dirty.append(path)
             if not args.check:
