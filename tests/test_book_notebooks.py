@@ -75,3 +75,21 @@ def test_chapter_shape(path):
     assert code[1].source == nbformat.read(CHAPTERS[0], as_version=4).cells[2].source  # Colab cell
     assert f'start(\n    "{path.stem}",' in code[2].source
     assert "ch.write_results(" in code[-1].source
+
+
+def test_checked_outputs_are_copied_from_the_executed_copy_by_source():
+    checked = new_code_cell("print(1)", metadata={"tags": ["nbval-check-output"]})
+    source = new_notebook(cells=[checked, new_code_cell("x = 2")])
+    run_output = [new_output("stream", name="stdout", text="1\n")]
+    executed = new_notebook(
+        cells=[
+            new_code_cell("profile = 'smoke'"),  # papermill's injected cell shifts the indices
+            new_code_cell("print(1)", outputs=run_output),
+            new_code_cell("x = 2", outputs=[new_output("stream", name="stdout", text="no\n")]),
+        ]
+    )
+    refreshed = strip.strip_notebook(strip.copy_checked_outputs(source, executed))
+    assert refreshed.cells[0].outputs[0].text == "1\n"
+    assert refreshed.cells[1].outputs == []
+    with pytest.raises(ValueError, match="no executed cell"):
+        strip.copy_checked_outputs(source, new_notebook(cells=[]))
