@@ -34,6 +34,8 @@ TOC = ROOT / "_toc.yml"
 EXECUTED = ROOT / "_build" / "executed"
 # The engine's presets (reid_lib/engine/presets/<name>.yaml) of the same names.
 PROFILES = ("smoke", "cpu", "full")
+# Seconds a cell may run before its chapter fails (a hung kernel must not hang CI); None: no limit.
+CELL_TIMEOUTS = {"smoke": 900, "cpu": 4 * 3600, "full": None}
 RESULTS = ROOT / "_build" / "results"
 
 
@@ -98,8 +100,21 @@ def describe_failure(name: str, exc: PapermillExecutionError, executed: Path) ->
     )
 
 
+def last_started_cell(executed: Path) -> int | None:
+    """Index of the last cell papermill started in the executed copy (None if none started)."""
+    if not executed.is_file():
+        return None
+    cells = nbformat.read(executed, as_version=4).cells
+    started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
 def run_chapter(
-    notebook: Path, parameters: dict[str, Any], executed_dir: Path, results_dir: Path
+    notebook: Path,
+    parameters: dict[str, Any],
+    executed_dir: Path,
+    results_dir: Path,
+    cell_timeout: int | None = None,
 ) -> ChapterRun:
     """Execute one chapter and read the results file it must write."""
     name = notebook.stem
@@ -119,10 +134,19 @@ def run_chapter(
             kernel_name="python3",
             progress_bar=False,
             cwd=str(ROOT),
+            execution_timeout=cell_timeout,
         )
     except PapermillExecutionError as exc:
         seconds = time.perf_counter() - began
         return ChapterRun(name, seconds, executed, error=describe_failure(name, exc, executed))
+    except Exception as exc:  # a timeout or a dead kernel: no cell raised, one was running
+        seconds = time.perf_counter() - began
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        error = (
+            f"chapter {name!r} stopped in cell {last_started_cell(executed)}: "
+            f"{type(exc).__name__}: {first_line} -- see {executed}"
+        )
+        return ChapterRun(name, seconds, executed, error=error)
     seconds = time.perf_counter() - began
     if not results_path.is_file():
         error = f"chapter {name!r} ran but did not write its results file {results_path}"
@@ -135,9 +159,15 @@ def run_book(
     parameters: dict[str, Any],
     executed_dir: Path = EXECUTED,
     results_dir: Path | None = None,
+    cell_timeout: int | None = None,
 ) -> list[ChapterRun]:
-    """Execute ``notebooks`` (``run_last`` ones at the end) and write ``run.json`` beside them."""
+    """Execute ``notebooks`` (``run_last`` ones at the end) and write ``run.json`` beside them.
+
+    ``cell_timeout`` defaults to the profile's entry in :data:`CELL_TIMEOUTS`.
+    """
     results_dir = results_dir or RESULTS / str(parameters["profile"])
+    if cell_timeout is None:
+        cell_timeout = CELL_TIMEOUTS.get(str(parameters["profile"]))
     ordered = sorted(notebooks, key=runs_last)
     # Kernels import ``book`` and ``reid_lib`` from this checkout, whatever is installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -146,7 +176,7 @@ def run_book(
     runs = []
     for notebook in ordered:
         print(f"[book.run] {notebook.stem} ...", flush=True)
-        run = run_chapter(notebook, parameters, executed_dir, results_dir)
+        run = run_chapter(notebook, parameters, executed_dir, results_dir, cell_timeout)
         print(f"[book.run] {notebook.stem}: {run.error or 'ok'} ({run.seconds:.1f} s)", flush=True)
         runs.append(run)
     summary = {
@@ -178,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output-dir", type=Path, default=EXECUTED, help="executed notebooks")
     parser.add_argument("--results-dir", type=Path, help="default: _build/results/<profile>")
+    parser.add_argument(
+        "--cell-timeout", type=int, help="seconds per cell (default: by profile, see CELL_TIMEOUTS)"
+    )
     return parser
 
 
@@ -190,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         notebooks = resolve_chapters(args.chapters)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    runs = run_book(notebooks, parameters, args.output_dir, args.results_dir)
+    runs = run_book(notebooks, parameters, args.output_dir, args.results_dir, args.cell_timeout)
     failures = [r.error for r in runs if r.error]
     for line in failures:
         print(f"[book.run] FAILED {line}", file=sys.stderr)

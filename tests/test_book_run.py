@@ -85,3 +85,12 @@ def test_toc_chapters_exist_and_summaries_run_last():
     assert all(p.is_file() for p in notebooks)
     assert run.runs_last(notebooks[0])
     assert not any(run.runs_last(p) for p in notebooks[1:])
+
+
+def test_a_hanging_cell_times_out_and_is_named(tmp_path, capsys):
+    slow = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(60)")
+    rc = run.main(
+        ["--chapters", str(slow), "--cell-timeout", "2", "--output-dir", str(tmp_path / "out")]
+    )
+    assert rc == 1
+    assert "chapter 'slow' stopped in cell 2" in capsys.readouterr().err
