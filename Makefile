@@ -43,7 +43,7 @@ browser:
 
 # The chapters under the smoke profile; only cells tagged nbval-check-output are compared.
 nbval: $(STAMP)
-	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q --nbval-lax --current-env -p no:cacheprovider book
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider book
 
 # pytest exits 5 when it collects nothing; that is not a failure.
 # BOOK_BROWSER_REQUIRED turns a missing chromium into a failure instead of a skip.

@@ -5,10 +5,11 @@ Usage::
     python -m book.strip [--check] [NOTEBOOK ...]     (default: every book/*.ipynb)
     python -m book.strip --outputs-from _build/executed/book   (refresh the checked outputs)
 
-A cell tagged ``nbval-check-output`` keeps its outputs (``pytest --nbval-lax`` compares them);
-every other cell loses its outputs and execution count. Notebook metadata keeps only the kernel
-spec, the language name and the book's own ``reid_book`` key; cell metadata keeps only tags and
-``mystnb`` (figure names and captions).
+A cell tagged ``nbval-check-output`` keeps its outputs and execution count (``pytest
+--nbval-lax`` compares the outputs of reference cells that ran); every other cell loses both.
+Notebook metadata keeps only the kernel spec, the language name and the book's own ``reid_book``
+key; cell metadata keeps only tags and ``mystnb`` (figure names and captions).
+
 With ``--check`` nothing is written and the exit status is 1 when a notebook would change.
 ``--outputs-from DIR`` first copies the outputs of the checked cells from the executed copies in
 ``DIR`` (``python -m book.run --profile smoke`` writes them), matching cells by their source.
@@ -47,12 +48,9 @@ def strip_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
             continue
-        cell.execution_count = None
-        if CHECKED_TAG in tags:
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output.execution_count = None
-        else:
+        if CHECKED_TAG not in tags or not cell.outputs:
+            # nbval compares only cells that ran in the reference (an execution count is set)
+            cell.execution_count = None
             cell.outputs = []
     nb.nbformat_minor = 4
     return nb
@@ -67,14 +65,18 @@ def copy_checked_outputs(
         ValueError: a checked cell has no cell with the same source in ``executed``.
     """
     nb = nbformat.from_dict(nb)
-    outputs = {c.source: c.get("outputs", []) for c in executed.cells if c.cell_type == "code"}
+    outputs = {
+        c.source: (c.get("outputs", []), c.get("execution_count"))
+        for c in executed.cells
+        if c.cell_type == "code"
+    }
     for cell in nb.cells:
         if CHECKED_TAG in cell.metadata.get("tags", []):
             if cell.source not in outputs:
                 raise ValueError(
                     f"no executed cell with the source of checked cell {cell.source!r}"
                 )
-            cell.outputs = outputs[cell.source]
+            cell.outputs, cell.execution_count = outputs[cell.source]
     return nb
 
 

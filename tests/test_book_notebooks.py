@@ -39,7 +39,7 @@ def test_strip_keeps_only_checked_outputs_and_tags():
     )
     clean = strip.strip_notebook(nb)
     checked, plain = clean.cells[1], clean.cells[2]
-    assert checked.outputs[0].text == "1\n" and checked.execution_count is None
+    assert checked.outputs[0].text == "1\n" and checked.execution_count == 3
     assert checked.metadata == {"tags": ["nbval-check-output"]}
     assert plain.outputs == [] and plain.execution_count is None and plain.metadata == {}
     assert set(clean.metadata) == {"kernelspec"}
@@ -84,12 +84,13 @@ def test_checked_outputs_are_copied_from_the_executed_copy_by_source():
     executed = new_notebook(
         cells=[
             new_code_cell("profile = 'smoke'"),  # papermill's injected cell shifts the indices
-            new_code_cell("print(1)", outputs=run_output),
+            new_code_cell("print(1)", outputs=run_output, execution_count=2),
             new_code_cell("x = 2", outputs=[new_output("stream", name="stdout", text="no\n")]),
         ]
     )
     refreshed = strip.strip_notebook(strip.copy_checked_outputs(source, executed))
     assert refreshed.cells[0].outputs[0].text == "1\n"
+    assert refreshed.cells[0].execution_count == 2
     assert refreshed.cells[1].outputs == []
     with pytest.raises(ValueError, match="no executed cell"):
         strip.copy_checked_outputs(source, new_notebook(cells=[]))
