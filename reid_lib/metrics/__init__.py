@@ -1,1 +1,13 @@
 """Evaluation: distances, CMC/mAP/mINP, multi-query pooling, re-ranking, feature extraction."""
+
+from reid_lib.metrics.distance import METRICS, compute_distance
+from reid_lib.metrics.ranking import AP_RULES, NoValidQueryError, RankResult, evaluate
+
+__all__ = [
+    "AP_RULES",
+    "METRICS",
+    "NoValidQueryError",
+    "RankResult",
+    "compute_distance",
+    "evaluate",
+]
