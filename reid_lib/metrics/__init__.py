@@ -2,6 +2,7 @@
 
 from reid_lib.metrics.distance import METRICS, compute_distance
 from reid_lib.metrics.ranking import AP_RULES, NoValidQueryError, RankResult, evaluate
+from reid_lib.metrics.re_ranking import re_ranking, re_ranking_features
 
 __all__ = [
     "AP_RULES",
@@ -10,4 +11,6 @@ __all__ = [
     "RankResult",
     "compute_distance",
     "evaluate",
+    "re_ranking",
+    "re_ranking_features",
 ]
