@@ -32,7 +32,7 @@ def as_features(value: ArrayLike, name: str, device: torch.device | None = None)
         raise ValueError(f"{name} is empty (shape {tuple(value.shape)})")
     if value.dtype not in (torch.float32, torch.float64):
         value = value.float()
-    if not torch.isfinite(value).all():
+    if not torch.isfinite(value.sum()) and not torch.isfinite(value).all():
         raise ValueError(f"{name} contains NaN or inf")
     return value if device is None else value.to(device)
 
@@ -69,10 +69,35 @@ def compute_distance(
 
 
 def prepare_features(x: torch.Tensor, metric: Metric) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-row data :func:`distance_block` needs: ``(x, |x|^2)`` or ``(x / |x|, unused)``."""
+    """Per-row data the functions below need: ``(x, |x|^2)``, or ``(x / |x|, 0)`` for cosine."""
     if metric == "cosine":
-        return F.normalize(x, dim=1), x.new_empty(0)
+        return F.normalize(x, dim=1), x.new_zeros(len(x))
     return x, (x * x).sum(dim=1)
+
+
+def row_scores(
+    rows: tuple[torch.Tensor, torch.Tensor], cols: tuple[torch.Tensor, torch.Tensor], metric: Metric
+) -> torch.Tensor:
+    """``[len(rows), len(cols)]`` scores that order each row as the distances do.
+
+    The distance is :func:`scores_to_distance` of the score and the row's norm term; ranking only
+    needs the scores, which saves passes over large blocks.
+    """
+    (x, _), (y, y_sq) = rows, cols
+    if metric == "cosine":
+        return (x @ y.T).neg_()  # -cos
+    return torch.addmm(y_sq.unsqueeze(0), x, y.T, alpha=-2.0)  # |y|^2 - 2 x.y
+
+
+def scores_to_distance(
+    scores: torch.Tensor, row_sq: torch.Tensor, metric: Metric, *, squared: bool
+) -> torch.Tensor:
+    """Distances from :func:`row_scores` (in place); ``row_sq`` broadcasts against ``scores``."""
+    if metric == "cosine":
+        d = scores.add_(1.0)
+        return d.square_() if squared else d
+    d = scores.add_(row_sq).clamp_(min=0.0)
+    return d if squared else d.sqrt_()
 
 
 def distance_block(
@@ -83,12 +108,8 @@ def distance_block(
     squared: bool,
 ) -> torch.Tensor:
     """Distances between prepared row and column features, ``[len(rows), len(cols)]``."""
-    (x, x_sq), (y, y_sq) = rows, cols
-    if metric == "cosine":
-        d = 1.0 - x @ y.T
-        return d.square_() if squared else d
-    d = (x_sq[:, None] + y_sq[None, :]).sub_(2.0 * (x @ y.T)).clamp_(min=0.0)
-    return d if squared else d.sqrt_()
+    scores = row_scores(rows, cols, metric)
+    return scores_to_distance(scores, rows[1].unsqueeze(1), metric, squared=squared)
 
 
 def paired_distance(
@@ -103,11 +124,8 @@ def paired_distance(
     """Distances between prepared features ``rows[i[k]]`` and ``cols[j[k]]``, ``[len(i)]``."""
     (x, x_sq), (y, y_sq) = rows, cols
     dot = (x[i] * y[j]).sum(dim=1)
-    if metric == "cosine":
-        d = 1.0 - dot
-        return d.square_() if squared else d
-    d = (x_sq[i] + y_sq[j]).sub_(2.0 * dot).clamp_(min=0.0)
-    return d if squared else d.sqrt_()
+    scores = dot.neg_() if metric == "cosine" else y_sq[j] - 2.0 * dot
+    return scores_to_distance(scores, x_sq[i], metric, squared=squared)
 
 
 def _check_metric(metric: str, chunk_size: int) -> None:

@@ -32,14 +32,18 @@ from reid_lib.metrics._inputs import ArrayLike, check_matrix, to_numpy
 from reid_lib.metrics.distance import (
     Metric,
     as_features,
-    distance_block,
     paired_distance,
     prepare_features,
+    row_scores,
+    scores_to_distance,
 )
 from reid_lib.metrics.distance import _check_metric as check_metric
 
-TRIPLETS_PER_CHUNK = 8_000_000  # bounds the Jaccard step's temporary arrays (about 0.5 GB)
-JACCARD_BYTES_PER_CHUNK = 256 * 2**20
+# Bounds on temporary memory (our choice): the Jaccard step's per-chunk arrays (about 0.4 GB at
+# most) and its dense [rows, G] float64 overlap block (256 MB); member distances computed at a time.
+TRIPLETS_PER_CHUNK = 8_000_000
+JACCARD_FLOATS_PER_CHUNK = 2**25
+PAIRS_PER_CHUNK = 4096
 
 
 class _DenseSource:
@@ -52,9 +56,12 @@ class _DenseSource:
         self.num_items = full.shape[0]
         self.device = torch.device("cpu")
 
-    def rows(self, start: int, stop: int, col_start: int = 0) -> torch.Tensor:
+    def scores(self, start: int, stop: int) -> torch.Tensor:
         # The reference normalises columns and transposes: row i is column i of the input.
-        return self.squared[col_start:, start:stop].T
+        return self.squared[:, start:stop].T
+
+    def to_squared(self, scores: torch.Tensor, start: int) -> torch.Tensor:
+        return scores.clone()  # a copy: callers modify it in place
 
     def pairs(self, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
         return self.squared[j, i]
@@ -69,11 +76,13 @@ class _FeatureSource:
         self.num_items = feats.shape[0]
         self.device = feats.device
 
-    def rows(self, start: int, stop: int, col_start: int = 0) -> torch.Tensor:
+    def scores(self, start: int, stop: int) -> torch.Tensor:
         x, x_sq = self.prepared
-        cols = (x[col_start:], x_sq[col_start:])
-        rows = (x[start:stop], x_sq[start:stop])
-        return distance_block(rows, cols, self.metric, squared=True)
+        return row_scores((x[start:stop], x_sq[start:stop]), self.prepared, self.metric)
+
+    def to_squared(self, scores: torch.Tensor, start: int) -> torch.Tensor:
+        row_sq = self.prepared[1][start : start + len(scores)]
+        return scores_to_distance(scores, row_sq.unsqueeze(1), self.metric, squared=True)
 
     def pairs(self, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
         return paired_distance(self.prepared, self.prepared, i, j, self.metric, squared=True)
@@ -168,34 +177,56 @@ def _k_reciprocal_distance(
     lambda_value: float,
     chunk_size: int,
 ) -> np.ndarray:
-    """Steps 1-6 of the module docstring; ``source`` gives squared distances."""
+    """Steps 1-6 of the module docstring; ``source`` gives squared distances. ``[Q, G]`` float32."""
     num_items = source.num_items
     if max(k1 + 1, k2) > num_items:
         raise ValueError(
             f"k1 + 1 = {k1 + 1} and k2 = {k2} must not exceed the number of images ({num_items})"
         )
-    row_max, neighbours = _nearest(source, max(k1 + 1, k2), chunk_size)
-    weights = _encode(source, row_max, neighbours, k1)
+    final = np.empty((num_query, num_items - num_query), dtype=np.float32)
+    row_max, nearest, nearest_dist = _nearest(
+        source, max(k1 + 1, k2), chunk_size, final, lambda_value
+    )
+    weights = _encode(source, row_max, nearest, nearest_dist, k1)
     if k2 != 1:
-        weights = _local_query_expansion(neighbours[:, :k2], weights)
-    return _combine(source, row_max, weights, num_query, lambda_value, chunk_size)
+        weights = _local_query_expansion(nearest[:, :k2], weights)
+    _subtract_overlap(final, weights, lambda_value)
+    return final
 
 
 def _nearest(
-    source: _DenseSource | _FeatureSource, num_nearest: int, chunk_size: int
-) -> tuple[torch.Tensor, np.ndarray]:
-    """Row maxima ``[N]`` (on the source's device) and the ``num_nearest`` nearest of each row."""
-    row_max = torch.empty(source.num_items, device=source.device)
-    neighbours = np.empty((source.num_items, num_nearest), dtype=np.int64)
-    for start in range(0, source.num_items, chunk_size):
-        stop = min(start + chunk_size, source.num_items)
-        block = source.rows(start, stop)
-        row_max[start:stop] = block.max(dim=1).values
-        nearest = torch.topk(block, num_nearest, dim=1, largest=False, sorted=True).indices
-        neighbours[start:stop] = nearest.cpu().numpy()
-    if not bool((row_max > 0).all()):
+    source: _DenseSource | _FeatureSource,
+    num_nearest: int,
+    chunk_size: int,
+    query_gallery: np.ndarray,
+    lambda_value: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 1, a chunk of rows at a time: row maxima ``[N]``, the ``num_nearest`` nearest of each
+    row and their squared distances ``[N, num_nearest]``.
+
+    Fills ``query_gallery`` ``[Q, G]`` with ``lambda * d + (1 - lambda)``, the final distance where
+    the Jaccard overlap is 0 (step 6 then corrects the entries where it is not).
+    """
+    num_items, (num_query, _) = source.num_items, query_gallery.shape
+    row_max = np.empty(num_items, dtype=np.float32)
+    nearest = np.empty((num_items, num_nearest), dtype=np.int64)
+    nearest_dist = np.empty((num_items, num_nearest), dtype=np.float32)
+    for start in range(0, num_items, chunk_size):
+        stop = min(start + chunk_size, num_items)
+        scores = source.scores(start, stop)  # ranks as the squared distances do
+        top_max_squared = source.to_squared(scores.max(dim=1, keepdim=True).values, start)
+        row_max[start:stop] = top_max_squared[:, 0].cpu().numpy()
+        values, indices = torch.topk(scores, num_nearest, dim=1, largest=False, sorted=True)
+        nearest[start:stop] = indices.cpu().numpy()
+        nearest_dist[start:stop] = source.to_squared(values, start).cpu().numpy()
+        if start < num_query:  # the lambda-weighted distance term of the result, and 1 - lambda
+            query_rows = source.to_squared(scores[: num_query - start, num_query:], start)
+            weight = lambda_value / top_max_squared[: num_query - start]
+            query_rows = query_rows.mul_(weight).add_(1.0 - lambda_value)
+            query_gallery[start : min(stop, num_query)] = query_rows.cpu().numpy()
+    if not (row_max > 0).all():
         raise ValueError("an image is at distance 0 from every image; the distances are degenerate")
-    return row_max, neighbours
+    return row_max, nearest, nearest_dist
 
 
 def _reciprocal(neighbours: np.ndarray, k: int) -> np.ndarray:
@@ -212,17 +243,18 @@ def _reciprocal(neighbours: np.ndarray, k: int) -> np.ndarray:
 
 def _encode(
     source: _DenseSource | _FeatureSource,
-    row_max: torch.Tensor,
-    neighbours: np.ndarray,
+    row_max: np.ndarray,
+    nearest: np.ndarray,
+    nearest_dist: np.ndarray,
     k1: int,
 ) -> sp.csr_matrix:
     """Sparse ``V`` ``[N, N]`` (steps 2-4): Gaussian weights over the expanded reciprocal sets."""
     half = int(np.around(k1 / 2))
-    forward, in_r = neighbours[:, : k1 + 1], _reciprocal(neighbours, k1)
-    forward_half, in_r_half = neighbours[:, : half + 1], _reciprocal(neighbours, half)
+    forward, in_r = nearest[:, : k1 + 1], _reciprocal(nearest, k1)
+    forward_half, in_r_half = nearest[:, : half + 1], _reciprocal(nearest, half)
     half_size = in_r_half.sum(axis=1)
-    num_items, sentinel = len(neighbours), len(neighbours)
-    rows_out, cols_out = [], []
+    num_items, sentinel = len(nearest), len(nearest)
+    rows_out, cols_out, dist_out = [], [], []
     step = max(1, 2**22 // ((k1 + 1) ** 2 * (half + 1)))
     for start in range(0, num_items, step):
         stop = min(start + step, num_items)
@@ -234,21 +266,24 @@ def _encode(
         added = np.where(accept[..., None], cand_half, -2).reshape(stop - start, -1)
         members = np.concatenate([own, added], axis=1)
         members = np.sort(np.where(members < 0, sentinel, members), axis=1)
-        first = np.ones(members.shape, dtype=bool)
-        first[:, 1:] = members[:, 1:] != members[:, :-1]
-        keep = first & (members != sentinel)
+        keep = members != sentinel
+        keep[:, 1:] &= members[:, 1:] != members[:, :-1]
+        # Squared distances of the members, looked up in the row's nearest list where they are.
+        found = members[:, :, None] == nearest[start:stop, None, :]
+        dist = np.take_along_axis(nearest_dist[start:stop], found.argmax(axis=2), axis=1)
+        dist[~found.any(axis=2)] = np.nan
         local_rows, _ = np.nonzero(keep)
         rows_out.append(local_rows + start)
         cols_out.append(members[keep])
-    rows = np.concatenate(rows_out)
-    cols = np.concatenate(cols_out)
-    dist = np.empty(len(rows), dtype=np.float64)
-    pair_step = 4096  # small gathers stay in cache
-    for start in range(0, len(rows), pair_step):
-        i = torch.from_numpy(rows[start : start + pair_step]).to(source.device)
-        j = torch.from_numpy(cols[start : start + pair_step]).to(source.device)
-        dist[start : start + pair_step] = (source.pairs(i, j) / row_max[i]).cpu().numpy()
-    weight = np.exp(-dist)
+        dist_out.append(dist[keep])
+    rows, cols, dist = (np.concatenate(parts) for parts in (rows_out, cols_out, dist_out))
+    missing = np.flatnonzero(np.isnan(dist))
+    for begin in range(0, len(missing), PAIRS_PER_CHUNK):
+        pick = missing[begin : begin + PAIRS_PER_CHUNK]
+        i = torch.from_numpy(rows[pick]).to(source.device)
+        j = torch.from_numpy(cols[pick]).to(source.device)
+        dist[pick] = source.pairs(i, j).cpu().numpy()
+    weight = np.exp(-(dist / row_max[rows]).astype(np.float64))
     weight /= np.bincount(rows, weights=weight, minlength=num_items)[rows]
     return sp.csr_matrix((weight, (rows, cols)), shape=(num_items, num_items))
 
@@ -263,16 +298,14 @@ def _local_query_expansion(nearest: np.ndarray, weights: sp.csr_matrix) -> sp.cs
     return (mean @ weights).tocsr()
 
 
-def _combine(
-    source: _DenseSource | _FeatureSource,
-    row_max: torch.Tensor,
-    weights: sp.csr_matrix,
-    num_query: int,
-    lambda_value: float,
-    chunk_size: int,
-) -> np.ndarray:
-    """Step 6 for query rows and gallery columns: ``[Q, G]`` float32."""
-    num_gallery = source.num_items - num_query
+def _subtract_overlap(final: np.ndarray, weights: sp.csr_matrix, lambda_value: float) -> None:
+    """Step 6, in place: ``final`` ``[Q, G]`` holds ``lambda * d + (1 - lambda)``.
+
+    With ``m = sum_k min(V[q, k], V[g, k])``, the Jaccard term is ``1 - m / (2 - m)``, so
+    ``(1 - lambda) * m / (2 - m)`` is subtracted where ``m > 0``. ``m`` is accumulated from the
+    nonzeros only: for each nonzero ``V[q, k]``, the gallery images with a nonzero in column ``k``.
+    """
+    num_query, num_gallery = final.shape
     gallery = weights[num_query:].tocsc()
     col_start, col_rows, col_vals = gallery.indptr[:-1], gallery.indices, gallery.data
     col_len = np.diff(gallery.indptr)
@@ -282,8 +315,8 @@ def _combine(
         weights=col_len[query.indices],
         minlength=num_query,
     )
-    final = np.empty((num_query, num_gallery), dtype=np.float32)
-    max_rows = max(1, min(chunk_size, JACCARD_BYTES_PER_CHUNK // (8 * num_gallery)))
+    max_rows = max(1, min(num_query, JACCARD_FLOATS_PER_CHUNK // num_gallery))
+    buffer = torch.empty(max_rows * num_gallery, dtype=torch.float64)
     start = 0
     while start < num_query:
         stop = start + 1
@@ -300,13 +333,17 @@ def _combine(
         q_value = np.repeat(block.data, counts)
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         where = np.repeat(col_start[k], counts) + offsets
-        overlap = np.bincount(
-            q_local * num_gallery + col_rows[where],
-            weights=np.minimum(q_value, col_vals[where]),
-            minlength=(stop - start) * num_gallery,
-        ).reshape(stop - start, num_gallery)
-        jaccard = 1.0 - overlap / (2.0 - overlap)
-        original = source.rows(start, stop, col_start=num_query) / row_max[start:stop, None]
-        final[start:stop] = jaccard * (1.0 - lambda_value) + original.cpu().numpy() * lambda_value
+        overlap = (
+            buffer[: (stop - start) * num_gallery]
+            .zero_()
+            .index_add_(
+                0,
+                torch.from_numpy(q_local * num_gallery + col_rows[where]),
+                torch.from_numpy(np.minimum(q_value, col_vals[where])),
+            )
+        )
+        touched = torch.nonzero(overlap).squeeze(1)
+        m = overlap[touched]
+        out = torch.from_numpy(final[start:stop]).view(-1)  # a view: written in place
+        out[touched] -= ((1.0 - lambda_value) * m / (2.0 - m)).float()
         start = stop
-    return final
