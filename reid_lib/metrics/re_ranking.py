@@ -52,7 +52,8 @@ class _DenseSource:
     def __init__(self, q_g: np.ndarray, q_q: np.ndarray, g_g: np.ndarray) -> None:
         full = np.block([[q_q, q_g], [q_g.T, g_g]])
         # The reference squares in the input precision, then works in float32.
-        self.squared = torch.from_numpy(np.square(full).astype(np.float32))
+        np.square(full, out=full)
+        self.squared = torch.from_numpy(full.astype(np.float32, copy=False))
         self.num_items = full.shape[0]
         self.device = torch.device("cpu")
 
