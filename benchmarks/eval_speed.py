@@ -16,7 +16,8 @@ Cases:
 - ``re_ranking_features`` at fractions of MSMT17 scale, smallest first, until the time budget
   (``--msmt-time-limit``) is spent; a run that exceeds what is left is stopped and reported.
 
-Usage: ``python benchmarks/eval_speed.py [--dim 512] [--msmt-time-limit 1800] [--skip-msmt]``
+Usage, from the repository root (``-m`` so that this checkout's ``reid_lib`` is the one imported):
+``python -m benchmarks.eval_speed [--dim 512] [--msmt-time-limit 1800] [--skip-msmt]``
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import torch
 
 from reid_lib.metrics import compute_distance, evaluate, re_ranking, re_ranking_features
 
+ROOT = Path(__file__).resolve().parents[1]
 MARKET = (3368, 15913)
 MSMT17 = (11659, 82161)
 NUM_IDS = {"market": 751, "msmt17": 3060}
@@ -110,10 +112,13 @@ def child(case: str, fraction: float, dim: int) -> None:
 
 
 def run_child(case: str, fraction: float, dim: int, limit: float) -> dict:
-    command = [sys.executable, __file__, "--child", case, "--fraction", str(fraction)]
+    command = [sys.executable, "-m", "benchmarks.eval_speed", "--child", case]
+    command += ["--fraction", str(fraction)]
     command += ["--dim", str(dim)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=True)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=limit, check=True, cwd=ROOT
+        )
     except subprocess.TimeoutExpired:
         return {"timeout": limit}
     except subprocess.CalledProcessError as err:
