@@ -170,3 +170,42 @@ def test_caviar_index_out_of_range_breaks_rule(tmp_path):
     touch(tmp_path, [*caviar_names(2, 0), "0001_021.jpg"])
     with pytest.raises(BadNameError, match=r"'0001_021\.jpg'"):
         build_dataset("caviar", tmp_path)
+
+
+def test_prid_official_single_shot_layout_found_from_archive_root(tmp_path):
+    shot = tmp_path / "prid_2011" / "single_shot"
+    touch(shot / "cam_a", [f"person_{i:04d}.png" for i in range(1, 6)])
+    touch(shot / "cam_b", [f"person_{i:04d}.png" for i in range(1, 9)])
+    ds = build_dataset("prid2011", tmp_path)
+    assert ds.root == shot
+    assert ids_of(ds.train) | ids_of(ds.query) == {1, 2, 3, 4, 5}
+    assert ids_of(ds.gallery) == ids_of(ds.query) | {6, 7, 8}
+
+
+def test_grid_official_probe_gallery_layout(tmp_path):
+    probe = ["0001_2_25023_116_134_128_330.jpeg", "0002_5_25008_169_19_94_224.jpeg"]
+    gallery = [
+        "0001_1_25004_107_32_106_221.jpeg",
+        "0002_4_25027_160_75_118_274.jpeg",
+        "0000_1_25698_101_16_87_246.jpeg",
+        "0000_5_26113_116_13_72_212.jpeg",
+    ]
+    touch(tmp_path / "underground_reid" / "probe", probe)
+    touch(tmp_path / "underground_reid" / "gallery", gallery)
+    ds = build_dataset("grid", tmp_path)
+    (test_id,) = ids_of(ds.query)
+    assert [r.path.name for r in ds.query] == [{1: probe[0], 2: probe[1]}[test_id]]
+    assert sorted(r.pid for r in ds.gallery) == [0, 0, test_id]
+    assert "probe/ image" in ds.protocol
+
+
+def test_viper_found_inside_archive_folder(tmp_path):
+    touch(tmp_path / "VIPeR" / "cam_a", ["000_0.bmp", "001_90.bmp"])
+    touch(tmp_path / "VIPeR" / "cam_b", ["000_180.bmp", "001_90.bmp"])
+    assert build_dataset("viper", tmp_path).root == tmp_path / "VIPeR"
+
+
+def test_folder_without_images_shows_layout(tmp_path):
+    (tmp_path / "notes.txt").write_text("no images here")
+    with pytest.raises(DatasetLayoutError, match=r"no image files in .*\n.*<id>_<index>\.jpg"):
+        build_dataset("caviar4reid", tmp_path)

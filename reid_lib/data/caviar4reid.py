@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from reid_lib.data.layout import list_images, resolve_root
+from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
 from reid_lib.data.protocol_splits import load_or_make_splits, select_split
 from reid_lib.data.records import Record, ReIDDataset
@@ -34,7 +34,7 @@ CAMERA_SIZE = 10
 
 def read_caviar4reid_records(root: str | Path) -> tuple[Path, list[Record]]:
     """The dataset folder and every CAVIAR4REID image as a record (``index`` in ``extra``)."""
-    base = resolve_root(root, (), CAVIAR4REID_LAYOUT, known_subfolders=("CAVIAR4REID",))
+    base, _ = locate_dataset(root, CAVIAR4REID_LAYOUT, known_subfolders=("CAVIAR4REID",))
     records = []
     for path in list_images(base):
         g = CAVIAR4REID_RULE.parse(path)

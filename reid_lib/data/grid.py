@@ -1,10 +1,16 @@
-"""QMUL GRID (Loy et al.), in PETA's flat copy ``<id>_<cam>_<frame>_<x>_<y>_<w>_<h>.jpeg``.
+"""QMUL GRID (Loy et al.): 250 ids seen by two of 8 cameras, plus 775 gallery-only distractors.
 
-250 ids have one image in each of two cameras; 775 more ids have a single gallery-only image
-(distractors). Protocol (the literature's): 10 random splits of the paired ids, half train, half
-test; probe = one camera's image of each test id, gallery = the other camera's image plus all
-distractors. PETA's copy drops GRID's ``probe/`` and ``gallery/`` folders, so we choose the probe
-to be the image with the lower camera number of each pair (in every pair the two cameras differ).
+Two layouts are read, with names ``<id>_<cam>_<frame>_<x>_<y>_<w>_<h>.jpeg``:
+
+- the official archive's ``probe/`` (250 images) and ``gallery/`` (1,025 images; the distractors
+  there have id ``0000``);
+- PETA's flat copy, where the distractors are renumbered 251-1025.
+
+Protocol (the literature's): 10 random splits of the paired ids, half train, half test; probe =
+the probe image of each test id, gallery = its other image plus all distractors. PETA's flat copy
+drops the ``probe/`` and ``gallery/`` folders, so there we choose the probe to be the image with
+the lower camera number of each pair (the two cameras of a pair always differ). Distractors keep
+their own pid (``0`` in the official layout), which no query has.
 camid = camera number - 1; ``frame`` and the box (``x``, ``y``, ``w``, ``h``) go into ``extra``.
 """
 
@@ -13,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from reid_lib.data.layout import list_images, resolve_root
+from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
 from reid_lib.data.protocol_splits import load_or_make_splits, select_split
 from reid_lib.data.records import Record, ReIDDataset
@@ -25,29 +31,64 @@ GRID_RULE = NameRule(
     "'<id>_<cam>_<frame>_<x>_<y>_<w>_<h>.jpeg' (cam from 1), "
     "e.g. '0001_1_25004_107_32_106_221.jpeg'",
 )
-GRID_LAYOUT = "<root>/  <id>_<cam>_<frame>_<x>_<y>_<w>_<h>.jpeg   one flat folder"
+GRID_LAYOUT = """<root>/  either
+  probe/<name>.jpeg  and  gallery/<name>.jpeg     (official, distractors have id 0000)
+or
+  <name>.jpeg                                      (PETA's flat copy)
+with <name> = <id>_<cam>_<frame>_<x>_<y>_<w>_<h>"""
 
 
-def read_grid_records(root: str | Path) -> tuple[Path, dict[int, list[Record]]]:
-    """The dataset folder and the GRID records of each id, sorted by camera.
+def parse_grid_name(path: Path) -> Record:
+    """Record of one GRID image: camid 0-based; frame and box in ``extra``."""
+    g = GRID_RULE.parse(path)
+    extra = {key: int(g[key]) for key in ("frame", "x", "y", "w", "h")}
+    return Record(Path(path), int(g["pid"]), int(g["cam"]) - 1, extra)
+
+
+def read_grid_records(
+    root: str | Path,
+) -> tuple[Path, dict[int, tuple[Record, Record]], list[Record]]:
+    """The dataset folder, the (probe, gallery) records of each paired id, and the distractors.
 
     Raises:
-        ValueError: an id has more than two images, or two in the same camera.
+        ValueError: an id has more than two images, or two in the same camera (flat), or a probe
+            id has no gallery image (official).
     """
-    base = resolve_root(root, (), GRID_LAYOUT, known_subfolders=("GRID",))
+    base, folders = locate_dataset(
+        root,
+        GRID_LAYOUT,
+        folder_layouts=[("probe", "gallery")],
+        known_subfolders=("underground_reid", "GRID"),
+    )
+    pairs: dict[int, tuple[Record, Record]] = {}
+    distractors: list[Record] = []
+    if folders:
+        probes = {r.pid: r for r in map(parse_grid_name, list_images(base / "probe"))}
+        for record in map(parse_grid_name, list_images(base / "gallery")):
+            if record.pid in probes:
+                pairs[record.pid] = (probes.pop(record.pid), record)
+            else:
+                distractors.append(record)
+        if probes:
+            raise ValueError(
+                f"{base}: GRID probe ids {sorted(probes)[:10]} have no image in gallery/"
+            )
+        return base, pairs, distractors
     by_id: dict[int, list[Record]] = defaultdict(list)
-    for path in list_images(base):
-        g = GRID_RULE.parse(path)
-        extra = {key: int(g[key]) for key in ("frame", "x", "y", "w", "h")}
-        by_id[int(g["pid"])].append(Record(path, int(g["pid"]), int(g["cam"]) - 1, extra))
-    for pid, records in by_id.items():
+    for record in map(parse_grid_name, list_images(base)):
+        by_id[record.pid].append(record)
+    for pid, records in sorted(by_id.items()):
         records.sort(key=lambda r: r.camid)
         if len(records) > 2 or len({r.camid for r in records}) != len(records):
             raise ValueError(
                 f"{base}: GRID id {pid} has images {[r.path.name for r in records]}; expected one "
                 f"image (distractor) or two from different cameras (pair)"
             )
-    return base, dict(by_id)
+        if len(records) == 2:
+            pairs[pid] = (records[0], records[1])
+        else:
+            distractors.append(records[0])
+    return base, pairs, distractors
 
 
 def load_grid(
@@ -59,26 +100,24 @@ def load_grid(
     splits_dir: str | Path | None = None,
 ) -> ReIDDataset:
     """GRID, split ``split_index`` of the seeded random splits of the paired ids."""
-    base, by_id = read_grid_records(root)
-    paired = {pid for pid, records in by_id.items() if len(records) == 2}
+    base, pairs, distractors = read_grid_records(root)
     splits, path = load_or_make_splits(
         base,
         "grid",
-        paired,
-        len(paired) // 2,
+        pairs,
+        len(pairs) // 2,
         num_splits=num_splits,
         seed=seed,
         splits_dir=splits_dir,
     )
     split = select_split(splits, split_index, path)
-    test = sorted(split.test)
     return ReIDDataset(
         "grid",
         base,
-        train=[r for pid in split.train for r in by_id[pid]],
-        query=[by_id[pid][0] for pid in test],
-        gallery=[by_id[pid][1] for pid in test]
-        + [records[0] for pid, records in sorted(by_id.items()) if pid not in paired],
-        protocol=f"split {split_index} of {len(splits)} ({path}); probe = lower camera of each "
-        f"pair, gallery = the other plus {len(by_id) - len(paired)} distractor ids",
+        train=[r for pid in split.train for r in pairs[pid]],
+        query=[pairs[pid][0] for pid in split.test],
+        gallery=[pairs[pid][1] for pid in split.test] + distractors,
+        protocol=f"split {split_index} of {len(splits)} ({path}); probe = "
+        + ("probe/ image" if (base / "probe").is_dir() else "lower camera of each pair")
+        + f", gallery = the other plus {len(distractors)} distractor images",
     )

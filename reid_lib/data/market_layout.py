@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from reid_lib.data.layout import list_images, resolve_root
+from reid_lib.data.layout import list_images, locate_dataset, resolve_root
 from reid_lib.data.records import Record, ReIDDataset
 
 ParseName = Callable[[Path], Record]
@@ -101,7 +101,7 @@ def load_market_style(
         EmptySplitError: a split ends up empty.
     """
     if flat:
-        folder = resolve_root(root, (), f"{root}/  one folder of {name} crops")
+        folder, _ = locate_dataset(root, "<root>/  one folder of crops, names as in the dataset")
         records, junk = read_folder(folder, parse)
         train, query, gallery = split_flat_folder(records)
         return ReIDDataset(

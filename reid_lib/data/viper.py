@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from reid_lib.data.layout import list_images, resolve_root
+from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
 from reid_lib.data.protocol_splits import load_or_make_splits, select_split
 from reid_lib.data.records import Record, ReIDDataset
@@ -43,9 +43,10 @@ def read_viper_records(root: str | Path) -> tuple[Path, list[Record]]:
         DatasetLayoutError: ``root`` is missing. BadNameError: a name breaks its rule.
         ValueError: an id lacks its image in one camera or has two there.
     """
-    base = resolve_root(root, (), VIPER_LAYOUT, known_subfolders=("VIPeR",))
-    if (base / "cam_a").is_dir() or (base / "cam_b").is_dir():
-        base = resolve_root(base, ("cam_a", "cam_b"), VIPER_LAYOUT)
+    base, folders = locate_dataset(
+        root, VIPER_LAYOUT, folder_layouts=[("cam_a", "cam_b")], known_subfolders=("VIPeR",)
+    )
+    if folders:
         records = []
         for camid, folder in enumerate(("cam_a", "cam_b")):
             for path in list_images(base / folder):
