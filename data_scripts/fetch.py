@@ -188,14 +188,12 @@ def check_checksum(archive: Path, entry: DatasetEntry, *, allow_unverified: bool
 
 def check_member(name: str, archive: Path, link: str | None = None) -> None:
     """Refuse a member path (or link target) that is absolute or has a ``..`` component."""
-    for value in (name, link):
-        if value is None:
-            continue
+    for value in (name, link or ""):
         path = PurePosixPath(value.replace("\\", "/"))
         if path.is_absolute() or re.match(r"^[A-Za-z]:", value) or ".." in path.parts:
-            what = f"member {name!r}" + (f" links to {link!r}, which" if value is link else "")
+            shown = f"member {name!r}" + (f" (a link to {link!r})" if link else "")
             raise UnsafeArchiveError(
-                f"{archive}: {what} has an absolute path or a '..' component; "
+                f"{archive}: {shown} has an absolute path or a '..' component; "
                 f"refusing to extract anything"
             )
 
