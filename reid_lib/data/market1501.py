@@ -33,8 +33,10 @@ def load_market1501(
 ) -> ReIDDataset:
     """Load Market-1501 (or any dataset in its layout and naming, e.g. ``name="synthetic"``).
 
-    ``multi_query=True`` adds the ``gt_bbox/`` images of the query ids; ``flat=True`` reads one
-    folder of crops with our demo protocol (see :mod:`reid_lib.data.market_layout`).
+    ``multi_query=True`` adds the ``gt_bbox/`` images of the query ids as ``multi_query`` (Market's
+    multi-query pools those of the same id and camera as each query; pooling is the evaluator's
+    job). ``flat=True`` reads one folder of crops with our demo protocol (see
+    :mod:`reid_lib.data.market_layout`).
     """
     return load_market_style(
         root,
