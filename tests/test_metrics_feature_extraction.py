@@ -90,3 +90,21 @@ def test_bad_batches_and_models(loader):
 
     with pytest.raises(ValueError, match=r"model must return \[N, D\] embeddings in eval mode"):
         extract_features(MapModel(), loader, progress=False)
+
+
+def test_with_the_project_model():
+    """The real model's eval-mode contract: [N, embedding_dim] features, L2-normalised."""
+    from reid_lib.metrics import extract_features
+    from reid_lib.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(3, backbone="resnet18", num_parts=2)
+    images = torch.randn(4, 3, 64, 32)
+    batches = [
+        {"images": images[i : i + 2], "pids": torch.tensor([1, 2]), "camids": torch.tensor([0, 1])}
+        for i in (0, 2)
+    ]
+    feats, pids, _ = extract_features(model, batches, progress=False)
+    assert feats.shape == (4, model.embedding_dim)
+    torch.testing.assert_close(feats.norm(dim=1), torch.ones(4))
+    np.testing.assert_array_equal(pids, [1, 2, 1, 2])
