@@ -190,3 +190,30 @@ def test_bad_options_are_rejected(kwargs, match):
 def test_num_classes_must_be_positive():
     with pytest.raises(ValueError, match="num_classes=0"):
         ReIDModel(resnet50_backbone(), 0)
+
+
+def test_eval_runs_only_the_branches_its_embedding_needs(full18):
+    calls = []
+    hooks = [
+        full18.msg.register_forward_hook(lambda *_: calls.append("msg")),
+        full18.wdp.register_forward_hook(lambda *_: calls.append("wdp")),
+    ]
+    try:
+        with torch.no_grad():
+            full18.eval()(IMAGES)
+            assert calls == []
+            full18.train()(IMAGES)
+            assert calls == ["msg", "wdp"]
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def test_all_embedding_concatenates_every_feature(full18):
+    model = ReIDModel(full18.backbone, NUM_CLASSES, embedding="all").eval()
+    with torch.no_grad():
+        emb = model(IMAGES)
+        out = model.outputs(model.stage_maps(IMAGES))
+    parts = [out.stages["stage3"].neck, out.stages["stage4"].neck, out.msg.neck]
+    expected = torch.cat([*parts, out.parts.embeddings.flatten(1)], 1)
+    assert torch.allclose(emb, expected / expected.norm(dim=1, keepdim=True), atol=1e-6)
