@@ -75,7 +75,7 @@ def main() -> None:
             cells += [
                 f"{cost.forward_flops / batch / 1e9:.2f}",
                 f"{cost.total_flops / batch / 1e9:.2f}",
-                f"{speed:.1f}",
+                f"{speed:.3g}",
             ]
         print("| " + " | ".join(cells) + " |", flush=True)
 
