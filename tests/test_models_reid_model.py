@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from reid_lib.losses import ReIDLoss
 from reid_lib.models import EMBEDDINGS, ModelOutput, ReIDModel, build_model
 from reid_lib.models.backbone import build_backbone
 
@@ -217,3 +218,19 @@ def test_all_embedding_concatenates_every_feature(full18):
     parts = [out.stages["stage3"].neck, out.stages["stage4"].neck, out.msg.neck]
     expected = torch.cat([*parts, out.parts.embeddings.flatten(1)], 1)
     assert torch.allclose(emb, expected / expected.norm(dim=1, keepdim=True), atol=1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_step_and_embedding_on_cuda():
+    torch.manual_seed(0)
+    model = build_model(NUM_CLASSES, backbone="resnet18").cuda()
+    images = IMAGES.repeat(2, 1, 1, 1).cuda()
+    targets = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3], device="cuda")
+    loss = ReIDLoss()(model.train()(images), targets)
+    loss.total.backward()
+    assert loss.total.device.type == "cuda" and torch.isfinite(loss.total)
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+    with torch.no_grad():
+        emb = model.eval()(images)
+    assert emb.device.type == "cuda" and emb.shape == (8, model.embedding_dim)
