@@ -259,8 +259,8 @@ def _background(
     w, h = size
     base = _GREY + clutter * (np.asarray(camera.background, dtype=float) - _GREY)
     ramp = 1.0 - 0.35 * clutter * np.clip((np.arange(h) / h - 0.5) * 2, 0, 1)
-    img = (base[None, None, :] * ramp[:, None, None]).repeat(w, axis=1)
-    canvas = Image.fromarray(img.clip(0, 255).astype(np.uint8))
+    column = (base[None, None, :] * ramp[:, None, None]).clip(0, 255).astype(np.uint8)
+    canvas = Image.fromarray(column.repeat(w, axis=1))
     draw = ImageDraw.Draw(canvas)
     for kind, x0, y0, x1, y1, r, g, b in draws.clutter[: round(clutter * MAX_CLUTTER_SHAPES)]:
         fill = (int(r * 255), int(g * 255), int(b * 255))
