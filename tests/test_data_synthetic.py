@@ -131,15 +131,26 @@ def test_existing_output_needs_overwrite(tmp_path):
     generate_synthetic(tmp_path, config, overwrite=True)
 
 
-def test_identities_share_colour_schemes_but_not_local_cues():
-    world = build_world(PRESETS["small"], seed=0)
-    families = defaultdict(list)
-    for ident in world.identities:
-        families[(ident.upper, ident.lower)].append(ident)
-    assert max(len(members) for members in families.values()) >= 3
-    for members in families.values():
-        cues = [m.local_cues() for m in members]
-        assert len(set(cues)) == len(cues)
+def test_families_share_colour_schemes_but_not_local_cues(generated):
+    config = PRESETS["small"]
+    identities = build_world(config, seed=0).identities
+    assert len(identities) == config.num_ids + config.num_distractors
+    schemes = set()
+    for start in range(0, len(identities), config.family_size):
+        family = identities[start : start + config.family_size]
+        assert len(family) == min(config.family_size, len(identities) - start)
+        assert len({(m.upper, m.lower) for m in family}) == 1
+        assert len({m.local_cues() for m in family}) == len(family)
+        schemes.add((family[0].upper, family[0].lower))
+    assert len(schemes) > 20
+    table = json.loads((generated["a"] / "identities.json").read_text())
+    assert sorted(int(pid) for pid in table) == list(range(1, TINY.num_ids + 1))
+    by_family = defaultdict(set)
+    for attributes in table.values():
+        by_family[attributes["family"]].add(
+            (tuple(attributes["upper"]), tuple(attributes["lower"]))
+        )
+    assert all(len(schemes) == 1 for schemes in by_family.values())
 
 
 def test_all_knobs_off_renders_an_identity_the_same_in_every_image():

@@ -144,7 +144,8 @@ def sample_identities(num: int, rng: np.random.Generator, family_size: int = 3) 
 
     Members of a family wear the same upper and lower colours and differ only in local cues
     (pattern, accent colour, logo, shoes, bag, hair, build), so that global colour alone does not
-    separate them. No two identities of a family have the same local cues.
+    separate them. No two identities of a family have the same local cues. Families are consecutive:
+    identity ``i`` belongs to family ``i // family_size``.
     """
     if family_size < 1:
         raise ValueError(f"family_size must be >= 1, got {family_size}")
@@ -156,7 +157,8 @@ def sample_identities(num: int, rng: np.random.Generator, family_size: int = 3) 
         upper, lower = CLOTHING_COLOURS[upper_name], CLOTHING_COLOURS[lower_name]
         accents = [c for c in colours if c not in (upper, lower)]
         seen: set[tuple] = set()
-        while len(seen) < min(family_size, num - len(identities)):
+        members = min(family_size, num - len(identities))
+        while len(seen) < members:
             ident = Identity(
                 upper=upper,
                 lower=lower,
