@@ -1,7 +1,7 @@
 import dataclasses
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +109,15 @@ def test_every_query_has_a_gallery_match_in_another_camera(generated):
         per_id[pid].append(cam)
     assert all(len(cams) == len(set(cams)) <= TINY.queries_per_id for cams in per_id.values())
     assert {pid for pid, _, _ in parsed["query"]} == {p for p in gallery_cams if p > 0}
+
+
+def test_multi_query_images_share_id_and_camera_with_a_query(generated):
+    parsed = _parsed(generated["a"])
+    queries = Counter((pid, cam) for pid, cam, _ in parsed["query"])
+    extra = Counter((pid, cam) for pid, cam, _ in parsed["multi_query"])
+    assert extra == Counter({key: n * TINY.multi_query_images for key, n in queries.items()})
+    names = {split: {name for _, _, name in rows} for split, rows in parsed.items()}
+    assert not names["multi_query"] & (names["query"] | names["gallery"])
 
 
 def test_manifest_digest_detects_a_changed_file(tmp_path):

@@ -5,6 +5,7 @@
     out/bounding_box_train/<pid:04d>_c<cam>s<seq>_<frame:06d>_<box:02d>.jpg
     out/bounding_box_test/...   (test ids, distractors ``0000_...`` and junk ``-1_...``)
     out/query/...
+    out/gt_bbox/...             (more images of each query's id in its camera: multi-query)
     out/manifest.json           (config, seed, counts, SHA-256 over the image files)
     out/identities.json         (the attributes of every pid, for analysis in the book)
 
@@ -15,7 +16,9 @@ not separate them, local part features do. Camera and image nuisances are set by
 
 The paper uses no synthetic data; the dataset, its presets and its rules are ours. Query/gallery
 rules follow Market-1501: one query per chosen camera of a test id, every query has a gallery
-image of its id from another camera, and query images are not in the gallery.
+image of its id from another camera, and query images are not in the gallery. ``gt_bbox/`` holds,
+for each query, further images of its id in the same camera and sequence, well aligned (Market's
+hand-drawn boxes), which multi-query evaluation pools with the query.
 
 Determinism: the same config and seed give byte-identical files with the same numpy and Pillow
 versions (the manifest records both; JPEG encoders may differ across Pillow releases).
@@ -48,7 +51,12 @@ from reid_lib.data.synthetic_people import (
 )
 
 GENERATOR_VERSION = 1
-SPLIT_DIRS = {"train": "bounding_box_train", "gallery": "bounding_box_test", "query": "query"}
+SPLIT_DIRS = {
+    "train": "bounding_box_train",
+    "gallery": "bounding_box_test",
+    "query": "query",
+    "multi_query": "gt_bbox",
+}
 MANIFEST = "manifest.json"
 IDENTITIES = "identities.json"
 JPEG_QUALITY = 90
@@ -67,6 +75,7 @@ class SyntheticConfig:
         cameras_per_id: (min, max) cameras an identity appears in (min >= 2).
         images_per_camera: (min, max) images of an identity in one camera.
         queries_per_id: most cameras of a test identity that give a query image.
+        multi_query_images: ``gt_bbox`` images per query (same id, camera and sequence).
         num_distractors: gallery images with pid 0 (bad detections of people seen nowhere else).
         num_junk: gallery images with pid -1 (crops of background only).
         family_size: identities that share a coarse colour scheme.
@@ -80,6 +89,7 @@ class SyntheticConfig:
     cameras_per_id: tuple[int, int] = (2, 6)
     images_per_camera: tuple[int, int] = (1, 4)
     queries_per_id: int = 2
+    multi_query_images: int = 2
     num_distractors: int = 200
     num_junk: int = 60
     family_size: int = 3
@@ -100,6 +110,8 @@ class SyntheticConfig:
             raise ValueError(f"images_per_camera must be (min, max), 1 <= min <= max; got {lo, hi}")
         if self.queries_per_id < 1:
             raise ValueError(f"queries_per_id must be >= 1, got {self.queries_per_id}")
+        if self.multi_query_images < 0:
+            raise ValueError(f"multi_query_images must be >= 0, got {self.multi_query_images}")
 
     def with_knobs(self, **knobs: float) -> SyntheticConfig:
         """A copy with some knobs changed, e.g. ``config.with_knobs(lighting=0.9)``."""
@@ -136,6 +148,7 @@ class ImageSpec:
     box: int
     identity: int | None
     partial: bool = False
+    hand_drawn: bool = False
 
     @property
     def filename(self) -> str:
@@ -168,6 +181,8 @@ class SyntheticWorld:
         knobs = self.config.knobs
         if spec.partial:  # distractors are bad detections: always misaligned
             knobs = dataclasses.replace(knobs, misalignment=1.0)
+        if spec.hand_drawn:  # gt_bbox: boxes drawn by hand are aligned
+            knobs = dataclasses.replace(knobs, misalignment=0.0)
         return render(ident, self.cameras[spec.cam], knobs, rng, size, partial=spec.partial)
 
 
@@ -221,7 +236,14 @@ def build_world(config: SyntheticConfig, seed: int = 0) -> SyntheticWorld:
                 query_cams.add(int(k))
         for k, group in enumerate(per_cam):
             if k in query_cams:
-                images.append(dataclasses.replace(group[0], split="query"))
+                query = dataclasses.replace(group[0], split="query")
+                images.append(query)
+                images += [
+                    dataclasses.replace(
+                        query, split="multi_query", frame=next_frame(query.cam), hand_drawn=True
+                    )
+                    for _ in range(config.multi_query_images)
+                ]
                 group = group[1:]
             images += group
     for d in range(config.num_distractors):
