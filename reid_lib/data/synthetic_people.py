@@ -55,6 +55,8 @@ SUPERSAMPLE = 2
 #: Most clutter shapes in one background (at clutter = 1).
 MAX_CLUTTER_SHAPES = 14
 _GREY = np.array([128.0, 128.0, 128.0])
+#: Scenes (background and clutter colours) are this much less saturated than random colours.
+_SCENE_SATURATION = 0.6
 
 
 @dataclass(frozen=True)
@@ -259,13 +261,14 @@ def _background(
 ) -> Image.Image:
     """Plain grey at clutter 0; the camera's colour, a ground gradient and shapes as it grows."""
     w, h = size
-    base = _GREY + clutter * (np.asarray(camera.background, dtype=float) - _GREY)
+    base = _GREY + clutter * _SCENE_SATURATION * (np.asarray(camera.background, float) - _GREY)
     ramp = 1.0 - 0.35 * clutter * np.clip((np.arange(h) / h - 0.5) * 2, 0, 1)
     column = (base[None, None, :] * ramp[:, None, None]).clip(0, 255).astype(np.uint8)
     canvas = Image.fromarray(column.repeat(w, axis=1))
     draw = ImageDraw.Draw(canvas)
     for kind, x0, y0, x1, y1, r, g, b in draws.clutter[: round(clutter * MAX_CLUTTER_SHAPES)]:
-        fill = (int(r * 255), int(g * 255), int(b * 255))
+        colour = base + _SCENE_SATURATION * (np.array([r, g, b]) * 255 - base)
+        fill = tuple(int(c) for c in colour.clip(0, 255))
         if kind < 0.4:  # box (window, sign, parked object)
             xa, ya = x0 * w, y0 * h
             draw.rectangle(
