@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from reid_lib.data import Record, ReIDDataset
+from reid_lib.data import Record, ReIDDataset, build_dataset
 from reid_lib.data.loaders import (
     ImageReadError,
     build_test_loader,
@@ -16,7 +16,7 @@ from reid_lib.data.loaders import (
     read_image,
 )
 from reid_lib.data.sampler import PKSampler
-from reid_lib.data.synthetic import PRESETS, SPLIT_DIRS, generate_synthetic
+from reid_lib.data.synthetic import PRESETS, generate_synthetic
 from reid_lib.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -167,23 +167,12 @@ def test_corrupt_truncated_and_missing_images_name_the_file(tmp_path):
         next(iter(loader))
 
 
-MARKET_NAME = re.compile(r"^(-1|\d{4})_c(\d)s\d_\d{6}_\d{2}\.jpg$")
-
-
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory) -> ReIDDataset:
-    """The tiny synthetic preset as a ReIDDataset, parsed here with the Market-1501 name rule."""
+    """The tiny synthetic preset read by the Market-1501 loader."""
     root = tmp_path_factory.mktemp("tiny")
     generate_synthetic(root, PRESETS["tiny"], seed=0)
-    splits = {}
-    for split, folder in SPLIT_DIRS.items():
-        records = []
-        for path in sorted((root / folder).iterdir()):
-            pid, cam = (int(g) for g in MARKET_NAME.match(path.name).groups())
-            if pid != -1:
-                records.append(Record(path, pid, cam - 1))
-        splits[split] = records
-    return ReIDDataset("synthetic-tiny", root, **splits)
+    return build_dataset("synthetic", root)
 
 
 def test_train_loader_yields_pk_batches_as_dicts(tiny_dataset):

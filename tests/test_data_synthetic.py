@@ -9,6 +9,7 @@ import pytest
 
 from data_scripts.make_synthetic import main as make_synthetic_main
 from data_scripts.make_synthetic import parse_knob
+from reid_lib.data import build_dataset
 from reid_lib.data.synthetic import (
     PRESETS,
     SPLIT_DIRS,
@@ -20,6 +21,7 @@ from reid_lib.data.synthetic import (
     verify_synthetic,
 )
 from reid_lib.data.synthetic_people import KNOBS, Camera, Knobs, render
+from reid_lib.data.verify import verify_dataset
 
 TINY = PRESETS["tiny"]
 # Market-1501: <pid:04d or -1>_c<cam>s<seq>_<frame:06d>_<box:02d>.jpg
@@ -118,6 +120,23 @@ def test_multi_query_images_share_id_and_camera_with_a_query(generated):
     assert extra == Counter({key: n * TINY.multi_query_images for key, n in queries.items()})
     names = {split: {name for _, _, name in rows} for split, rows in parsed.items()}
     assert not names["multi_query"] & (names["query"] | names["gallery"])
+
+
+@pytest.mark.parametrize("name", ["synthetic", "market1501"])
+def test_output_loads_through_the_market_loader_with_the_manifest_counts(generated, name):
+    root = generated["a"]
+    counts = json.loads((root / "manifest.json").read_text())["counts"]
+    dataset = build_dataset(name, root, multi_query=True)
+    assert dataset.num_train_pids == counts["train"]["ids"] == TINY.num_ids // 2
+    assert len(dataset.train) == counts["train"]["images"]
+    assert len(dataset.query) == counts["query"]["images"]
+    assert len(dataset.gallery) == counts["gallery"]["images"] - TINY.num_junk
+    assert len(dataset.multi_query) == counts["multi_query"]["images"]
+    assert dataset.num_junk_dropped == TINY.num_junk
+    assert sum(r.pid == 0 for r in dataset.gallery) == TINY.num_distractors
+    assert dataset.num_cameras == TINY.num_cameras
+    assert {r.pid for r in dataset.query} == {r.pid for r in dataset.gallery} - {0}
+    assert verify_dataset(root, "synthetic").ok
 
 
 def test_manifest_digest_detects_a_changed_file(tmp_path):
