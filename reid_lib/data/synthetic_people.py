@@ -65,9 +65,10 @@ class Knobs:
 
     Camera-level: ``lighting`` (gain, colour cast, low-light noise), ``viewpoint`` (how often a
     camera sees its dominant view instead of the front), ``resolution`` (down- then up-scaling),
-    ``clutter`` (background colour and shapes). Image-level: ``posture`` (stride, arm swing, lean,
-    sideways shift), ``occlusion`` (probability and size of an occluder), ``misalignment`` (vertical
-    shift and scale of the crop). With every knob at 0 an identity looks the same in every image.
+    ``clutter`` (the camera's background colour; shapes drawn per crop). Image-level: ``posture``
+    (stride, arm swing, lean, sideways shift), ``occlusion`` (probability and size of an
+    occluder), ``misalignment`` (vertical shift and scale of the crop). With every knob at 0 an
+    identity looks the same in every image.
     """
 
     lighting: float = 0.5
