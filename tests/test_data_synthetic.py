@@ -239,6 +239,22 @@ def test_logo_is_seen_from_the_front_only():
     assert sum(logo_visible(Knobs.off(viewpoint=1.0), s) for s in range(10)) <= 2
 
 
+def test_shoulder_bag_is_seen_from_its_own_side_only():
+    ident = dataclasses.replace(
+        build_world(TINY).identities[0], bag="shoulder", bag_colour=(0, 255, 0), bag_side=1
+    )
+    knobs = Knobs.off(viewpoint=1.0)
+
+    def bag_visible(view: str, seed: int) -> bool:
+        camera = Camera(0.0, (0.0, 0.0, 0.0), view, 1.0, (128, 128, 128))
+        image = render(ident, camera, knobs, np.random.default_rng(seed)).astype(int)
+        return bool(((image[..., 1] > 200) & (image[..., 0] < 60)).sum() > 50)
+
+    # bag_side = 1 is the person's left: towards the camera when the person faces right.
+    assert sum(bag_visible("right", s) for s in range(20)) >= 16
+    assert sum(bag_visible("left", s) for s in range(20)) <= 6
+
+
 def test_bad_knob_values_and_names_are_rejected():
     with pytest.raises(ValueError, match=r"knob 'lighting' must lie in \[0, 1\], got 1.5"):
         Knobs(lighting=1.5)

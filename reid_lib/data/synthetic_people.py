@@ -47,6 +47,7 @@ SKIN_TONES: tuple[RGB, ...] = ((240, 200, 170), (205, 160, 120), (150, 105, 75),
 PATTERNS = ("solid", "stripes", "logo")
 LOGO_SHAPES = ("square", "circle", "triangle")
 BAGS = ("none", "backpack", "shoulder")
+#: "left" and "right" are side views facing that way in the image.
 VIEWS = ("front", "back", "left", "right")
 KNOBS = ("lighting", "posture", "viewpoint", "resolution", "clutter", "occlusion", "misalignment")
 
@@ -397,7 +398,8 @@ def _draw_person(
             )
     if ident.bag == "shoulder":
         image_side = {"front": ident.bag_side, "back": -ident.bag_side}.get(view, 0)
-        visible = not side or ident.bag_side == 1
+        # Facing right, the person's left side is towards the camera; facing left, the right side.
+        visible = {"right": ident.bag_side == 1, "left": ident.bag_side == -1}.get(view, True)
         bx = cx + image_side * (wt + 0.03 * u)
         d.line(
             [(cx - image_side * wt, y(0.16)), (bx, y(0.45))],
