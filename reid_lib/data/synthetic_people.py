@@ -116,8 +116,11 @@ class Identity:
 
     def local_cues(self) -> tuple:
         """The attributes other than the coarse colour scheme (upper, lower)."""
-        fields = dataclasses.astuple(self)
-        return fields[2:]
+        return tuple(
+            getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("upper", "lower")
+        )
 
 
 @dataclass(frozen=True)
