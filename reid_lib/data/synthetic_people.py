@@ -491,8 +491,8 @@ def render(
         view = _view(camera, draws, knobs.viewpoint)
         person = _draw_person(ident, view, (cw, ch), top, u, cx, pose)
         lean = post * 8.0 * draws.lean
-        if lean:
-            person = person.rotate(lean, resample=Image.Resampling.BILINEAR, center=(cx, top + u))
+        if lean:  # nearest-neighbour is enough: the canvas is down-sampled with Lanczos below
+            person = person.rotate(lean, resample=Image.Resampling.NEAREST, center=(cx, top + u))
         canvas.paste(person, (0, 0), person)
 
     _occlude(canvas, draws, knobs.occlusion)
