@@ -46,9 +46,18 @@ def dataset_config(ch: Chapter, name: str | None = None) -> Config:
     return apply_overrides(ch.config, [f"data.dataset={name}", f"data.root={root}"])
 
 
-def chapter_dataset(ch: Chapter, name: str | None = None) -> ReIDDataset:
-    """Dataset ``name`` (default: the chapter's ``dataset`` parameter), as the engine loads it."""
-    return load_dataset(dataset_config(ch, name))
+def chapter_dataset(
+    ch: Chapter, name: str | None = None, *, multi_query: bool = False
+) -> ReIDDataset:
+    """Dataset ``name`` (default: the chapter's ``dataset`` parameter), as the engine loads it.
+
+    ``multi_query`` also reads the multi-query images where the dataset has them (Market-1501's
+    layout, which the synthetic set follows).
+    """
+    config = dataset_config(ch, name)
+    if multi_query:
+        config = apply_overrides(config, ["eval.multi_query=true"])
+    return load_dataset(config)
 
 
 def image_batch(
