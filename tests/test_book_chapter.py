@@ -1,0 +1,49 @@
+"""A chapter's parameters become the engine config of its profile; results carry provenance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("reid_lib.engine.config", reason="the chapters need reid_lib.engine")
+
+from book.chapter import default_profile_name, start  # noqa: E402
+from reid_lib.engine.config import ConfigError, load_config  # noqa: E402
+
+
+def test_parameters_override_the_profile_preset(tmp_path):
+    ch = start("x", profile="cpu", epochs=3, seed=5, device="cpu", results_dir=str(tmp_path))
+    preset = load_config("cpu")
+    assert ch.profile == "cpu"
+    assert ch.config.schedule.epochs == 3 and ch.seed == 5
+    assert ch.config.model == preset.model
+    assert ch.image_size == (preset.data.height, preset.data.width)
+    assert ch.results_path == tmp_path / "x.json"
+
+
+def test_auto_profile_is_smoke_off_colab_and_epochs_default_to_the_preset(tmp_path, monkeypatch):
+    monkeypatch.delenv("REID_DATA_ROOT", raising=False)
+    assert default_profile_name() == "smoke"
+    ch = start("x", results_dir=str(tmp_path))
+    assert ch.profile == "smoke"
+    assert ch.config.schedule.epochs == load_config("smoke").schedule.epochs
+    assert ch.data_root is None
+
+
+def test_bad_parameters_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="epochs must be >= 0"):
+        start("x", epochs=-1)
+    with pytest.raises(ValueError, match="is not a folder"):
+        start("x", data_root=str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError):
+        start("x", profile="huge")
+
+
+def test_results_file_holds_the_numbers_and_their_provenance(tmp_path):
+    ch = start("x", device="cpu", seed=2, results_dir=str(tmp_path))
+    path = ch.write_results({"rank1": 0.5, "nested": {"a": [1, 2]}})
+    data = json.loads(path.read_text())
+    assert data["numbers"] == {"rank1": 0.5, "nested": {"a": [1, 2]}}
+    assert (data["chapter"], data["profile"], data["seed"]) == ("x", "smoke", 2)
+    assert {"commit", "dirty", "torch", "written_at", "dataset", "device"} <= set(data)

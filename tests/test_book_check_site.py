@@ -1,0 +1,57 @@
+"""The browser check itself: it must notice a broken image and a missing ranked-list figure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from book.check_site import RANKED_LIST_PAGE, check_site, site_pages
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+
+
+def page(title: str, body: str) -> str:
+    return f"<!DOCTYPE html><html><head><title>{title}</title></head><body>{body}</body></html>"
+
+
+@pytest.fixture
+def site(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "ok.png").write_bytes(PNG_1X1)
+    (tmp_path / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=good.html" />')
+    (tmp_path / "good.html").write_text(page("good", '<img src="ok.png">'))
+    (tmp_path / "book" / "broken.html").write_text(page("broken", '<img src="../missing.png">'))
+    return tmp_path
+
+
+def test_redirect_stubs_and_assets_are_not_pages(site):
+    (site / "_static").mkdir()
+    (site / "_static" / "x.html").write_text(page("x", ""))
+    assert [p.name for p in site_pages(site)] == ["broken.html", "good.html"]
+
+
+def test_check_reports_broken_images_and_a_missing_ranked_list(site):
+    if shutil.which("chromium") is None:
+        if os.environ.get("BOOK_BROWSER_REQUIRED"):
+            pytest.fail("chromium is not installed (make test installs it: `make browser`)")
+        pytest.skip("chromium is not installed; `make browser` installs it")
+    reports = {r.page: r for r in check_site(site)}
+    assert reports["good.html"].images == 1 and reports["good.html"].broken_images == []
+    assert reports["book/broken.html"].broken_images == ["../missing.png"]
+    assert reports[RANKED_LIST_PAGE].errors == ["the evaluation page is missing"]
+
+    (site / RANKED_LIST_PAGE).write_text(page("evaluation", "<p>no figure</p>"))
+    reports = {r.page: r for r in check_site(site)}
+    assert reports[RANKED_LIST_PAGE].errors == [
+        "no visible ranked-list figure (figure#fig-ranked-list img)"
+    ]
+
+
+def test_a_site_without_index_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="build the site first"):
+        check_site(tmp_path)
