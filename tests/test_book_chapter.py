@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("reid_lib.engine.config", reason="the chapters need reid_lib.engine")
 
-from book.chapter import default_profile_name, start  # noqa: E402
-from reid_lib.engine.config import ConfigError, load_config  # noqa: E402
+from book.chapter import default_profile_name, start
+from reid_lib.engine.config import ConfigError, load_config
 
 
 def test_parameters_override_the_profile_preset(tmp_path):
