@@ -94,3 +94,15 @@ def test_checked_outputs_are_copied_from_the_executed_copy_by_source():
     assert refreshed.cells[1].outputs == []
     with pytest.raises(ValueError, match="no executed cell"):
         strip.copy_checked_outputs(source, new_notebook(cells=[]))
+
+
+def test_colab_cell_installs_from_the_repository_and_branch_of_the_launch_buttons():
+    import yaml
+
+    config = yaml.safe_load((run.ROOT / "_config.yml").read_text())
+    colab = nbformat.read(CHAPTERS[0], as_version=4).cells[2].source
+    repository, branch = config["repository"]["url"], config["repository"]["branch"]
+    assert f'REPOSITORY, REVISION = "{repository}", "{branch}"' in colab
+    assert '"google.colab" in sys.modules' in colab
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert config["execute"]["execute_notebooks"] == "off"
