@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from book import run, strip
@@ -97,8 +98,6 @@ def test_checked_outputs_are_copied_from_the_executed_copy_by_source():
 
 
 def test_colab_cell_installs_from_the_repository_and_branch_of_the_launch_buttons():
-    import yaml
-
     config = yaml.safe_load((run.ROOT / "_config.yml").read_text())
     colab = nbformat.read(CHAPTERS[0], as_version=4).cells[2].source
     repository, branch = config["repository"]["url"], config["repository"]["branch"]
