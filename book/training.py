@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from book.chapter import Chapter
+from book.chapter import RUNS_DIR, Chapter
 from book.data import dataset_config
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config, apply_overrides, load_yaml
@@ -67,7 +67,9 @@ def is_finished(config: Config, run_dir: Path) -> bool:
 
 def short_run(ch: Chapter) -> TrainedRun:
     """The chapter's profile trained on its dataset (trained now, or reused when finished)."""
-    config = apply_overrides(dataset_config(ch), [f"run.name={RUN_NAME}"])
+    # A fixed results folder keeps the config (the cache key) the same for every caller.
+    overrides = [f"run.name={RUN_NAME}", f"run.results_dir={RUNS_DIR / 'results'}"]
+    config = apply_overrides(dataset_config(ch), overrides)
     run_dir = config.run_dir()
     if not is_finished(config, run_dir):
         train(config)
