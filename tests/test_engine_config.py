@@ -122,7 +122,7 @@ def test_missing_file_and_unknown_preset():
 
 
 def test_malformed_override():
-    with pytest.raises(ConfigError, match="key.sub=value"):
+    with pytest.raises(ConfigError, match=r"key\.sub=value"):
         apply_overrides(Config(), ["optim.lr"])
 
 

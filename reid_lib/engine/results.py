@@ -27,8 +27,13 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from reid_lib.data.records import ReIDDataset
+from reid_lib.engine.config import Config
+from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
 
 SCHEMA_VERSION = 1
 RANKS = (1, 5, 10, 20)
@@ -176,3 +181,45 @@ def write_results(data: Mapping[str, Any], results_dir: str | Path) -> Path:
         fh.write("\n")
     os.replace(tmp, path)
     return path
+
+
+def make_results(
+    cfg: Config,
+    dataset: ReIDDataset,
+    metrics: Mapping[str, Mapping[str, float | int]],
+    *,
+    epoch: int,
+    device: str,
+    wall_time_s: float,
+    images_per_s: float | None,
+) -> dict[str, Any]:
+    """Assemble a results dict (metrics from :func:`rank_metrics`) with the run's provenance."""
+    git = git_state()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_name": cfg.run.name,
+        "profile": cfg.run.profile,
+        "epoch": epoch,
+        "dataset": {
+            "name": cfg.data.dataset,
+            "split": cfg.data.split,
+            "manifest_sha256": dataset_manifest_sha256(dataset),
+            "num_train_ids": dataset.num_train_pids,
+            "num_query": len(dataset.query),
+            "num_gallery": len(dataset.gallery),
+        },
+        "metrics": {k: dict(v) for k, v in metrics.items()},
+        "training": {"images_per_s": images_per_s, "epochs_completed": epoch},
+        "provenance": {
+            "git_commit": git["commit"],
+            "git_dirty": git["dirty"],
+            "config": cfg.to_dict(),
+            "device": device,
+            "torch_version": environment()["torch"],
+            "python_version": environment()["python"],
+            "seed": cfg.run.seed,
+            "deterministic": cfg.run.deterministic,
+            "wall_time_s": float(wall_time_s),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
