@@ -46,16 +46,24 @@ class ModelConfig:
     tsa: bool = True
     wdp: Literal["none", "fixed", "adaptive"] | None = "adaptive"
     num_parts: int = 6
-    embedding: str = "paper"
+    embedding: Literal["paper", "paper+msg", "paper+parts", "all"] = "paper"
 
 
 @dataclass
 class LossConfig:
-    """Loss settings (spec: label smoothing 0.1, batch-hard triplet with margin 0.3)."""
+    """Arguments of ``reid_lib.losses.ReIDLoss`` (spec: smoothing 0.1, batch-hard margin 0.3).
+
+    ``soft_margin=true`` replaces the margin by the soft margin; the weights scale the stage
+    cross-entropies, the stage triplets, the MSG and the part cross-entropies (all 1 in the spec).
+    """
 
     label_smoothing: float = 0.1
     triplet_margin: float = 0.3
     soft_margin: bool = False
+    weight_ce: float = 1.0
+    weight_tri: float = 1.0
+    weight_msg: float = 1.0
+    weight_parts: float = 1.0
 
 
 @dataclass
