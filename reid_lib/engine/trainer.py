@@ -327,6 +327,7 @@ class Trainer:
             "config": self.cfg.to_dict(),
             "num_classes": self.num_classes,
             "best": self.best,
+            "images_per_s": self.images_per_s,
             "interrupted": interrupted,
         }
 
