@@ -54,7 +54,7 @@ def evaluate_model(
     gallery, g_pids, g_camids = _features(model, dataset.gallery, cfg, device)
     queries = {"single_query": _features(model, dataset.query, cfg, device)}
     if cfg.eval.multi_query:
-        q_feats, q_pids, q_camids = queries["single_query"]
+        _, q_pids, q_camids = queries["single_query"]
         mq_feats, mq_pids, mq_camids = _features(model, dataset.multi_query, cfg, device)
         pooled = pool_multi_query(q_pids, q_camids, mq_feats, mq_pids, mq_camids)
         queries["multi_query"] = (pooled, q_pids, q_camids)

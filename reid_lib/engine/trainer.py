@@ -11,14 +11,16 @@ Choices that are ours, not the paper's:
 - The learning rate changes once per epoch (see :mod:`reid_lib.engine.schedule`).
 - Evaluation runs on rank 0 and leaves the random generators as it found them, so that when and how
   often a run evaluates never changes its training.
-- Ctrl-C writes ``last.pt`` with the weights of the interrupted epoch and ``interrupted: True``;
-  resuming restarts that epoch from its first batch. Checkpoints written at the end of an epoch
-  resume exactly: in deterministic mode on a CPU, stop-and-resume ends with the same weights as an
-  uninterrupted run.
+- Ctrl-C writes ``last.pt`` with the weights, the step reached in the interrupted epoch and
+  ``interrupted: True``. With a sampler that can skip batches (``set_epoch(epoch, start_batch)``,
+  as :class:`~reid_lib.data.sampler.PKSampler`) the resumed run continues with the next batch;
+  with another sampler it restarts that epoch. In deterministic mode on a CPU with
+  ``data.num_workers=0``, stop-and-resume ends with the same weights as an uninterrupted run.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -98,6 +100,10 @@ def build_scheduler(cfg: ScheduleConfig, optimizer: torch.optim.Optimizer) -> Wa
     )
 
 
+def _can_skip_batches(sampler: Any) -> bool:
+    return "start_batch" in inspect.signature(sampler.set_epoch).parameters
+
+
 def _epoch_sampler(loader: Any) -> Any:
     """The loader's sampler that reshuffles per epoch (has ``set_epoch``), or ``None``."""
     for sampler in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
@@ -169,6 +175,7 @@ class Trainer:
         self.run_dir = cfg.run_dir()
         self.epoch = 0
         self.global_step = 0
+        self.step_in_epoch = 0
         self.best: dict[str, Any] | None = None
         self.images_per_s: float | None = None
         self.results_path: Path | None = None
@@ -218,8 +225,14 @@ class Trainer:
     def train_epoch(self) -> dict[str, float]:
         """One pass over the loader; returns the epoch's mean loss terms, lr and images/s."""
         self.net.train()
-        if self.sampler is not None:
-            self.sampler.set_epoch(self.epoch)
+        skip = self.step_in_epoch  # > 0 only when resuming an interrupted epoch
+        if self.sampler is not None and skip and _can_skip_batches(self.sampler):
+            self.sampler.set_epoch(self.epoch, skip)
+        else:
+            skip = 0
+            if self.sampler is not None:
+                self.sampler.set_epoch(self.epoch)
+        self.step_in_epoch = skip
         lr = self.optimizer.param_groups[0]["lr"]
         sums: dict[str, float] = {}
         steps = images = 0
@@ -234,6 +247,7 @@ class Trainer:
             losses = self.forward_backward(batch)
             self.optimizer_step()
             self.global_step += 1
+            self.step_in_epoch += 1
             steps += 1
             images += len(batch["pids"]) * self.info.world_size
             values = {"loss": losses.total.item(), **{k: v.item() for k, v in losses.terms.items()}}
@@ -316,6 +330,7 @@ class Trainer:
             "format_version": 1,
             "epoch": self.epoch,
             "global_step": self.global_step,
+            "step_in_epoch": self.step_in_epoch,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -359,6 +374,7 @@ class Trainer:
         set_rng_state(rng[self.info.rank] if self.info.rank < len(rng) else rng[0])
         self.epoch = state["epoch"]
         self.global_step = state["global_step"]
+        self.step_in_epoch = state["step_in_epoch"]
         self.best = state["best"]
         if self.log is not None:
             self.log.log(
@@ -380,6 +396,7 @@ class Trainer:
                 stats = self.train_epoch()
                 self.scheduler.step()
                 self.epoch += 1
+                self.step_in_epoch = 0
                 if self.log is not None:
                     self.log.log("epoch", epoch=self.epoch, step=self.global_step, **stats)
                 improved = False
