@@ -51,9 +51,9 @@ def _loss(logits, targets):
 
 
 class _Images(Dataset):
-    def __init__(self, n: int = 16) -> None:
+    def __init__(self, n: int = 16, size: tuple[int, int] = (8, 4)) -> None:
         gen = torch.Generator().manual_seed(0)
-        self.images = torch.randn(n, 3, 8, 4, generator=gen)
+        self.images = torch.randn(n, 3, *size, generator=gen)
         self.pids = torch.arange(n) % NUM_CLASSES
 
     def __len__(self) -> int:
@@ -153,6 +153,7 @@ def test_ctrl_c_saves_a_checkpoint_and_returns(tmp_path):
     assert result.status == "interrupted" and result.epochs_completed == 1
     state = load_checkpoint(trainer.run_dir / "last.pt")
     assert state["interrupted"] and state["epoch"] == 1 and state["global_step"] == 5
+    assert state["step_in_epoch"] == 1
     assert torch.equal(state["model"]["fc.weight"], trainer.model.state_dict()["fc.weight"])
 
 
@@ -217,3 +218,40 @@ def test_tensorboard_without_the_package_is_a_clear_error(tmp_path):
         pytest.skip("tensorboard is installed: the missing-package error cannot happen")
     with pytest.raises(ImportError, match=r"run\.tensorboard"):
         _trainer(_cfg(tmp_path, "run.tensorboard=true"))
+
+
+def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
+    """The paper's model (ResNet-18, 64x32), the P x K sampler, Ctrl-C in the middle of an epoch."""
+    from reid_lib.data.sampler import PKSampler
+    from reid_lib.engine.experiment import build_loss, build_model_from_config
+
+    data = _Images(16, size=(64, 32))
+
+    def run(cfg, *, interrupt_at=None, resume=None):
+        seed_everything(cfg.run.seed, deterministic=True)
+        sampler = PKSampler(data.pids.tolist(), 2, 2, seed=0)
+        loader = DataLoader(data, batch_size=sampler.batch_size, sampler=sampler)
+        if interrupt_at:
+            loader = _InterruptingLoader(loader, at=interrupt_at)
+        trainer = Trainer(
+            cfg,
+            build_model_from_config(cfg, NUM_CLASSES),
+            build_loss(cfg),
+            loader,
+            num_classes=NUM_CLASSES,
+            device=torch.device("cpu"),
+        )
+        if resume:
+            trainer.resume(resume)
+        return trainer, trainer.fit()
+
+    cfg = _cfg(tmp_path, "schedule.epochs=1")
+    straight, _ = run(cfg)
+    steps = straight.global_step
+    cut = _cfg(tmp_path / "cut", "schedule.epochs=1")
+    stopped, result = run(cut, interrupt_at=steps - 1)
+    assert result.status == "interrupted" and stopped.step_in_epoch == steps - 2
+    resumed, result = run(cut, resume=stopped.run_dir / "last.pt")
+    assert result.status == "finished" and resumed.global_step == steps
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, straight.model.state_dict()[key]), key
