@@ -137,6 +137,7 @@ class _InterruptingLoader:
 
     def __init__(self, loader, at: int) -> None:
         self.loader, self.at, self.seen = loader, at, 0
+        self.sampler = loader.sampler
 
     def __iter__(self):
         for batch in self.loader:
@@ -221,11 +222,12 @@ def test_tensorboard_without_the_package_is_a_clear_error(tmp_path):
 
 
 def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
-    """The paper's model (ResNet-18, 64x32), the P x K sampler, Ctrl-C in the middle of an epoch."""
+    """The paper's model (ResNet-18, 32x16), the P x K sampler, Ctrl-C in the middle of an epoch."""
     from reid_lib.data.sampler import PKSampler
+
     from reid_lib.engine.experiment import build_loss, build_model_from_config
 
-    data = _Images(16, size=(64, 32))
+    data = _Images(16, size=(32, 16))
 
     def run(cfg, *, interrupt_at=None, resume=None):
         seed_everything(cfg.run.seed, deterministic=True)
@@ -249,8 +251,8 @@ def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     straight, _ = run(cfg)
     steps = straight.global_step
     cut = _cfg(tmp_path / "cut", "schedule.epochs=1")
-    stopped, result = run(cut, interrupt_at=steps - 1)
-    assert result.status == "interrupted" and stopped.step_in_epoch == steps - 2
+    stopped, result = run(cut, interrupt_at=3)
+    assert result.status == "interrupted" and stopped.step_in_epoch == 2 < steps
     resumed, result = run(cut, resume=stopped.run_dir / "last.pt")
     assert result.status == "finished" and resumed.global_step == steps
     for key, value in resumed.model.state_dict().items():

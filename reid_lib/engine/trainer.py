@@ -335,9 +335,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "sampler": self.sampler.state_dict()
-            if hasattr(self.sampler, "state_dict")
-            else {"epoch": self.epoch},
+            "sampler": self.sampler.state_dict() if hasattr(self.sampler, "state_dict") else None,
             "rng": rng,
             "config": self.cfg.to_dict(),
             "num_classes": self.num_classes,
@@ -368,7 +366,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
-        if hasattr(self.sampler, "load_state_dict"):
+        if state["sampler"] is not None and hasattr(self.sampler, "load_state_dict"):
             self.sampler.load_state_dict(state["sampler"])
         rng = state["rng"]
         set_rng_state(rng[self.info.rank] if self.info.rank < len(rng) else rng[0])
