@@ -69,6 +69,15 @@ def all_true(flag: bool, info: DistInfo, device: torch.device) -> bool:
     return bool(value.item())
 
 
+def any_true(flag: bool, info: DistInfo, device: torch.device) -> bool:
+    """Whether ``flag`` holds on some process (a MAX all-reduce; local value when single)."""
+    if not info.enabled:
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def shutdown(info: DistInfo) -> None:
     """Leave the process group (no-op in a single process)."""
     if info.enabled and dist.is_initialized():

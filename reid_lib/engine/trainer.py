@@ -11,16 +11,19 @@ Choices that are ours, not the paper's:
 - The learning rate changes once per epoch (see :mod:`reid_lib.engine.schedule`).
 - Evaluation runs on rank 0 and leaves the random generators as it found them, so that when and how
   often a run evaluates never changes its training.
-- Ctrl-C writes ``last.pt`` with the weights, the step reached in the interrupted epoch and
-  ``interrupted: True``. With a sampler that can skip batches (``set_epoch(epoch, start_batch)``,
-  as :class:`~reid_lib.data.sampler.PKSampler`) the resumed run continues with the next batch;
-  with another sampler it restarts that epoch. In deterministic mode on a CPU with
+- Ctrl-C is deferred to the end of the current step (a second Ctrl-C stops at once); then
+  ``last.pt`` is written with the weights, generators and step reached, and ``interrupted: True``.
+  With a sampler that can skip batches (``set_epoch(epoch, start_batch)``, as
+  :class:`~reid_lib.data.sampler.PKSampler`) the resumed run continues with the next batch; with
+  another sampler it restarts that epoch. In deterministic mode on a CPU with
   ``data.num_workers=0``, stop-and-resume ends with the same weights as an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import inspect
+import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,7 +45,7 @@ from reid_lib.engine.checkpoint import (
     save_checkpoint,
 )
 from reid_lib.engine.config import Config, OptimConfig, ScheduleConfig, save_yaml
-from reid_lib.engine.distributed import SINGLE_PROCESS, DistInfo, all_true, barrier
+from reid_lib.engine.distributed import SINGLE_PROCESS, DistInfo, all_true, any_true, barrier
 from reid_lib.engine.metrics_log import MetricsLog
 from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
@@ -101,7 +104,8 @@ def build_scheduler(cfg: ScheduleConfig, optimizer: torch.optim.Optimizer) -> Wa
 
 
 def _can_skip_batches(sampler: Any) -> bool:
-    return "start_batch" in inspect.signature(sampler.set_epoch).parameters
+    """Whether ``sampler.set_epoch`` can start an epoch at a later batch (``start_batch``)."""
+    return sampler is not None and "start_batch" in inspect.signature(sampler.set_epoch).parameters
 
 
 def _epoch_sampler(loader: Any) -> Any:
@@ -110,6 +114,31 @@ def _epoch_sampler(loader: Any) -> Any:
         if hasattr(sampler, "set_epoch"):
             return sampler
     return None
+
+
+class _DeferredInterrupt:
+    """Within the block, the first SIGINT only sets ``requested``; a second one interrupts at once.
+
+    Only the main thread can install signal handlers; elsewhere Ctrl-C interrupts as usual.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)
+
+    def __enter__(self) -> _DeferredInterrupt:
+        self.requested = False
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 @dataclass
@@ -176,6 +205,9 @@ class Trainer:
         self.epoch = 0
         self.global_step = 0
         self.step_in_epoch = 0
+        self._step_rng = rng_state()
+        self._resume_rng: dict[str, Any] | None = None
+        self._interrupt = _DeferredInterrupt()
         self.best: dict[str, Any] | None = None
         self.images_per_s: float | None = None
         self.results_path: Path | None = None
@@ -226,7 +258,7 @@ class Trainer:
         """One pass over the loader; returns the epoch's mean loss terms, lr and images/s."""
         self.net.train()
         skip = self.step_in_epoch  # > 0 only when resuming an interrupted epoch
-        if self.sampler is not None and skip and _can_skip_batches(self.sampler):
+        if skip and _can_skip_batches(self.sampler):
             self.sampler.set_epoch(self.epoch, skip)
         else:
             skip = 0
@@ -237,8 +269,15 @@ class Trainer:
         sums: dict[str, float] = {}
         steps = images = 0
         start = time.perf_counter()
+        batches = iter(self.loader)
+        if self._resume_rng is not None:
+            # Mid-epoch resume: the generators continue from the interrupted step, after the new
+            # loader iterator has drawn its seed (as the uninterrupted run's iterator did earlier).
+            set_rng_state(self._resume_rng)
+            self._resume_rng = None
         bar = tqdm(
-            self.loader,
+            batches,
+            total=len(self.loader) if hasattr(self.loader, "__len__") else None,
             desc=f"epoch {self.epoch + 1}/{self.cfg.schedule.epochs}",
             disable=not (self.cfg.run.progress and self.info.is_main),
             dynamic_ncols=True,
@@ -248,6 +287,9 @@ class Trainer:
             self.optimizer_step()
             self.global_step += 1
             self.step_in_epoch += 1
+            self._step_rng = rng_state()
+            if any_true(self._interrupt.requested, self.info, self.device):
+                raise KeyboardInterrupt
             steps += 1
             images += len(batch["pids"]) * self.info.world_size
             values = {"loss": losses.total.item(), **{k: v.item() for k, v in losses.terms.items()}}
@@ -316,8 +358,7 @@ class Trainer:
 
     # -- checkpoints ------------------------------------------------------------------------
 
-    def _gathered_rng(self) -> list[dict[str, Any]]:
-        state = rng_state()
+    def _gathered_rng(self, state: dict[str, Any]) -> list[dict[str, Any]]:
         if not self.info.enabled:
             return [state]
         states: list[Any] = [None] * self.info.world_size
@@ -345,8 +386,11 @@ class Trainer:
         }
 
     def save(self, *, best: bool = False, interrupted: bool = False) -> None:
-        """Write ``last.pt`` (and ``best.pt``) on rank 0; every process joins the RNG gather."""
-        rng = self._gathered_rng()
+        """Write ``last.pt`` (and ``best.pt``) on rank 0; every process joins the RNG gather.
+
+        An interrupted run stores the generators as they were at the end of its last step.
+        """
+        rng = self._gathered_rng(self._step_rng if interrupted else rng_state())
         if not self.info.is_main:
             return
         state = self.state_dict(rng, interrupted=interrupted)
@@ -369,7 +413,11 @@ class Trainer:
         if state["sampler"] is not None and hasattr(self.sampler, "load_state_dict"):
             self.sampler.load_state_dict(state["sampler"])
         rng = state["rng"]
-        set_rng_state(rng[self.info.rank] if self.info.rank < len(rng) else rng[0])
+        own = rng[self.info.rank] if self.info.rank < len(rng) else rng[0]
+        if state["step_in_epoch"] and _can_skip_batches(self.sampler):
+            self._resume_rng = own
+        else:
+            set_rng_state(own)
         self.epoch = state["epoch"]
         self.global_step = state["global_step"]
         self.step_in_epoch = state["step_in_epoch"]
@@ -390,25 +438,30 @@ class Trainer:
         if self.info.is_main:
             save_yaml(self.cfg, self.run_dir / "config.yaml")
         try:
-            while self.epoch < self.cfg.schedule.epochs:
-                stats = self.train_epoch()
-                self.scheduler.step()
-                self.epoch += 1
-                self.step_in_epoch = 0
-                if self.log is not None:
-                    self.log.log("epoch", epoch=self.epoch, step=self.global_step, **stats)
-                improved = False
-                if self.evaluate_fn is not None and self._due_for_evaluation():
-                    if self.info.is_main:
-                        improved = self.evaluate()["improved"]
-                    barrier(self.info)
-                self.save(best=improved)
+            with self._interrupt:
+                while self.epoch < self.cfg.schedule.epochs:
+                    self._run_epoch()
         except KeyboardInterrupt:
             self.save(interrupted=True)
             if self.log is not None:
                 self.log.log("interrupted", epoch=self.epoch, step=self.global_step)
             return self._finish("interrupted")
         return self._finish("finished")
+
+    def _run_epoch(self) -> None:
+        """Train one epoch, step the schedule, evaluate when due, write the checkpoints."""
+        stats = self.train_epoch()
+        self.scheduler.step()
+        self.epoch += 1
+        self.step_in_epoch = 0
+        if self.log is not None:
+            self.log.log("epoch", epoch=self.epoch, step=self.global_step, **stats)
+        improved = False
+        if self.evaluate_fn is not None and self._due_for_evaluation():
+            if self.info.is_main:
+                improved = self.evaluate()["improved"]
+            barrier(self.info)
+        self.save(best=improved)
 
     def _finish(self, status: Literal["finished", "interrupted"]) -> FitResult:
         if self.log is not None:
