@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
 from dataclasses import dataclass
 
 import pytest
@@ -257,3 +259,24 @@ def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert result.status == "finished" and resumed.global_step == steps
     for key, value in resumed.model.state_dict().items():
         assert torch.equal(value, straight.model.state_dict()[key]), key
+
+
+class _SigintLoader(_InterruptingLoader):
+    """Sends this process a real SIGINT (what Ctrl-C does) while handing out one batch."""
+
+    def __iter__(self):
+        for batch in self.loader:
+            self.seen += 1
+            if self.seen == self.at:
+                os.kill(os.getpid(), signal.SIGINT)
+            yield batch
+
+
+def test_real_sigint_finishes_the_step_then_saves(tmp_path):
+    loader = _SigintLoader(DataLoader(_Images(), batch_size=4, shuffle=True), at=2)
+    trainer = _trainer(_cfg(tmp_path), loader=loader)
+    result = trainer.fit()
+    assert result.status == "interrupted"
+    state = load_checkpoint(trainer.run_dir / "last.pt")
+    assert state["interrupted"] and state["global_step"] == 2 and state["step_in_epoch"] == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "handler restored"
