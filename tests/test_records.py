@@ -50,3 +50,15 @@ def test_allow_empty_permits_test_only_dataset():
         "toy", "/nowhere", train=[], query=[_rec(1, 0)], gallery=[_rec(1, 1)], allow_empty=["train"]
     )
     assert ds.num_train_pids == 0
+
+
+def test_summary_shows_the_protocol_line():
+    ds = ReIDDataset(
+        "toy",
+        "/nowhere",
+        train=[_rec(1, 0)],
+        query=[_rec(5, 0)],
+        gallery=[_rec(5, 1)],
+        protocol="split 3 of 10",
+    )
+    assert ds.summary().splitlines()[1] == "  protocol: split 3 of 10"

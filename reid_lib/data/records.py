@@ -68,6 +68,7 @@ class ReIDDataset:
         train, query, gallery: records; ``train`` is relabelled here, the others are kept as given.
         multi_query: optional extra query images (Market-1501's ``gt_bbox``), original pids.
         num_junk_dropped: how many ``pid == -1`` images the loader dropped.
+        protocol: one line saying which evaluation protocol/split this is, shown by ``summary()``.
         allow_empty: splits that may be empty (e.g. ``("train",)`` for a test-only set).
 
     Raises:
@@ -84,6 +85,7 @@ class ReIDDataset:
         *,
         multi_query: Iterable[Record] = (),
         num_junk_dropped: int = 0,
+        protocol: str = "",
         allow_empty: Sequence[str] = (),
     ) -> None:
         self.name = name
@@ -93,6 +95,7 @@ class ReIDDataset:
         self.gallery = list(gallery)
         self.multi_query = list(multi_query)
         self.num_junk_dropped = num_junk_dropped
+        self.protocol = protocol
         for split in SPLITS:
             if not getattr(self, split) and split not in allow_empty:
                 raise EmptySplitError(
@@ -114,6 +117,7 @@ class ReIDDataset:
         """Print and return a table of ids, images and cameras per split."""
         lines = [
             f"Dataset {self.name} ({self.root})",
+            *([f"  protocol: {self.protocol}"] if self.protocol else []),
             f"  {'split':<12}{'ids':>8}{'images':>9}{'cameras':>9}",
         ]
         splits = [*SPLITS, "multi_query"] if self.multi_query else list(SPLITS)

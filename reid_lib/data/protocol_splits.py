@@ -1,0 +1,150 @@
+"""Seeded random identity splits for the small benchmarks (VIPeR, PRID 2011, GRID, CAVIAR4REID).
+
+The literature evaluates these sets as the mean over 10 random train/test splits of the ids. We draw
+them with :class:`random.Random` seeded by ``seed`` and save them as JSON next to the data
+(``<dataset>_splits_seed<seed>.json``), so every later run, and every reader, uses the same splits.
+An existing file is always reused (a published split file can be dropped in its place).
+
+If the data folder is read-only (no write permission bit, as for a shared copy), the file goes to
+the cache folder ``$REID_SPLITS_DIR/<folder>-<hash>/`` (default ``~/.cache/reid_lib/splits``) and a
+warning says so. Loaders also take an explicit ``splits_dir``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import stat
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SPLITS_DIR_ENV = "REID_SPLITS_DIR"
+DEFAULT_SPLITS_CACHE = Path.home() / ".cache" / "reid_lib" / "splits"
+
+
+@dataclass(frozen=True)
+class IdSplit:
+    """One train/test partition of a dataset's identities (sorted, disjoint)."""
+
+    train: tuple[int, ...]
+    test: tuple[int, ...]
+
+
+def random_id_splits(
+    ids: Iterable[int], num_train: int, *, num_splits: int = 10, seed: int = 0
+) -> list[IdSplit]:
+    """``num_splits`` random partitions of ``ids`` with ``num_train`` training ids each.
+
+    Raises:
+        ValueError: ``num_train`` leaves no training or no test id, or ``num_splits < 1``.
+    """
+    ids = sorted(set(ids))
+    if not 0 < num_train < len(ids):
+        raise ValueError(
+            f"num_train={num_train} must be between 1 and {len(ids) - 1} for {len(ids)} ids"
+        )
+    if num_splits < 1:
+        raise ValueError(f"num_splits={num_splits} must be at least 1")
+    rng = random.Random(seed)
+    splits = []
+    for _ in range(num_splits):
+        chosen = set(rng.sample(ids, num_train))
+        splits.append(
+            IdSplit(tuple(i for i in ids if i in chosen), tuple(i for i in ids if i not in chosen))
+        )
+    return splits
+
+
+def is_read_only(folder: Path) -> bool:
+    """True if ``folder`` has no write permission bit or the current user may not write to it."""
+    mode = folder.stat().st_mode
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(folder, os.W_OK)
+
+
+def cache_dir_for(data_dir: Path) -> Path:
+    """The cache folder for the splits of a read-only ``data_dir``."""
+    base = Path(os.environ.get(SPLITS_DIR_ENV, DEFAULT_SPLITS_CACHE))
+    digest = hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:10]
+    return base / f"{data_dir.name}-{digest}"
+
+
+def _read_splits(path: Path, ids: list[int], num_train: int, num_splits: int) -> list[IdSplit]:
+    try:
+        content = json.loads(path.read_text())
+        splits = [IdSplit(tuple(s["train"]), tuple(s["test"])) for s in content["splits"]]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ValueError(
+            f"{path}: not a splits file ({err}); delete it to draw new splits"
+        ) from err
+    for number, split in enumerate(splits):
+        if sorted(split.train + split.test) != ids or len(split.train) != num_train:
+            raise ValueError(
+                f"{path}: split {number} does not partition this dataset's {len(ids)} ids into "
+                f"{num_train} train + {len(ids) - num_train} test ids; delete the file to draw "
+                f"new splits"
+            )
+    if len(splits) != num_splits:
+        raise ValueError(f"{path}: holds {len(splits)} splits, expected {num_splits}")
+    return splits
+
+
+def load_or_make_splits(
+    data_dir: Path,
+    dataset: str,
+    ids: Iterable[int],
+    num_train: int,
+    *,
+    num_splits: int = 10,
+    seed: int = 0,
+    splits_dir: str | Path | None = None,
+) -> tuple[list[IdSplit], Path]:
+    """The splits of ``dataset``, read from its JSON file or drawn and saved; and the file's path.
+
+    Looks in ``splits_dir`` if given, else next to the data and then in the cache folder.
+
+    Raises:
+        ValueError: an existing file does not match the dataset's ids, ``num_train`` or
+            ``num_splits``.
+    """
+    ids = sorted(set(ids))
+    file_name = f"{dataset}_splits_seed{seed}.json"
+    folders = [Path(splits_dir)] if splits_dir is not None else [data_dir, cache_dir_for(data_dir)]
+    for folder in folders:
+        if (folder / file_name).is_file():
+            path = folder / file_name
+            return _read_splits(path, ids, num_train, num_splits), path
+    splits = random_id_splits(ids, num_train, num_splits=num_splits, seed=seed)
+    folder = folders[0]
+    if splits_dir is None and is_read_only(data_dir):
+        folder = folders[1]
+        warnings.warn(
+            f"{data_dir} is read-only; saving the {dataset} splits to {folder / file_name} "
+            f"instead (set {SPLITS_DIR_ENV} or pass splits_dir to choose the folder)",
+            stacklevel=2,
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / file_name
+    content = {
+        "dataset": dataset,
+        "seed": seed,
+        "num_train": num_train,
+        "ids": ids,
+        "splits": [{"train": list(s.train), "test": list(s.test)} for s in splits],
+    }
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(content, indent=1) + "\n")
+    os.replace(partial, path)
+    return splits, path
+
+
+def select_split(splits: list[IdSplit], split_index: int, path: Path) -> IdSplit:
+    """``splits[split_index]``, with an error naming the file when the index is out of range."""
+    if not 0 <= split_index < len(splits):
+        raise ValueError(
+            f"split_index={split_index} is out of range: {path} holds {len(splits)} splits"
+        )
+    return splits[split_index]
