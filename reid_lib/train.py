@@ -38,10 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Train as ``args`` say; print the outcome; return the exit status."""
-    from reid_lib.engine.experiment import train
-
     try:
         cfg = load_config(args.config, args.overrides)
+        from reid_lib.engine.experiment import train
+
         result = train(cfg, resume=args.resume)
     except (ConfigError, CheckpointError, FileNotFoundError, NonFiniteLossError) as err:
         print(f"reid train: error: {err}", file=sys.stderr)
