@@ -36,17 +36,21 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _synth(args: argparse.Namespace) -> int:
+def _synth(argv: list[str]) -> int:
     from data_scripts.make_synthetic import main as make_synthetic
 
-    make_synthetic(args.args)
+    make_synthetic(argv)
     return 0
 
 
-def _verify(args: argparse.Namespace) -> int:
+def _verify(argv: list[str]) -> int:
     from reid_lib.data.verify import main as verify
 
-    return int(verify(args.args) or 0)
+    return int(verify(argv) or 0)
+
+
+#: Sub-commands handed over whole to another tool's own parser (its ``--help`` included).
+ROUTES = {("synth",): _synth, ("data", "verify"): _verify}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,26 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(func=_eval)
 
-    synth = commands.add_parser(
-        "synth",
-        help="write the synthetic dataset (python -m data_scripts.make_synthetic)",
-        add_help=False,
+    commands.add_parser(
+        "synth", help="write the synthetic dataset (python -m data_scripts.make_synthetic)"
     )
-    synth.add_argument("args", nargs=argparse.REMAINDER)
-    synth.set_defaults(func=_synth)
 
     data = commands.add_parser("data", help="dataset tools: reid data verify ROOT --dataset NAME")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="TOOL")
-    verify = data_commands.add_parser(
-        "verify", help="report unreadable images and bad file names", add_help=False
-    )
-    verify.add_argument("args", nargs=argparse.REMAINDER)
-    verify.set_defaults(func=_verify)
+    data_commands.add_parser("verify", help="report unreadable images and bad file names")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reid`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for prefix, tool in ROUTES.items():
+        if tuple(argv[: len(prefix)]) == prefix:
+            return tool(argv[len(prefix) :])
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -81,7 +81,7 @@ def test_eval_refuses_a_malicious_checkpoint(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_smoke_train_resume_and_eval(tmp_path, capsys):
-    """``reid train --config smoke`` end to end, then ``--resume`` one more epoch, then ``reid eval``."""
+    """``reid train --config smoke``, then ``--resume`` for one more epoch, then ``reid eval``."""
     common = [f"run.output_dir={tmp_path / 'runs'}", f"run.results_dir={tmp_path / 'results'}"]
     assert main(["train", "--config", "smoke", *common]) == 0
     run_dir = tmp_path / "runs" / "smoke" / "synthetic" / "smoke"
