@@ -32,7 +32,9 @@ def _features(model: nn.Module, records: Sequence[Record], cfg: Config, device: 
         num_workers=cfg.data.num_workers,
         pin_memory=device.type == "cuda",
     )
-    return extract_features(model, loader, flip=cfg.eval.flip, device=device)
+    return extract_features(
+        model, loader, flip=cfg.eval.flip, device=device, progress=cfg.run.progress
+    )
 
 
 def evaluate_model(
@@ -54,9 +56,9 @@ def evaluate_model(
     gallery, g_pids, g_camids = _features(model, dataset.gallery, cfg, device)
     queries = {"single_query": _features(model, dataset.query, cfg, device)}
     if cfg.eval.multi_query:
-        _, q_pids, q_camids = queries["single_query"]
+        q_feats, q_pids, q_camids = queries["single_query"]
         mq_feats, mq_pids, mq_camids = _features(model, dataset.multi_query, cfg, device)
-        pooled = pool_multi_query(q_pids, q_camids, mq_feats, mq_pids, mq_camids)
+        pooled = pool_multi_query(q_feats, q_pids, q_camids, mq_feats, mq_pids, mq_camids)
         queries["multi_query"] = (pooled, q_pids, q_camids)
     model.train(was_training)
 
