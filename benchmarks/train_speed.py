@@ -4,8 +4,8 @@ Times whole training steps of :class:`~reid_lib.engine.trainer.Trainer` (forward
 optimiser step; AMP and channels_last on a GPU as the config says) on random P x K batches, so data
 loading is not included. Prints one row per model::
 
-    python benchmarks/train_speed.py --config cpu
-    python benchmarks/train_speed.py --config full --steps 30 run.amp=bf16   (on a GPU)
+    python -m benchmarks.train_speed --config cpu
+    python -m benchmarks.train_speed --config full --steps 30 run.amp=bf16   (on a GPU)
 
 The baseline is the same config with ``model.non_local=false model.msg=false model.tsa=false
 model.wdp=null``: the backbone (last stride 1) with its stage3/stage4 BNNeck heads.
