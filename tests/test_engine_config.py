@@ -121,6 +121,18 @@ def test_missing_file_and_unknown_preset():
         load_config("smok")
 
 
+def test_string_keys_keep_the_text_as_written():
+    cfg = apply_overrides(Config(), ["run.name=007", "data.root=data: here", "run.device=cpu"])
+    assert (cfg.run.name, cfg.data.root, cfg.run.device) == ("007", "data: here", "cpu")
+
+
+def test_invalid_yaml_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("optim: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml is not valid YAML"):
+        load_yaml(path)
+
+
 def test_malformed_override():
     with pytest.raises(ConfigError, match=r"key\.sub=value"):
         apply_overrides(Config(), ["optim.lr"])

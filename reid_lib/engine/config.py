@@ -296,18 +296,35 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     """Return a copy of ``cfg`` with ``key.sub=value`` overrides applied.
 
     Values are read as YAML scalars or flow lists: ``optim.lr=1e-4``, ``model.wdp=null``,
-    ``schedule.milestones=[20,30]``, ``model.non_local=false``.
+    ``schedule.milestones=[20,30]``, ``model.non_local=false``. A string key takes the text as
+    written when YAML reads something else (``run.name=007`` stays ``"007"``).
     """
     cfg = dataclasses.replace(
         cfg, **{s: dataclasses.replace(getattr(cfg, s)) for s in _fields(Config)}
     )
     for item in overrides:
         key, sep, text = item.partition("=")
+        key = key.strip()
         if not sep or not key:
             raise ConfigError(f"override {item!r}: expected the form key.sub=value")
-        value = yaml.safe_load(text) if text.strip() else ""
-        _set(cfg, key.strip(), value, source="override")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        if value is not None and not isinstance(value, str) and _takes_text(key):
+            value = text
+        _set(cfg, key, value, source="override")
     return cfg
+
+
+def _takes_text(key: str) -> bool:
+    """Whether ``key`` is a known key whose type is a free string (not a choice, not a number)."""
+    section, _, name = key.partition(".")
+    cls = _fields(Config).get(section)
+    tp = _fields(cls).get(name) if cls is not None else None
+    return tp is str or (
+        typing.get_origin(tp) in (typing.Union, types.UnionType) and str in typing.get_args(tp)
+    )
 
 
 def load_yaml(path: str | Path) -> Config:
@@ -315,8 +332,11 @@ def load_yaml(path: str | Path) -> Config:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; expected a YAML file or a preset")
-    with path.open() as fh:
-        data = yaml.safe_load(fh) or {}
+    try:
+        with path.open() as fh:
+            data = yaml.safe_load(fh) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
     return from_dict(data, source=str(path))
 
 
