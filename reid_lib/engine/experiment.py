@@ -163,7 +163,7 @@ def evaluate_checkpoint(
     """Evaluate the model of checkpoint ``path`` with its own config; write its results file.
 
     ``overrides`` change settings such as ``data.root`` (the model section must still match).
-    Returns the results file's path.
+    The run's results file is replaced by one holding the variants asked for; returns its path.
     """
     state = load_checkpoint(path)
     cfg = apply_overrides(from_dict(state["config"], source=str(path)), list(overrides))
@@ -182,7 +182,7 @@ def evaluate_checkpoint(
         metrics,
         epoch=state["epoch"],
         device=device_description(device),
-        wall_time_s=time.perf_counter() - start,
+        wall_time_s=state["wall_time_s"] + time.perf_counter() - start,
         images_per_s=state.get("images_per_s"),
     )
     return write_results(results, cfg.run.results_dir)

@@ -16,8 +16,10 @@ provenance. The layout (``schema_version`` 1)::
                      "deterministic": bool, "wall_time_s": float, "created_at": str (ISO 8601 UTC)}
     }
 
-``variant`` is ``single_query`` (always), and ``single_query_rerank``, ``multi_query``,
-``multi_query_rerank`` when asked for. Metrics are fractions, not percentages.
+``wall_time_s`` counts the run's seconds in the trainer up to this evaluation (summed over
+resumes; ``reid eval`` adds its own time). ``variant`` is ``single_query`` (always), and
+``single_query_rerank``, ``multi_query``, ``multi_query_rerank`` when asked for. Metrics are
+fractions, not percentages.
 """
 
 from __future__ import annotations

@@ -212,6 +212,7 @@ class Trainer:
         self.images_per_s: float | None = None
         self.results_path: Path | None = None
         self._start = time.perf_counter()
+        self._elapsed_before_resume = 0.0
         self.log = (
             MetricsLog(self.run_dir / "metrics.jsonl", tensorboard=cfg.run.tensorboard)
             if info.is_main
@@ -338,7 +339,7 @@ class Trainer:
             metrics,
             epoch=self.epoch,
             device=device_description(self.device),
-            wall_time_s=time.perf_counter() - self._start,
+            wall_time_s=self.wall_time_s(),
             images_per_s=self.images_per_s,
         )
         self.results_path = write_results(results, self.cfg.run.results_dir)
@@ -355,6 +356,10 @@ class Trainer:
             self.best = {"metric": key, "value": value, "epoch": self.epoch}
             return {"improved": True, "metrics": metrics}
         return {"improved": False, "metrics": metrics}
+
+    def wall_time_s(self) -> float:
+        """Seconds this run has spent in the trainer, summed over resumes."""
+        return self._elapsed_before_resume + time.perf_counter() - self._start
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -382,6 +387,7 @@ class Trainer:
             "num_classes": self.num_classes,
             "best": self.best,
             "images_per_s": self.images_per_s,
+            "wall_time_s": self.wall_time_s(),
             "interrupted": interrupted,
         }
 
@@ -422,6 +428,9 @@ class Trainer:
         self.global_step = state["global_step"]
         self.step_in_epoch = state["step_in_epoch"]
         self.best = state["best"]
+        self.images_per_s = state["images_per_s"]
+        self._elapsed_before_resume = state["wall_time_s"]
+        self._start = time.perf_counter()
         if self.log is not None:
             self.log.log(
                 "resume",
