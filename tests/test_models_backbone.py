@@ -88,6 +88,13 @@ def test_file_that_is_not_a_state_dict(tmp_path):
         build_backbone("resnet18", pretrained=path)
 
 
+def test_checkpoint_with_non_tensor_entries(tmp_path):
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"epoch": 3, "state_dict": {}}, path)
+    with pytest.raises(ValueError, match=r"entries \['epoch', 'state_dict'\] are not tensors"):
+        build_backbone("resnet18", pretrained=path)
+
+
 def test_unavailable_imagenet_weights_fail_clearly(monkeypatch, tmp_path):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from reid_lib.losses import ReIDLoss
 from reid_lib.models import EMBEDDINGS, ModelOutput, ReIDModel, build_model
 from reid_lib.models.backbone import build_backbone
 
@@ -190,3 +191,46 @@ def test_bad_options_are_rejected(kwargs, match):
 def test_num_classes_must_be_positive():
     with pytest.raises(ValueError, match="num_classes=0"):
         ReIDModel(resnet50_backbone(), 0)
+
+
+def test_eval_runs_only_the_branches_its_embedding_needs(full18):
+    calls = []
+    hooks = [
+        full18.msg.register_forward_hook(lambda *_: calls.append("msg")),
+        full18.wdp.register_forward_hook(lambda *_: calls.append("wdp")),
+    ]
+    try:
+        with torch.no_grad():
+            full18.eval()(IMAGES)
+            assert calls == []
+            full18.train()(IMAGES)
+            assert calls == ["msg", "wdp"]
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def test_all_embedding_concatenates_every_feature(full18):
+    model = ReIDModel(full18.backbone, NUM_CLASSES, embedding="all").eval()
+    with torch.no_grad():
+        emb = model(IMAGES)
+        out = model.outputs(model.stage_maps(IMAGES))
+    parts = [out.stages["stage3"].neck, out.stages["stage4"].neck, out.msg.neck]
+    expected = torch.cat([*parts, out.parts.embeddings.flatten(1)], 1)
+    assert torch.allclose(emb, expected / expected.norm(dim=1, keepdim=True), atol=1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_step_and_embedding_on_cuda():
+    torch.manual_seed(0)
+    model = build_model(NUM_CLASSES, backbone="resnet18").cuda()
+    images = IMAGES.repeat(2, 1, 1, 1).cuda()
+    targets = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3], device="cuda")
+    loss = ReIDLoss()(model.train()(images), targets)
+    loss.total.backward()
+    assert loss.total.device.type == "cuda" and torch.isfinite(loss.total)
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+    with torch.no_grad():
+        emb = model.eval()(images)
+    assert emb.device.type == "cuda" and emb.shape == (8, model.embedding_dim)

@@ -55,7 +55,7 @@ def compute_distance(
         chunk_size: rows of ``a`` handled at a time; temporary memory is about
             ``chunk_size * N`` floats.
     """
-    _check_metric(metric, chunk_size)
+    check_metric(metric, chunk_size)
     a_t = as_features(a, "a")
     b_t = as_features(b, "b", device=a_t.device).to(a_t.dtype)
     if a_t.shape[1] != b_t.shape[1]:
@@ -128,7 +128,8 @@ def paired_distance(
     return scores_to_distance(scores, x_sq[i], metric, squared=squared)
 
 
-def _check_metric(metric: str, chunk_size: int) -> None:
+def check_metric(metric: str, chunk_size: int) -> None:
+    """Raise unless ``metric`` is known and ``chunk_size`` positive."""
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if chunk_size < 1:

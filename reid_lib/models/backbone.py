@@ -107,10 +107,17 @@ def _file_state_dict(path: Path) -> Mapping[str, Tensor]:
             "state dict saved with torch.save(model.state_dict(), path)"
         )
     state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, Mapping) or not all(isinstance(v, Tensor) for v in state.values()):
+    if not isinstance(state, Mapping):
         raise ValueError(
             f"pretrained={str(path)!r}: expected a state dict (a mapping of names to tensors), "
             f"got {type(state).__name__}"
+        )
+    not_tensors = [k for k, v in state.items() if not isinstance(v, Tensor)]
+    if not_tensors:
+        raise ValueError(
+            f"pretrained={str(path)!r}: expected a state dict (a mapping of names to tensors); "
+            f"the entries {not_tensors[:8]} are not tensors (a training checkpoint? save "
+            "model.state_dict() instead)"
         )
     return state
 

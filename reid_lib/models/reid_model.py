@@ -148,17 +148,26 @@ class ReIDModel(nn.Module):
     def forward(self, images: Tensor) -> ModelOutput | Tensor:
         """Train mode: :class:`ModelOutput`; eval mode: the embedding ``[N, embedding_dim]``."""
         maps = self.stage_maps(images)
+        if self.training:
+            return self.outputs(maps)
+        return self.embed(self.outputs(maps, branches=EMBEDDINGS[self.embedding]))
+
+    def outputs(
+        self, maps: dict[str, Tensor], branches: Sequence[str] = ("msg", "parts")
+    ) -> ModelOutput:
+        """The heads on :meth:`stage_maps`; the MSG and part branches only when in ``branches``."""
         f4 = maps["stage4"]
-        msg = self.msg_head(self.msg(f4)) if self.msg is not None else None
+        msg = None
+        if self.msg is not None and "msg" in branches:
+            msg = self.msg_head(self.msg(f4))
         parts = None
-        if self.wdp is not None:
+        if self.wdp is not None and "parts" in branches:
             fused, weights = self.wdp(f4)
             embeddings, logits = self.part_heads(fused)
             parts = PartOutput(fused=fused, weights=weights, embeddings=embeddings, logits=logits)
-        output = ModelOutput(
+        return ModelOutput(
             stages={s: head(maps[s]) for s, head in self.heads.items()}, msg=msg, parts=parts
         )
-        return output if self.training else self.embed(output)
 
     def embed(self, output: ModelOutput) -> Tensor:
         """``ModelOutput -> [N, embedding_dim]``: chosen features, concatenated, L2-normalised."""
