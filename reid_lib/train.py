@@ -7,6 +7,7 @@ DistributedDataParallel (NCCL on GPUs, Gloo on CPUs); ``reid train`` is the same
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train as ``args`` say; print the outcome; return the exit status."""
+    """Train as ``args`` say; print the outcome (rank 0 only); return the exit status."""
     try:
         cfg = load_config(args.config, args.overrides)
         from reid_lib.engine.experiment import train
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, CheckpointError, FileNotFoundError, NonFiniteLossError) as err:
         print(f"reid train: error: {err}", file=sys.stderr)
         return 1 if isinstance(err, NonFiniteLossError) else 2
+    if os.environ.get("RANK", "0") != "0":
+        return EXIT_INTERRUPTED if result.status == "interrupted" else 0
     run_dir = cfg.run_dir()
     if result.status == "interrupted":
         last, saved = run_dir / "last.pt", run_dir / "config.yaml"
