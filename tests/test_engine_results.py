@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,6 +47,9 @@ def _results(tmp_path):
 def test_written_file_has_the_documented_layout(tmp_path):
     path = write_results(_results(tmp_path), tmp_path / "results")
     assert path == tmp_path / "results" / "smoke" / "toy" / "r1.json"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask, "usual permissions, not mkstemp's 0600"
     data = json.loads(path.read_text())
     validate_results(data)
     entry = data["metrics"]["single_query"]

@@ -9,14 +9,14 @@ objects (and could run code) is refused.
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from reid_lib.engine.atomic_write import atomic_write
 
 LAST = "last.pt"
 BEST = "best.pt"
@@ -28,19 +28,7 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(state: Mapping[str, Any], path: str | Path) -> Path:
     """Write ``state`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(dict(state), fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda fh: torch.save(dict(state), fh))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

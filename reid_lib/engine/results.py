@@ -25,15 +25,14 @@ fractions, not percentages.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from reid_lib.data.records import ReIDDataset
+from reid_lib.engine.atomic_write import atomic_write
 from reid_lib.engine.config import Config
 from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
 
@@ -176,13 +175,8 @@ def write_results(data: Mapping[str, Any], results_dir: str | Path) -> Path:
     """Validate ``data`` and write it atomically to its :func:`results_path`; return the path."""
     validate_results(data)
     path = results_path(results_dir, data["profile"], data["dataset"]["name"], data["run_name"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2, sort_keys=False)
-        fh.write("\n")
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(data, indent=2) + "\n"
+    return atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
 def make_results(
