@@ -4,7 +4,8 @@ For a plain ResNet baseline (BN neck, last stride 1: every flag off), +NL, +MSG,
 model, prints a table of parameters, FLOPs per image of one training step (forward incl. loss, and
 forward + backward; torch's flop counter, a multiply-add = 2 FLOPs) and CPU forward+backward
 images/s, at 256x128 and at 128x64. The FLOP count (via ``reid_lib.models.cost_report``) doubles as
-the warm-up step; the throughput is the median over ``--repeats`` timed steps.
+the warm-up step; the throughput is that of the fastest of ``--repeats`` timed steps, the one least
+disturbed by other processes on a shared machine.
 
 Run: ``python benchmarks/model_cost.py`` (``--help`` for options). Timings depend on the machine and
 on what else runs on it; report them with the machine's description.
@@ -13,7 +14,6 @@ on what else runs on it; report them with the machine's description.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import torch
@@ -34,7 +34,7 @@ SIZES = ((256, 128), (128, 64))
 
 
 def images_per_second(model, images, targets, criterion, repeats: int) -> float:
-    """Median forward+backward throughput over ``repeats`` training steps."""
+    """Forward+backward throughput of the fastest of ``repeats`` training steps."""
     model.train()
     seconds = []
     for _ in range(repeats):
@@ -42,7 +42,7 @@ def images_per_second(model, images, targets, criterion, repeats: int) -> float:
         criterion(model(images), targets).total.backward()
         seconds.append(time.perf_counter() - start)
         model.zero_grad(set_to_none=True)
-    return images.shape[0] / statistics.median(seconds)
+    return images.shape[0] / min(seconds)
 
 
 def main() -> None:
