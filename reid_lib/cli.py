@@ -1,0 +1,99 @@
+"""The ``reid`` command: train, evaluate, make the synthetic set, verify a dataset.
+
+::
+
+    reid train --config PRESET_OR_YAML [--resume PATH] [key.sub=value ...]
+    reid eval --checkpoint PATH [--rerank] [--multi-query] [key.sub=value ...]
+    reid synth [--out DIR --preset small --seed 0 ...]      (data_scripts.make_synthetic)
+    reid data verify ROOT --dataset NAME                     (reid_lib.data.verify)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from reid_lib import train as train_entry
+from reid_lib.engine.checkpoint import CheckpointError
+from reid_lib.engine.config import ConfigError
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from reid_lib.engine.experiment import evaluate_checkpoint
+
+    try:
+        path = evaluate_checkpoint(
+            args.checkpoint,
+            rerank=args.rerank,
+            multi_query=args.multi_query,
+            overrides=args.overrides,
+        )
+    except (ConfigError, CheckpointError, FileNotFoundError, ValueError) as err:
+        print(f"reid eval: error: {err}", file=sys.stderr)
+        return 2
+    print(f"results: {path}")
+    return 0
+
+
+def _synth(argv: list[str]) -> int:
+    from data_scripts.make_synthetic import main as make_synthetic
+
+    make_synthetic(argv)
+    return 0
+
+
+def _verify(argv: list[str]) -> int:
+    from reid_lib.data.verify import main as verify
+
+    return int(verify(argv) or 0)
+
+
+#: Sub-commands handed over whole to another tool's own parser (its ``--help`` included).
+ROUTES = {("synth",): _synth, ("data", "verify"): _verify}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``reid`` argument parser with its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="reid",
+        description="Person re-identification: train, evaluate and prepare data (reid_lib).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model from a preset or YAML config")
+    train_entry.add_arguments(train).set_defaults(func=train_entry.run)
+
+    evaluate = commands.add_parser("eval", help="evaluate a checkpoint and write its results file")
+    evaluate.add_argument("--checkpoint", required=True, metavar="PATH")
+    evaluate.add_argument("--rerank", action="store_true", help="add k-reciprocal re-ranking")
+    evaluate.add_argument(
+        "--multi-query", action="store_true", help="add Market-1501 multi-query pooling"
+    )
+    evaluate.add_argument(
+        "overrides", nargs="*", metavar="key.sub=value", help="e.g. data.root=/elsewhere"
+    )
+    evaluate.set_defaults(func=_eval)
+
+    commands.add_parser(
+        "synth", help="write the synthetic dataset (python -m data_scripts.make_synthetic)"
+    )
+
+    data = commands.add_parser("data", help="dataset tools: reid data verify ROOT --dataset NAME")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="TOOL")
+    data_commands.add_parser("verify", help="report unreadable images and bad file names")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``reid`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for prefix, tool in ROUTES.items():
+        if tuple(argv[: len(prefix)]) == prefix:
+            return tool(argv[len(prefix) :])
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Checkpoints: atomic writes, safe loading, and a check that a checkpoint fits the current config.
+
+A checkpoint is a dict of tensors and plain values (model, optimiser, scheduler, sampler and RNG
+states, the config as a dict, the epoch, the best score). It is written to a temporary file in the
+same folder and moved into place with ``os.replace``, so a crash never leaves a half-written file.
+It is read with ``torch.load(..., weights_only=True)``: a file that would need to unpickle arbitrary
+objects (and could run code) is refused.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from reid_lib.engine.atomic_write import atomic_write
+
+LAST = "last.pt"
+BEST = "best.pt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unsafe, or does not fit the current configuration."""
+
+
+def save_checkpoint(state: Mapping[str, Any], path: str | Path) -> Path:
+    """Write ``state`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    return atomic_write(path, lambda fh: torch.save(dict(state), fh))
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint on the CPU without unpickling arbitrary objects.
+
+    Raises:
+        CheckpointError: the file does not exist, or holds objects other than tensors and plain
+            values (``torch.load(..., weights_only=True)`` refused it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"checkpoint {path} was refused: it holds objects other than tensors and plain values, "
+            f"and loading it could run code ({str(err).splitlines()[0]})"
+        ) from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"checkpoint {path}: expected a dict with a 'model' state dict")
+    return state
+
+
+def config_mismatches(
+    saved: Mapping[str, Any], current: Mapping[str, Any], *, sections: tuple[str, ...] = ("model",)
+) -> list[str]:
+    """Keys of ``sections`` whose values differ between two config dicts, as readable lines."""
+    lines = []
+    for section in sections:
+        old, new = saved.get(section, {}), current.get(section, {})
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                lines.append(
+                    f"{section}.{key}: checkpoint {old.get(key)!r}, config {new.get(key)!r}"
+                )
+    return lines
+
+
+def check_compatible(
+    state: Mapping[str, Any], config: Mapping[str, Any], num_classes: int, *, path: str | Path
+) -> None:
+    """Raise :class:`CheckpointError` listing every model key where checkpoint and config differ."""
+    lines = config_mismatches(state.get("config", {}), config)
+    if state.get("num_classes") != num_classes:
+        lines.append(
+            f"num_classes: checkpoint {state.get('num_classes')!r}, dataset {num_classes!r}"
+        )
+    if lines:
+        raise CheckpointError(
+            f"checkpoint {path} does not fit this model config; mismatched keys:\n  "
+            + "\n  ".join(lines)
+        )

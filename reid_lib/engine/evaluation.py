@@ -1,0 +1,74 @@
+"""Evaluate a model on a dataset's query and gallery: the variants a results file holds.
+
+Single-query always; k-reciprocal re-ranking (``eval.rerank``) and Market-1501 multi-query
+(``eval.multi_query``) when the config asks. Every number comes from :mod:`reid_lib.metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from reid_lib.data.loaders import build_test_loader
+from reid_lib.data.records import Record, ReIDDataset
+from reid_lib.engine.config import Config
+from reid_lib.engine.results import rank_metrics
+from reid_lib.metrics import (
+    compute_distance,
+    evaluate,
+    extract_features,
+    pool_multi_query,
+    re_ranking_features,
+)
+
+
+def _features(model: nn.Module, records: Sequence[Record], cfg: Config, device: torch.device):
+    loader = build_test_loader(
+        records,
+        image_size=(cfg.data.height, cfg.data.width),
+        batch_size=cfg.data.test_batch_size,
+        num_workers=cfg.data.num_workers,
+        pin_memory=device.type == "cuda",
+    )
+    return extract_features(
+        model, loader, flip=cfg.eval.flip, device=device, progress=cfg.run.progress
+    )
+
+
+def evaluate_model(
+    model: nn.Module, dataset: ReIDDataset, cfg: Config, device: torch.device
+) -> dict[str, dict[str, float | int]]:
+    """``{variant: results-file metrics}`` for ``model`` on ``dataset``'s query and gallery.
+
+    Raises:
+        ValueError: ``eval.multi_query`` is set but the dataset has no multi-query images.
+    """
+    if cfg.eval.multi_query and not dataset.multi_query:
+        raise ValueError(
+            f"eval.multi_query=true, but dataset {dataset.name!r} has no multi-query images "
+            f"(Market-1501's gt_bbox folder); set eval.multi_query=false"
+        )
+    was_training = model.training
+    model.eval()
+    metric = cfg.eval.metric
+    gallery, g_pids, g_camids = _features(model, dataset.gallery, cfg, device)
+    queries = {"single_query": _features(model, dataset.query, cfg, device)}
+    if cfg.eval.multi_query:
+        q_feats, q_pids, q_camids = queries["single_query"]
+        mq_feats, mq_pids, mq_camids = _features(model, dataset.multi_query, cfg, device)
+        pooled = pool_multi_query(q_feats, q_pids, q_camids, mq_feats, mq_pids, mq_camids)
+        queries["multi_query"] = (pooled, q_pids, q_camids)
+    model.train(was_training)
+
+    metrics = {}
+    for variant, (feats, pids, camids) in queries.items():
+        dist = compute_distance(feats, gallery, metric)
+        metrics[variant] = rank_metrics(evaluate(dist, pids, g_pids, camids, g_camids))
+        if cfg.eval.rerank:
+            dist = re_ranking_features(feats, gallery, metric=metric)
+            metrics[f"{variant}_rerank"] = rank_metrics(
+                evaluate(dist, pids, g_pids, camids, g_camids)
+            )
+    return metrics

@@ -1,0 +1,188 @@
+"""From a :class:`~reid_lib.engine.config.Config` to a finished run: data, model, loss, trainer.
+
+:func:`train` is what ``reid train`` and ``torchrun -m reid_lib.train`` call;
+:func:`evaluate_checkpoint` is ``reid eval``. The dataset is located and loaded before anything
+else, so that a wrong path fails before any model is built or any epoch runs.
+
+Dataset location (ours): ``data.root`` when given (a relative path is looked up under
+``$REID_DATA_ROOT`` when that is set, else under the working folder); for ``data.dataset=synthetic``
+with no root, the ``data.synthetic_preset`` set is generated once into
+``<run.output_dir>/data/synthetic-<preset>-seed<run.seed>`` and reused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from reid_lib.data import build_dataset
+from reid_lib.data.factory import dataset_spec
+from reid_lib.data.loaders import build_train_loader
+from reid_lib.data.records import ReIDDataset
+from reid_lib.data.synthetic import MANIFEST, generate_synthetic
+from reid_lib.engine.checkpoint import check_compatible, load_checkpoint
+from reid_lib.engine.config import Config, ConfigError, apply_overrides, from_dict
+from reid_lib.engine.distributed import (
+    SINGLE_PROCESS,
+    DistInfo,
+    barrier,
+    init_distributed,
+    shutdown,
+)
+from reid_lib.engine.evaluation import evaluate_model
+from reid_lib.engine.provenance import device_description
+from reid_lib.engine.reproducibility import seed_everything
+from reid_lib.engine.results import make_results, write_results
+from reid_lib.engine.trainer import FitResult, Trainer, resolve_device
+from reid_lib.losses import ReIDLoss
+from reid_lib.models import build_model
+
+DATA_ROOT_ENV = "REID_DATA_ROOT"
+
+
+def dataset_root(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> Path:
+    """The folder to read the dataset from; generates the synthetic set when it is missing.
+
+    Raises:
+        FileNotFoundError: the folder does not exist (the message names it and the config key).
+        ConfigError: a real dataset with no ``data.root``.
+    """
+    data = cfg.data
+    if data.root:
+        root = Path(data.root).expanduser()
+        env = os.environ.get(DATA_ROOT_ENV)
+        if not root.is_absolute() and env:
+            root = Path(env) / root
+        if not root.is_dir():
+            raise FileNotFoundError(
+                f"data.root={data.root!r}: the folder {root} does not exist; expected the "
+                f"{data.dataset!r} dataset there (relative paths are read under ${DATA_ROOT_ENV}"
+                f"{'=' + env if env else ', which is unset'})"
+            )
+        return root
+    if data.dataset != "synthetic":
+        raise ConfigError(
+            f"data.root is empty for dataset {data.dataset!r}; set data.root=PATH "
+            f"(relative paths are read under ${DATA_ROOT_ENV})"
+        )
+    root = (
+        Path(cfg.run.output_dir) / "data" / f"synthetic-{data.synthetic_preset}-seed{cfg.run.seed}"
+    )
+    if info.is_main and not (root / MANIFEST).is_file():
+        generate_synthetic(root, preset=data.synthetic_preset, seed=cfg.run.seed, overwrite=True)
+    barrier(info)
+    return root
+
+
+def load_dataset(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> ReIDDataset:
+    """Load ``data.dataset`` (protocol split ``data.split`` where the dataset has splits)."""
+    root = dataset_root(cfg, info)
+    accepted = inspect.signature(dataset_spec(cfg.data.dataset).load).parameters
+    kwargs = {}
+    if "split_index" in accepted:
+        kwargs["split_index"] = cfg.data.split
+    if "multi_query" in accepted:
+        kwargs["multi_query"] = cfg.eval.multi_query
+    return build_dataset(cfg.data.dataset, root, **kwargs)
+
+
+def build_model_from_config(cfg: Config, num_classes: int) -> torch.nn.Module:
+    """``build_model(num_classes, **model section)``."""
+    return build_model(num_classes, **dataclasses.asdict(cfg.model))
+
+
+def build_loss(cfg: Config) -> ReIDLoss:
+    """``ReIDLoss`` from the ``loss`` section."""
+    loss = cfg.loss
+    return ReIDLoss(
+        epsilon=loss.label_smoothing,
+        margin=None if loss.soft_margin else loss.triplet_margin,
+        weights={
+            "ce": loss.weight_ce,
+            "tri": loss.weight_tri,
+            "msg": loss.weight_msg,
+            "parts": loss.weight_parts,
+        },
+    )
+
+
+def _image_size(cfg: Config) -> tuple[int, int]:
+    return cfg.data.height, cfg.data.width
+
+
+def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
+    """Run ``cfg`` to the end (or to Ctrl-C), in one process or under ``torchrun``."""
+    device = resolve_device(cfg.run.device)
+    info = init_distributed(use_cuda=device.type == "cuda")
+    try:
+        device = resolve_device(cfg.run.device, info)
+        seed_everything(cfg.run.seed + info.rank, deterministic=cfg.run.deterministic)
+        dataset = load_dataset(cfg, info)
+        loader = build_train_loader(
+            dataset.train,
+            image_size=_image_size(cfg),
+            num_ids=cfg.sampler.num_identities,
+            num_instances=cfg.sampler.num_instances,
+            seed=cfg.run.seed,
+            num_replicas=info.world_size,
+            rank=info.rank,
+            num_workers=cfg.data.num_workers,
+            pin_memory=device.type == "cuda",
+        )
+        model = build_model_from_config(cfg, dataset.num_train_pids)
+        trainer = Trainer(
+            cfg,
+            model,
+            build_loss(cfg),
+            loader,
+            num_classes=dataset.num_train_pids,
+            device=device,
+            info=info,
+            evaluate_fn=lambda m: evaluate_model(m, dataset, cfg, device),
+            dataset=dataset,
+        )
+        if resume is not None:
+            trainer.resume(resume)
+        return trainer.fit()
+    finally:
+        shutdown(info)
+
+
+def evaluate_checkpoint(
+    path: str | Path,
+    *,
+    rerank: bool = False,
+    multi_query: bool = False,
+    overrides: list[str] = (),
+) -> Path:
+    """Evaluate the model of checkpoint ``path`` with its own config; write its results file.
+
+    ``overrides`` change settings such as ``data.root`` (the model section must still match).
+    The run's results file is replaced by one holding the variants asked for; returns its path.
+    """
+    state = load_checkpoint(path)
+    cfg = apply_overrides(from_dict(state["config"], source=str(path)), list(overrides))
+    cfg.eval.rerank = cfg.eval.rerank or rerank
+    cfg.eval.multi_query = cfg.eval.multi_query or multi_query
+    check_compatible(state, cfg.to_dict(), state["num_classes"], path=path)
+    device = resolve_device(cfg.run.device)
+    dataset = load_dataset(cfg)
+    model = build_model_from_config(cfg, state["num_classes"])
+    model.load_state_dict(state["model"])
+    start = time.perf_counter()
+    metrics = evaluate_model(model.to(device), dataset, cfg, device)
+    results = make_results(
+        cfg,
+        dataset,
+        metrics,
+        epoch=state["epoch"],
+        device=device_description(device),
+        wall_time_s=state["wall_time_s"] + time.perf_counter() - start,
+        images_per_s=state.get("images_per_s"),
+    )
+    return write_results(results, cfg.run.results_dir)

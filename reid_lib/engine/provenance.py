@@ -1,0 +1,72 @@
+"""Provenance of a run: code version, environment, device and the exact dataset split.
+
+Every results file carries this record, so that a number in the book can be traced to the code,
+configuration and data that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from reid_lib.data.records import SPLITS, ReIDDataset
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def git_state(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """``{"commit": sha or None, "dirty": bool or None}`` of the checkout holding ``reid_lib``.
+
+    Dirty means tracked files differ from the commit (untracked files, such as new results files,
+    do not count). Both are ``None`` outside a git checkout (e.g. an installed wheel).
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def dataset_manifest_sha256(dataset: ReIDDataset) -> str:
+    """SHA-256 over the sorted lines ``split, relative path, pid, camid`` of every record.
+
+    It identifies the exact split (which images, with which labels) without reading image bytes;
+    two runs on the same protocol split of the same files give the same checksum.
+    """
+    lines = []
+    for split in (*SPLITS, "multi_query"):
+        for record in getattr(dataset, split):
+            path = Path(record.path)
+            rel = path.relative_to(dataset.root) if path.is_relative_to(dataset.root) else path
+            lines.append(f"{split}\t{rel.as_posix()}\t{record.pid}\t{record.camid}")
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+
+
+def device_description(device: torch.device) -> str:
+    """Readable device, e.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64, 2 threads"``."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return f"cpu: {platform.machine()}, {torch.get_num_threads()} threads"
+
+
+def environment() -> dict[str, str]:
+    """Versions of Python, torch and torchvision."""
+    import torchvision
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+    }

@@ -1,0 +1,221 @@
+"""Results files: ``<results_dir>/<profile>/<dataset>/<run_name>.json``, one per evaluation.
+
+The book builds its tables from these files alone, so each holds the metrics and the full
+provenance. The layout (``schema_version`` 1)::
+
+    {
+      "schema_version": 1,
+      "run_name": str, "profile": str, "epoch": int,
+      "dataset": {"name": str, "split": int, "manifest_sha256": str (64 hex),
+                  "num_train_ids": int, "num_query": int, "num_gallery": int},
+      "metrics": {variant: {"rank1", "rank5", "rank10", "rank20", "mAP", "mINP": float in [0, 1],
+                            "num_valid_queries": int}},
+      "training": {"images_per_s": float or null, "epochs_completed": int},
+      "provenance": {"git_commit": str or null, "git_dirty": bool or null, "config": dict,
+                     "device": str, "torch_version": str, "python_version": str, "seed": int,
+                     "deterministic": bool, "wall_time_s": float, "created_at": str (ISO 8601 UTC)}
+    }
+
+``wall_time_s`` counts the run's seconds in the trainer up to this evaluation (summed over
+resumes; ``reid eval`` adds its own time). ``variant`` is ``single_query`` (always), and
+``single_query_rerank``, ``multi_query``, ``multi_query_rerank`` when asked for. Metrics are
+fractions, not percentages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from reid_lib.data.records import ReIDDataset
+from reid_lib.engine.atomic_write import atomic_write
+from reid_lib.engine.config import Config
+from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
+
+SCHEMA_VERSION = 1
+RANKS = (1, 5, 10, 20)
+VARIANTS = ("single_query", "single_query_rerank", "multi_query", "multi_query_rerank")
+METRIC_KEYS = (*(f"rank{r}" for r in RANKS), "mAP", "mINP")
+
+
+class ResultsSchemaError(ValueError):
+    """A results dict that does not follow the documented layout."""
+
+
+def rank_metrics(result: Any) -> dict[str, float | int]:
+    """The results-file entry of one evaluation (a ``reid_lib.metrics.RankResult``).
+
+    CMC is 1-based in the file (``rank1`` = ``cmc[0]``); the CMC must reach rank 20.
+    """
+    cmc = [float(v) for v in result.cmc]
+    if len(cmc) < max(RANKS):
+        raise ValueError(f"result.cmc: expected at least {max(RANKS)} ranks, got {len(cmc)}")
+    entry: dict[str, float | int] = {f"rank{r}": cmc[r - 1] for r in RANKS}
+    entry["mAP"] = float(result.mAP)
+    entry["mINP"] = float(result.mINP)
+    entry["num_valid_queries"] = int(result.num_valid_queries)
+    return entry
+
+
+def _require(cond: bool, where: str, expected: str, value: Any) -> None:
+    if not cond:
+        raise ResultsSchemaError(f"results field {where!r}: expected {expected}, got {value!r}")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_types(data: Mapping[str, Any], spec: Mapping[str, tuple], prefix: str) -> None:
+    for key, types_ in spec.items():
+        where = f"{prefix}{key}"
+        _require(key in data, where, "a value", "nothing")
+        value = data[key]
+        ok = any(
+            (t is int and _is_int(value)) or (t is not int and isinstance(value, t)) for t in types_
+        )
+        names = " or ".join("null" if t is type(None) else t.__name__ for t in types_)
+        _require(ok, where, names, value)
+
+
+def validate_results(data: Mapping[str, Any]) -> None:
+    """Check a results dict against the documented layout.
+
+    Raises:
+        ResultsSchemaError: naming the first field that is missing or wrong.
+    """
+    _require(isinstance(data, Mapping), "<root>", "a mapping", type(data).__name__)
+    _require(
+        data.get("schema_version") == SCHEMA_VERSION,
+        "schema_version",
+        SCHEMA_VERSION,
+        data.get("schema_version"),
+    )
+    _check_types(
+        data,
+        {
+            "run_name": (str,),
+            "profile": (str,),
+            "epoch": (int,),
+            "dataset": (dict,),
+            "metrics": (dict,),
+            "training": (dict,),
+            "provenance": (dict,),
+        },
+        "",
+    )
+    _check_types(
+        data["dataset"],
+        {
+            "name": (str,),
+            "split": (int,),
+            "manifest_sha256": (str,),
+            "num_train_ids": (int,),
+            "num_query": (int,),
+            "num_gallery": (int,),
+        },
+        "dataset.",
+    )
+    sha = data["dataset"]["manifest_sha256"]
+    _require(
+        re.fullmatch(r"[0-9a-f]{64}", sha) is not None,
+        "dataset.manifest_sha256",
+        "64 lowercase hex digits",
+        sha,
+    )
+    metrics = data["metrics"]
+    _require("single_query" in metrics, "metrics.single_query", "a value", "nothing")
+    for variant, entry in metrics.items():
+        _require(variant in VARIANTS, f"metrics.{variant}", f"one of {VARIANTS}", variant)
+        _require(isinstance(entry, Mapping), f"metrics.{variant}", "a mapping", entry)
+        _check_types(entry, {k: (float,) for k in METRIC_KEYS}, f"metrics.{variant}.")
+        _check_types(entry, {"num_valid_queries": (int,)}, f"metrics.{variant}.")
+        for key in METRIC_KEYS:
+            _require(
+                0.0 <= entry[key] <= 1.0,
+                f"metrics.{variant}.{key}",
+                "a fraction in [0, 1]",
+                entry[key],
+            )
+        cmc = [entry[f"rank{r}"] for r in RANKS]
+        _require(cmc == sorted(cmc), f"metrics.{variant}", "non-decreasing rank1..rank20", cmc)
+    _check_types(
+        data["training"],
+        {"images_per_s": (float, type(None)), "epochs_completed": (int,)},
+        "training.",
+    )
+    _check_types(
+        data["provenance"],
+        {
+            "git_commit": (str, type(None)),
+            "git_dirty": (bool, type(None)),
+            "config": (dict,),
+            "device": (str,),
+            "torch_version": (str,),
+            "python_version": (str,),
+            "seed": (int,),
+            "deterministic": (bool,),
+            "wall_time_s": (float,),
+            "created_at": (str,),
+        },
+        "provenance.",
+    )
+
+
+def results_path(results_dir: str | Path, profile: str, dataset: str, run_name: str) -> Path:
+    """``<results_dir>/<profile>/<dataset>/<run_name>.json``."""
+    return Path(results_dir) / profile / dataset / f"{run_name}.json"
+
+
+def write_results(data: Mapping[str, Any], results_dir: str | Path) -> Path:
+    """Validate ``data`` and write it atomically to its :func:`results_path`; return the path."""
+    validate_results(data)
+    path = results_path(results_dir, data["profile"], data["dataset"]["name"], data["run_name"])
+    text = json.dumps(data, indent=2) + "\n"
+    return atomic_write(path, lambda fh: fh.write(text.encode()))
+
+
+def make_results(
+    cfg: Config,
+    dataset: ReIDDataset,
+    metrics: Mapping[str, Mapping[str, float | int]],
+    *,
+    epoch: int,
+    device: str,
+    wall_time_s: float,
+    images_per_s: float | None,
+) -> dict[str, Any]:
+    """Assemble a results dict (metrics from :func:`rank_metrics`) with the run's provenance."""
+    git = git_state()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_name": cfg.run.name,
+        "profile": cfg.run.profile,
+        "epoch": epoch,
+        "dataset": {
+            "name": cfg.data.dataset,
+            "split": cfg.data.split,
+            "manifest_sha256": dataset_manifest_sha256(dataset),
+            "num_train_ids": dataset.num_train_pids,
+            "num_query": len(dataset.query),
+            "num_gallery": len(dataset.gallery),
+        },
+        "metrics": {k: dict(v) for k, v in metrics.items()},
+        "training": {"images_per_s": images_per_s, "epochs_completed": epoch},
+        "provenance": {
+            "git_commit": git["commit"],
+            "git_dirty": git["dirty"],
+            "config": cfg.to_dict(),
+            "device": device,
+            "torch_version": environment()["torch"],
+            "python_version": environment()["python"],
+            "seed": cfg.run.seed,
+            "deterministic": cfg.run.deterministic,
+            "wall_time_s": float(wall_time_s),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    }

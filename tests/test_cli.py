@@ -1,0 +1,119 @@
+"""The ``reid`` command: help, routing, error paths, and a smoke run from training to evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from reid_lib.cli import main
+from reid_lib.engine.results import validate_results
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("train", "eval", "synth", "data"):
+        assert f"    {command}" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "module_usage"),
+    [
+        (["synth", "--help"], "make_synthetic"),
+        (["data", "verify", "--help"], "--dataset"),
+    ],
+)
+def test_synth_and_verify_route_to_the_data_tools(argv, module_usage, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    assert module_usage in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["optim.lrr=0.1"], "did you mean 'optim.lr'"),
+        (["run.seed=abc"], "config key 'run.seed'"),
+    ],
+)
+def test_config_errors_exit_2_with_the_message(overrides, message, capsys):
+    assert main(["train", "--config", "smoke", *overrides]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_preset(capsys):
+    assert main(["train", "--config", "smok"]) == 2
+    assert "did you mean 'smoke'" in capsys.readouterr().err
+
+
+def test_missing_dataset_path_fails_before_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("REID_DATA_ROOT", raising=False)
+    missing = tmp_path / "no-such-folder"
+    argv = [
+        "train",
+        "--config",
+        "smoke",
+        "data.dataset=viper",
+        f"data.root={missing}",
+        f"run.output_dir={tmp_path / 'runs'}",
+    ]
+    assert main(argv) == 2
+    assert str(missing) in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists(), "nothing may be written before the data is found"
+
+
+def test_eval_refuses_a_malicious_checkpoint(tmp_path, capsys):
+    class RunsCode:
+        def __reduce__(self):
+            return (print, ("this must never print",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"model": {}, "x": RunsCode()}, path)
+    assert main(["eval", "--checkpoint", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "was refused" in captured.err and "must never print" not in captured.out
+
+
+@pytest.mark.slow
+def test_smoke_train_resume_and_eval(tmp_path, capsys):
+    """``reid train --config smoke``, then ``--resume`` for one more epoch, then ``reid eval``."""
+    common = [f"run.output_dir={tmp_path / 'runs'}", f"run.results_dir={tmp_path / 'results'}"]
+    assert main(["train", "--config", "smoke", *common]) == 0
+    run_dir = tmp_path / "runs" / "smoke" / "synthetic" / "smoke"
+    results = tmp_path / "results" / "smoke" / "synthetic" / "smoke.json"
+    first = json.loads(results.read_text())
+    validate_results(first)
+    assert first["epoch"] == 1 and first["provenance"]["config"]["run"]["profile"] == "smoke"
+
+    resume = [
+        "train",
+        "--config",
+        str(run_dir / "config.yaml"),
+        "--resume",
+        str(run_dir / "last.pt"),
+    ]
+    assert main([*resume, "schedule.epochs=2"]) == 0
+    assert json.loads(results.read_text())["epoch"] == 2
+
+    assert main(["eval", "--checkpoint", str(run_dir / "best.pt"), "--rerank"]) == 0
+    data = json.loads(results.read_text())
+    validate_results(data)
+    assert set(data["metrics"]) == {"single_query", "single_query_rerank"}
+    assert "results:" in capsys.readouterr().out
+
+    wrong = [
+        "train",
+        "--config",
+        "smoke",
+        *common,
+        "model.num_parts=4",
+        "--resume",
+        str(run_dir / "last.pt"),
+    ]
+    assert main(wrong) == 2
+    assert "model.num_parts: checkpoint 2, config 4" in capsys.readouterr().err

@@ -1,0 +1,97 @@
+"""Checkpoints: atomic writes, safe loading (a malicious pickle is refused), compatibility check."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from reid_lib.engine.checkpoint import (
+    CheckpointError,
+    check_compatible,
+    load_checkpoint,
+    save_checkpoint,
+)
+from reid_lib.engine.config import Config, apply_overrides
+from reid_lib.engine.reproducibility import rng_state, set_rng_state
+
+
+class _RunsCode:
+    """Unpickling this object calls ``os.system``: what an attacker's checkpoint would do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"model": {}, "payload": _RunsCode(marker)}, path)
+    with pytest.raises(CheckpointError, match=r"evil\.pt was refused"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_round_trip_with_every_state(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    model(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    state = {
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "rng": rng_state(),
+        "config": Config().to_dict(),
+        "epoch": 3,
+    }
+    path = save_checkpoint(state, tmp_path / "sub" / "last.pt")
+    loaded = load_checkpoint(path)
+    assert loaded["epoch"] == 3 and loaded["config"] == Config().to_dict()
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded["model"][key], value)
+    assert [p.name for p in path.parent.iterdir()] == ["last.pt"], "no temporary file left"
+
+
+def test_rng_state_restores_every_generator():
+    saved = rng_state()
+    draws = (random.random(), np.random.rand(), torch.rand(1).item())
+    set_rng_state(saved)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == draws
+
+
+def test_failed_write_keeps_previous_file(tmp_path):
+    path = save_checkpoint({"model": {"w": torch.ones(2)}}, tmp_path / "last.pt")
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
+        save_checkpoint({"model": {"w": torch.zeros(2)}, "bad": lambda: 0}, path)
+    assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_missing_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nothing.pt")
+
+
+def test_incompatible_config_lists_every_mismatched_key():
+    saved = {"config": Config().to_dict(), "num_classes": 10}
+    current = apply_overrides(Config(), ["model.backbone=resnet18", "model.num_parts=4"])
+    with pytest.raises(CheckpointError) as info:
+        check_compatible(saved, current.to_dict(), 12, path="x.pt")
+    message = str(info.value)
+    assert "model.backbone: checkpoint 'resnet50', config 'resnet18'" in message
+    assert "model.num_parts: checkpoint 6, config 4" in message
+    assert "num_classes: checkpoint 10, dataset 12" in message
+    assert "model.tsa" not in message
+
+
+def test_training_only_changes_are_compatible():
+    saved = {"config": Config().to_dict(), "num_classes": 10}
+    current = apply_overrides(Config(), ["optim.lr=0.1", "schedule.epochs=3"])
+    check_compatible(saved, current.to_dict(), 10, path="x.pt")

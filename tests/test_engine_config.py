@@ -1,0 +1,144 @@
+"""Config: YAML and override round-trips, presets, and the error paths."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from reid_lib.engine.config import (
+    PRESETS,
+    Config,
+    ConfigError,
+    apply_overrides,
+    from_dict,
+    load_config,
+    load_yaml,
+    preset_path,
+    save_yaml,
+    valid_keys,
+)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_load_and_round_trip_through_yaml(name, tmp_path):
+    cfg = load_config(name)
+    assert cfg.run.profile == name
+    path = save_yaml(cfg, tmp_path / "saved.yaml")
+    assert load_yaml(path) == cfg
+    assert set(yaml.safe_load(path.read_text())) == set(Config().to_dict())
+
+
+def test_full_preset_is_the_spec_recipe():
+    cfg = load_config("full")
+    assert (cfg.data.height, cfg.data.width) == (256, 128)
+    assert cfg.model.backbone == "resnet50"
+    assert (cfg.sampler.num_identities, cfg.sampler.num_instances) == (16, 4)
+    assert (cfg.optim.name, cfg.optim.lr, cfg.optim.weight_decay) == ("adam", 3.5e-4, 5e-4)
+    s = cfg.schedule
+    assert (s.epochs, s.warmup_epochs, s.warmup_factor, s.milestones) == (120, 10, 0.1, (40, 70))
+    assert cfg.run.amp == "auto"
+
+
+def test_preset_files_are_shipped_as_package_data():
+    for name in PRESETS:
+        assert preset_path(name).is_file()
+
+
+def test_overrides_are_typed_and_round_trip(tmp_path):
+    cfg = apply_overrides(
+        Config(),
+        [
+            "optim.lr=1e-4",
+            "schedule.milestones=[20, 30]",
+            "model.wdp=null",
+            "model.non_local=false",
+            "run.name=abc",
+            "optim.weight_decay=0",
+        ],
+    )
+    assert cfg.optim.lr == 1e-4 and isinstance(cfg.optim.lr, float)
+    assert cfg.schedule.milestones == (20, 30)
+    assert cfg.model.wdp is None
+    assert cfg.model.non_local is False
+    assert cfg.optim.weight_decay == 0.0 and isinstance(cfg.optim.weight_decay, float)
+    assert load_yaml(save_yaml(cfg, tmp_path / "c.yaml")) == cfg
+    assert Config().optim.lr == 3.5e-4, "overrides must not change the input config"
+
+
+def test_partial_yaml_keeps_defaults(tmp_path):
+    path = tmp_path / "partial.yaml"
+    path.write_text("optim:\n  lr: 0.01\n")
+    cfg = load_config(str(path), ["sampler.num_instances=2"])
+    assert cfg.optim.lr == 0.01
+    assert cfg.sampler.num_instances == 2
+    assert cfg.model == Config().model
+
+
+@pytest.mark.parametrize(
+    ("override", "suggestion"),
+    [
+        ("optim.lrr=0.1", "'optim.lr'"),
+        ("modle.tsa=true", "'model.tsa'"),
+        ("schedule.milestone=[1]", "'schedule.milestones'"),
+    ],
+)
+def test_unknown_key_suggests_nearest(override, suggestion):
+    with pytest.raises(ConfigError, match=f"did you mean {suggestion}"):
+        apply_overrides(Config(), [override])
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("optim.lr=fast", "optim.lr"),
+        ("run.seed=1.5", "run.seed"),
+        ("model.non_local=maybe", "model.non_local"),
+        ("model.backbone=resnet99", "model.backbone"),
+        ("model.wdp=sometimes", "model.wdp"),
+        ("schedule.milestones=[a, 2]", r"schedule.milestones\[0\]"),
+        ("sampler.num_instances=true", "sampler.num_instances"),
+    ],
+)
+def test_type_mismatch_names_the_key(override, key):
+    with pytest.raises(ConfigError, match=f"config key '{key}'"):
+        apply_overrides(Config(), [override])
+
+
+def test_bad_yaml_names_the_file_and_key(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("optim:\n  lr: [1, 2]\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: config key 'optim\.lr'"):
+        load_yaml(path)
+    path.write_text("optimiser:\n  lr: 0.1\n")
+    with pytest.raises(ConfigError, match="did you mean 'optim'"):
+        load_yaml(path)
+
+
+def test_missing_file_and_unknown_preset():
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config("nowhere/cfg.yaml")
+    with pytest.raises(ConfigError, match="did you mean 'smoke'"):
+        load_config("smok")
+
+
+def test_string_keys_keep_the_text_as_written():
+    cfg = apply_overrides(Config(), ["run.name=007", "data.root=data: here", "run.device=cpu"])
+    assert (cfg.run.name, cfg.data.root, cfg.run.device) == ("007", "data: here", "cpu")
+
+
+def test_invalid_yaml_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("optim: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml is not valid YAML"):
+        load_yaml(path)
+
+
+def test_malformed_override():
+    with pytest.raises(ConfigError, match=r"key\.sub=value"):
+        apply_overrides(Config(), ["optim.lr"])
+
+
+def test_valid_keys_cover_every_section():
+    keys = valid_keys()
+    assert "model.backbone" in keys and "run.seed" in keys and "eval.rerank" in keys
+    assert from_dict({}) == Config()

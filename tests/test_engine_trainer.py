@@ -1,0 +1,285 @@
+"""Trainer: resume equivalence, NaN stop, Ctrl-C, evaluation, results and logs.
+
+A tiny stand-in model (conv, BatchNorm, dropout, linear) keeps these tests fast; the real model
+runs through the CLI test. The data augmentation, the shuffling and the dropout all draw from the
+global generators, so the resume test checks that every RNG state is saved and restored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import os
+import signal
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from reid_lib.data.records import Record, ReIDDataset
+from reid_lib.engine.checkpoint import CheckpointError, load_checkpoint
+from reid_lib.engine.config import apply_overrides, load_config
+from reid_lib.engine.reproducibility import seed_everything
+from reid_lib.engine.results import validate_results
+from reid_lib.engine.trainer import NonFiniteLossError, Trainer
+from reid_lib.losses import ReIDLoss
+from reid_lib.models import build_model
+
+NUM_CLASSES = 4
+
+
+@dataclass
+class _Loss:
+    total: torch.Tensor
+    terms: dict[str, torch.Tensor]
+
+
+class _TinyNet(nn.Module):
+    def __init__(self, num_classes: int = NUM_CLASSES) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1)
+        )
+        self.drop = nn.Dropout(0.3)
+        self.fc = nn.Linear(4, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.drop(self.body(x).flatten(1)))
+
+
+def _loss(logits, targets):
+    ce = nn.functional.cross_entropy(logits, targets)
+    return _Loss(total=ce, terms={"ce": ce})
+
+
+class _Images(Dataset):
+    def __init__(self, n: int = 16, size: tuple[int, int] = (8, 4)) -> None:
+        gen = torch.Generator().manual_seed(0)
+        self.images = torch.randn(n, 3, *size, generator=gen)
+        self.pids = torch.arange(n) % NUM_CLASSES
+
+    def __len__(self) -> int:
+        return len(self.pids)
+
+    def __getitem__(self, i):
+        image = self.images[i]
+        if torch.rand(()) < 0.5:
+            image = image.flip(-1)
+        return {"images": image + 0.1 * torch.randn_like(image), "pids": self.pids[i]}
+
+
+def _cfg(tmp_path, *overrides):
+    return apply_overrides(
+        load_config("smoke"),
+        [
+            f"run.output_dir={tmp_path / 'runs'}",
+            f"run.results_dir={tmp_path / 'results'}",
+            "run.name=t",
+            "schedule.epochs=2",
+            "schedule.warmup_epochs=1",
+            "optim.lr=0.01",
+            *overrides,
+        ],
+    )
+
+
+def _trainer(cfg, *, loss_fn=_loss, loader=None, **kwargs):
+    seed_everything(cfg.run.seed, deterministic=cfg.run.deterministic)
+    loader = loader or DataLoader(_Images(), batch_size=4, shuffle=True)
+    return Trainer(
+        cfg,
+        _TinyNet(),
+        loss_fn,
+        loader,
+        num_classes=NUM_CLASSES,
+        device=torch.device("cpu"),
+        **kwargs,
+    )
+
+
+def test_resume_after_an_epoch_ends_with_identical_weights(tmp_path):
+    straight = _trainer(_cfg(tmp_path / "a"))
+    initial = {k: v.clone() for k, v in straight.model.state_dict().items()}
+    assert straight.fit().status == "finished"
+
+    first = _trainer(_cfg(tmp_path / "b", "schedule.epochs=1"))
+    first.fit()
+    resumed = _trainer(_cfg(tmp_path / "b"))
+    torch.manual_seed(1234)  # the resume must restore the generators, whatever they hold now
+    resumed.resume(first.run_dir / "last.pt")
+    assert resumed.epoch == 1
+    assert resumed.fit().epochs_completed == 2
+
+    final = straight.model.state_dict()
+    assert not torch.equal(final["fc.weight"], initial["fc.weight"])
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, final[key]), key
+    assert resumed.optimizer.param_groups[0]["lr"] == straight.optimizer.param_groups[0]["lr"]
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    calls = {"n": 0}
+
+    def loss_going_nan(logits, targets):
+        calls["n"] += 1
+        out = _loss(logits, targets)
+        if calls["n"] > 5:  # epoch 1 has 4 steps; epoch 2 breaks
+            out.total = out.total * float("nan")
+        return out
+
+    trainer = _trainer(_cfg(tmp_path), loss_fn=loss_going_nan)
+    with pytest.raises(NonFiniteLossError, match=r"epoch 2, step 6.*last good checkpoint"):
+        trainer.fit()
+    state = load_checkpoint(trainer.run_dir / "last.pt")
+    assert state["epoch"] == 1 and not state["interrupted"]
+
+
+class _InterruptingLoader:
+    """Iterates a loader and raises KeyboardInterrupt at one global batch, as Ctrl-C would."""
+
+    def __init__(self, loader, at: int) -> None:
+        self.loader, self.at, self.seen = loader, at, 0
+        self.sampler = loader.sampler
+
+    def __iter__(self):
+        for batch in self.loader:
+            self.seen += 1
+            if self.seen == self.at:
+                raise KeyboardInterrupt
+            yield batch
+
+
+def test_ctrl_c_saves_a_checkpoint_and_returns(tmp_path):
+    loader = _InterruptingLoader(DataLoader(_Images(), batch_size=4, shuffle=True), at=6)
+    trainer = _trainer(_cfg(tmp_path), loader=loader)
+    result = trainer.fit()
+    assert result.status == "interrupted" and result.epochs_completed == 1
+    state = load_checkpoint(trainer.run_dir / "last.pt")
+    assert state["interrupted"] and state["epoch"] == 1 and state["global_step"] == 5
+    assert state["step_in_epoch"] == 1
+    assert torch.equal(state["model"]["fc.weight"], trainer.model.state_dict()["fc.weight"])
+
+
+def test_resume_with_another_model_config_lists_the_keys(tmp_path):
+    trainer = _trainer(_cfg(tmp_path, "schedule.epochs=1"))
+    trainer.fit()
+    other = _trainer(_cfg(tmp_path, "model.num_parts=3", "model.tsa=false"))
+    with pytest.raises(CheckpointError, match=r"model\.num_parts: checkpoint 2, config 3"):
+        other.resume(trainer.run_dir / "last.pt")
+
+
+def _toy_dataset(tmp_path):
+    train = [Record(tmp_path / f"t{i}.jpg", pid=i % NUM_CLASSES, camid=0) for i in range(8)]
+    query = [Record(tmp_path / "q.jpg", pid=1, camid=0)]
+    gallery = [Record(tmp_path / "g.jpg", pid=1, camid=1)]
+    return ReIDDataset("synthetic", tmp_path, train, query, gallery)
+
+
+def test_evaluation_writes_results_logs_and_best(tmp_path):
+    scores = iter([0.5, 0.3])
+    evaluated_at = []
+
+    def evaluate_fn(model):
+        evaluated_at.append(trainer.epoch)
+        value = next(scores)
+        entry = {
+            "rank1": value,
+            "rank5": value,
+            "rank10": 1.0,
+            "rank20": 1.0,
+            "mAP": value,
+            "mINP": value,
+            "num_valid_queries": 1,
+        }
+        return {"single_query": entry}
+
+    cfg = _cfg(tmp_path, "schedule.epochs=3", "eval.every=2")
+    trainer = _trainer(cfg, evaluate_fn=evaluate_fn, dataset=_toy_dataset(tmp_path))
+    result = trainer.fit()
+    assert evaluated_at == [2, 3]
+    assert result.best == {"metric": "mAP", "value": 0.5, "epoch": 2}
+    assert load_checkpoint(trainer.run_dir / "best.pt")["epoch"] == 2
+    assert load_checkpoint(trainer.run_dir / "last.pt")["epoch"] == 3
+    data = json.loads(result.results_path.read_text())
+    validate_results(data)
+    assert result.results_path == tmp_path / "results" / "smoke" / "synthetic" / "t.json"
+    assert data["epoch"] == 3 and data["metrics"]["single_query"]["mAP"] == 0.3
+    assert data["provenance"]["config"] == cfg.to_dict()
+
+    lines = [
+        json.loads(line) for line in (trainer.run_dir / "metrics.jsonl").read_text().splitlines()
+    ]
+    epochs = [line for line in lines if line["event"] == "epoch"]
+    assert [e["lr"] for e in epochs] == pytest.approx([0.001, 0.01, 0.01])
+    assert all(e["images_per_s"] > 0 and "ce" in e for e in epochs)
+    assert [line["epoch"] for line in lines if line["event"] == "eval"] == [2, 3]
+    assert (trainer.run_dir / "config.yaml").is_file()
+
+
+def test_tensorboard_without_the_package_is_a_clear_error(tmp_path):
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("tensorboard is installed: the missing-package error cannot happen")
+    with pytest.raises(ImportError, match=r"run\.tensorboard"):
+        _trainer(_cfg(tmp_path, "run.tensorboard=true"))
+
+
+def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
+    """The paper's model (ResNet-18, 32x16), the P x K sampler, Ctrl-C in the middle of an epoch."""
+    PKSampler = pytest.importorskip(
+        "reid_lib.data.sampler", reason="needs the data pipeline"
+    ).PKSampler
+
+    data = _Images(16, size=(32, 16))
+
+    def run(cfg, *, interrupt_at=None, resume=None):
+        seed_everything(cfg.run.seed, deterministic=True)
+        sampler = PKSampler(data.pids.tolist(), 2, 2, seed=0)
+        loader = DataLoader(data, batch_size=sampler.batch_size, sampler=sampler)
+        if interrupt_at:
+            loader = _InterruptingLoader(loader, at=interrupt_at)
+        trainer = Trainer(
+            cfg,
+            build_model(NUM_CLASSES, **dataclasses.asdict(cfg.model)),
+            ReIDLoss(),
+            loader,
+            num_classes=NUM_CLASSES,
+            device=torch.device("cpu"),
+        )
+        if resume:
+            trainer.resume(resume)
+        return trainer, trainer.fit()
+
+    cfg = _cfg(tmp_path, "schedule.epochs=1")
+    straight, _ = run(cfg)
+    steps = straight.global_step
+    cut = _cfg(tmp_path / "cut", "schedule.epochs=1")
+    stopped, result = run(cut, interrupt_at=3)
+    assert result.status == "interrupted" and stopped.step_in_epoch == 2 < steps
+    resumed, result = run(cut, resume=stopped.run_dir / "last.pt")
+    assert result.status == "finished" and resumed.global_step == steps
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, straight.model.state_dict()[key]), key
+
+
+class _SigintLoader(_InterruptingLoader):
+    """Sends this process a real SIGINT (what Ctrl-C does) while handing out one batch."""
+
+    def __iter__(self):
+        for batch in self.loader:
+            self.seen += 1
+            if self.seen == self.at:
+                os.kill(os.getpid(), signal.SIGINT)
+            yield batch
+
+
+def test_real_sigint_finishes_the_step_then_saves(tmp_path):
+    loader = _SigintLoader(DataLoader(_Images(), batch_size=4, shuffle=True), at=2)
+    trainer = _trainer(_cfg(tmp_path), loader=loader)
+    result = trainer.fit()
+    assert result.status == "interrupted"
+    state = load_checkpoint(trainer.run_dir / "last.pt")
+    assert state["interrupted"] and state["global_step"] == 2 and state["step_in_epoch"] == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "handler restored"
