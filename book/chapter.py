@@ -25,6 +25,8 @@ from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.trainer import resolve_device
 
 AUTO = "auto"
+# Set by the batch runners (book.run, make nbval): no live frontend, so widgets are not shown.
+BATCH_ENV = "REID_BOOK_BATCH"
 # Checkpoints, logs and the generated synthetic set of the chapters' runs (never committed).
 RUNS_DIR = Path("_build") / "runs"
 
@@ -63,6 +65,11 @@ class Chapter:
     def image_size(self) -> tuple[int, int]:
         """(height, width) of the profile's images."""
         return self.config.data.height, self.config.data.width
+
+    @property
+    def interactive(self) -> bool:
+        """False under a batch run (``$REID_BOOK_BATCH`` set): show static figures, no widgets."""
+        return not os.environ.get(BATCH_ENV)
 
     @property
     def seed(self) -> int:

@@ -29,6 +29,8 @@ import papermill as pm
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
+from book.chapter import BATCH_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 TOC = ROOT / "_toc.yml"
 EXECUTED = ROOT / "_build" / "executed"
@@ -169,7 +171,9 @@ def run_book(
     if cell_timeout is None:
         cell_timeout = CELL_TIMEOUTS.get(str(parameters["profile"]))
     ordered = sorted(notebooks, key=runs_last)
-    # Kernels import ``book`` and ``reid_lib`` from this checkout, whatever is installed.
+    # Kernels run without a frontend (widgets stay off) and import ``book`` and ``reid_lib``
+    # from this checkout, whatever is installed.
+    os.environ[BATCH_ENV] = "1"
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
     )

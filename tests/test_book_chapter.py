@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("reid_lib.engine.config", reason="the chapters need reid_lib.engine")
 
-from book.chapter import default_profile_name, start
+from book.chapter import BATCH_ENV, default_profile_name, start
 from reid_lib.engine.config import ConfigError, load_config
 
 
@@ -47,3 +47,11 @@ def test_results_file_holds_the_numbers_and_their_provenance(tmp_path):
     assert data["numbers"] == {"rank1": 0.5, "nested": {"a": [1, 2]}}
     assert (data["chapter"], data["profile"], data["seed"]) == ("x", "smoke", 2)
     assert {"commit", "dirty", "torch", "written_at", "dataset", "device"} <= set(data)
+
+
+def test_batch_runs_leave_widgets_out(tmp_path, monkeypatch):
+    ch = start("x", results_dir=str(tmp_path))
+    monkeypatch.delenv(BATCH_ENV, raising=False)
+    assert ch.interactive
+    monkeypatch.setenv(BATCH_ENV, "1")
+    assert not ch.interactive
