@@ -7,7 +7,7 @@ images/s, at 256x128 and at 128x64. The FLOP count (via ``reid_lib.models.cost_r
 the warm-up step; the throughput is that of the fastest of ``--repeats`` timed steps, the one least
 disturbed by other processes on a shared machine.
 
-Run: ``python benchmarks/model_cost.py`` (``--help`` for options). Timings depend on the machine and
+Run: ``python -m benchmarks.model_cost`` (``--help`` for options). Timings depend on the machine and
 on what else runs on it; report them with the machine's description.
 """
 
