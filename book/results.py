@@ -3,7 +3,7 @@
 ::
 
     python -m book.results run --profile cpu [--dataset viper] [--rows baseline full ...]
-                               [--seeds 0 1 2] [--shard 0/4] [--results-dir results] [k=v ...]
+                               [--seeds 0 1 2] [--shard 0/4] [--results-dir results] [--set k=v ...]
     python -m book.results merge RUNNER_DIR ... --into results
 
 ``run`` trains one engine run per ablation row (``book/ablations.yaml``) and seed, named
@@ -154,7 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     run.add_argument("--shard", default="0/1", metavar="i/n", help="take shard i of n (0-based)")
     run.add_argument("--results-dir", type=Path, default=Path("results"))
-    run.add_argument("overrides", nargs="*", metavar="key.sub=value", help="e.g. data.root=VIPeR")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="overrides",
+        metavar="key.sub=value",
+        help="a config override for every run (repeatable), e.g. --set data.root=peta-reid/VIPeR",
+    )
     merge = commands.add_parser("merge", help="combine the results trees of several runners")
     merge.add_argument("sources", nargs="+", type=Path)
     merge.add_argument("--into", type=Path, default=Path("results"))

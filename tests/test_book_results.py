@@ -81,7 +81,7 @@ def test_merge_combines_trees_and_refuses_conflicts(tmp_path):
 def test_one_smoke_run_writes_its_results_file_and_is_skipped_after(tmp_path, capsys):
     results = tmp_path / "results"
     argv = ["run", "--profile", "smoke", "--rows", "baseline", "--seeds", "0"]
-    argv += ["--results-dir", str(results), f"run.output_dir={tmp_path / 'runs'}"]
+    argv += ["--results-dir", str(results), "--set", f"run.output_dir={tmp_path / 'runs'}"]
     assert main(argv) == 0
     path = results / "smoke" / "synthetic" / "baseline-seed0.json"
     data = json.loads(path.read_text())
