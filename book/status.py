@@ -64,9 +64,9 @@ def chapter_overview(results_dir: Path, exclude: tuple[str, ...] = ()) -> pd.Dat
     return pd.DataFrame(rows, columns=_OVERVIEW_COLUMNS)
 
 
-def percent(fraction: float) -> str:
-    """How the book shows a metric: a percentage with one decimal (``0.9613`` -> ``"96.1"``)."""
-    return f"{100 * fraction:.1f}"
+def shown(percent: float) -> str:
+    """How the book shows a metric in percent: one decimal (``96.13`` -> ``"96.1"``)."""
+    return f"{percent:.1f}"
 
 
 def provenance_line(data: dict[str, Any]) -> str:
@@ -115,12 +115,22 @@ def collect_results(results_root: Path) -> pd.DataFrame:
                     "run": data["run_name"],
                     "seed": data["provenance"]["seed"],
                     "variant": variant,
-                    **{key: percent(metrics[key]) for key in METRIC_KEYS},
+                    **{key: 100 * metrics[key] for key in METRIC_KEYS},
                     "provenance": provenance_line(data),
                 }
             )
     columns = ["profile", "dataset", "run", "seed", "variant", *METRIC_KEYS, "provenance"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def seed_spread(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and count over seeds of a :func:`collect_results` table.
+
+    The ablation row of a run is its name without ``-seed<k>`` (``book/results.py`` names runs so).
+    """
+    rows = table.assign(row=table["run"].str.replace(r"-seed\d+$", "", regex=True))
+    keys = ["profile", "dataset", "row", "variant"]
+    return rows.groupby(keys)[list(METRIC_KEYS)].agg(["mean", "std", "count"])
 
 
 def _is_row_run(run_name: str, row: str) -> bool:
@@ -133,7 +143,8 @@ def paper_claims(results_root: Path, paper_file: Path = PAPER_REPORTED) -> pd.Da
 
     A claim (``dataset``, evaluation ``variant``, ablation ``row``) is matched by every result file
     of the ``full`` profile on that dataset whose run belongs to the row and that has the variant.
-    Ours is the mean over those files (their seeds); "not yet reproduced" when there is none.
+    Ours is the mean over those files (their seeds), in percent; NaN and "not yet reproduced" when
+    there is none.
     """
     results = load_result_files(results_root)
     rows = []
@@ -154,7 +165,7 @@ def paper_claims(results_root: Path, paper_file: Path = PAPER_REPORTED) -> pd.Da
                     "setting": claim["setting"],
                     "metric": metric,
                     "paper (%)": value,
-                    "ours (%)": percent(sum(ours) / len(ours)) if ours else "",
+                    "ours (%)": 100 * sum(ours) / len(ours) if ours else float("nan"),
                     "status": f"{len(ours)} result file(s)" if ours else NOT_REPRODUCED,
                 }
             )
@@ -162,19 +173,19 @@ def paper_claims(results_root: Path, paper_file: Path = PAPER_REPORTED) -> pd.Da
 
 
 def book_numbers(results_root: Path) -> dict[str, str]:
-    """Every number the book may cite from ``results_root``, by glue name.
+    """Every number the book may cite from ``results_root``, by glue name, as shown (:func:`shown`).
 
     ``<profile>.<dataset>.<run>.<variant>.<metric>`` for each results file, and
     ``paper.<dataset>.<metric>`` for our side of each paper claim that is reproduced.
     """
     numbers = {
-        f"{row.profile}.{row.dataset}.{row.run}.{row.variant}.{key}": getattr(row, key)
+        f"{row.profile}.{row.dataset}.{row.run}.{row.variant}.{key}": shown(getattr(row, key))
         for row in collect_results(results_root).itertuples(index=False)
         for key in METRIC_KEYS
     }
     for claim in paper_claims(results_root).to_dict("records"):
         if claim["status"] != NOT_REPRODUCED:
-            numbers[f"paper.{claim['dataset']}.{claim['metric']}"] = claim["ours (%)"]
+            numbers[f"paper.{claim['dataset']}.{claim['metric']}"] = shown(claim["ours (%)"])
     return numbers
 
 

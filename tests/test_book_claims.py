@@ -17,6 +17,7 @@ from book.status import (
     collect_results,
     glued_numbers,
     paper_claims,
+    seed_spread,
 )
 from reid_lib.engine.results import write_results
 
@@ -87,7 +88,7 @@ def test_table_rows_carry_metrics_in_percent_and_provenance(tree):
     assert len(table) == 6, "3 files x 2 variants"
     row = table[(table.run == "baseline-seed0") & (table.variant == "single_query")].iloc[0]
     assert (row.profile, row.dataset, row.seed) == ("smoke", "toy", 0)
-    assert (row.rank1, row.rank10, row.mAP) == ("50.0", "87.5", "25.0")
+    assert (row.rank1, row.rank10, row.mAP) == (50.0, 87.5, 25.0)
     assert row.provenance.startswith("commit 0123456789+dirty, config ")
     assert f"data {SHA[:10]}, cpu, 2026-01-02T03:04:05+00:00" in row.provenance
 
@@ -95,11 +96,19 @@ def test_table_rows_carry_metrics_in_percent_and_provenance(tree):
 def test_paper_claims_put_ours_beside_the_paper(tree, tmp_path):
     claims = paper_claims(tree).set_index("metric")
     assert claims.loc["rank1", "paper (%)"] == 96.1
-    assert claims.loc["rank1", "ours (%)"] == "62.5", "mean of the two seeds (50 and 75)"
+    assert claims.loc["rank1", "ours (%)"] == 62.5, "mean of the two seeds (50 and 75)"
     assert claims.loc["mAP", "status"] == "2 result file(s)"
     empty = paper_claims(tmp_path / "nothing")
     assert set(empty["status"]) == {NOT_REPRODUCED}
-    assert set(empty["ours (%)"]) == {""}
+    assert empty["ours (%)"].isna().all()
+
+
+def test_seed_spread_groups_the_seeds_of_a_row(tree):
+    spread = seed_spread(collect_results(tree))
+    full = spread.loc[("full", "market1501", "full", "multi_query")]
+    assert (full[("rank1", "mean")], full[("rank1", "count")]) == (62.5, 2)
+    assert full[("rank1", "std")] == pytest.approx(17.6776695, rel=1e-6), "sample std of 50, 75"
+    assert spread.loc[("smoke", "toy", "baseline", "single_query")][("mAP", "count")] == 1
 
 
 def test_invalid_results_file_is_named(tree):
