@@ -1,6 +1,8 @@
 # Two set-up commands, each creating or reusing .venv:
 #   make book   - the main job: run the chapters (PROFILE=smoke|cpu|full) and build the HTML site
 #   make test   - lint, the whole test suite, nbval on the chapters, and the browser check
+# and one for the results files behind the book's tables (hours under cpu, a GPU under full):
+#   make results PROFILE=cpu [DATASET=viper] [ROWS="baseline full"] [SEEDS="0 1 2"] [SHARD=i/n]
 PYTHON  ?= python3
 PROFILE ?= smoke
 VENV    := .venv
@@ -11,7 +13,7 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 # apt-get needs root; elsewhere go through sudo.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: book test lint format browser nbval clean
+.PHONY: book results test lint format browser nbval clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +25,13 @@ $(STAMP): pyproject.toml Makefile
 book: $(STAMP)
 	$(PY) -m book.run --profile $(PROFILE)
 	$(PY) -m book.site
+
+# Trains each ablation row of book/ablations.yaml per seed into results/<profile>/<dataset>/,
+# skipping runs that already have a results file; SHARD=i/n takes a disjoint part (CI matrix).
+results: $(STAMP)
+	$(PY) -m book.results run --profile $(PROFILE) --seeds $(or $(SEEDS),0 1 2) \
+	  $(if $(DATASET),--dataset $(DATASET)) $(if $(ROWS),--rows $(ROWS)) \
+	  $(if $(SHARD),--shard $(SHARD))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,0 +1,152 @@
+"""The book's numbers from results files: tables, provenance, glue, and the claim-check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from book.run import EXECUTED, ROOT
+from book.status import (
+    GLUE_PREFIX,
+    NOT_REPRODUCED,
+    book_numbers,
+    check_claims,
+    collect_results,
+    glued_numbers,
+    paper_claims,
+    seed_spread,
+)
+from reid_lib.engine.results import write_results
+
+SHA = "ab" * 32
+RANKS = {"rank1": 0.5, "rank5": 0.75, "rank10": 0.875, "rank20": 1.0}
+
+
+def _result(run: str, *, profile: str, dataset: str, rank1: float, seed: int = 0) -> dict:
+    metrics = {**RANKS, "rank1": rank1, "mAP": 0.25, "mINP": 0.125, "num_valid_queries": 4}
+    return {
+        "schema_version": 1,
+        "run_name": run,
+        "profile": profile,
+        "epoch": 1,
+        "dataset": {
+            "name": dataset,
+            "split": 0,
+            "manifest_sha256": SHA,
+            "num_train_ids": 3,
+            "num_query": 4,
+            "num_gallery": 5,
+        },
+        "metrics": {"single_query": dict(metrics), "multi_query": dict(metrics)},
+        "training": {"images_per_s": None, "epochs_completed": 1},
+        "provenance": {
+            "git_commit": "0123456789abcdef0123456789abcdef01234567",
+            "git_dirty": True,
+            "config": {"model": {"num_parts": 2}},
+            "device": "cpu",
+            "torch_version": "2",
+            "python_version": "3.11",
+            "seed": seed,
+            "deterministic": True,
+            "wall_time_s": 1.0,
+            "created_at": "2026-01-02T03:04:05+00:00",
+        },
+    }
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "results"
+    write_results(_result("baseline-seed0", profile="smoke", dataset="toy", rank1=0.5), root)
+    for seed, rank1 in ((0, 0.5), (1, 0.75)):
+        data = _result(f"full-seed{seed}", profile="full", dataset="market1501", rank1=rank1)
+        data["provenance"]["seed"] = seed
+        write_results(data, root)
+    return root
+
+
+def _executed(path: Path, glued: dict[str, str]) -> Path:
+    """A notebook whose outputs are what myst-nb's ``glue(name, text, display=False)`` stores."""
+    outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={GLUE_PREFIX + "text/plain": repr(text)},
+            metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}},
+        )
+        for name, text in glued.items()
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("glue", outputs=outputs)])
+    nbformat.write(nb, path)
+    return path
+
+
+def test_table_rows_carry_metrics_in_percent_and_provenance(tree):
+    table = collect_results(tree)
+    assert len(table) == 6, "3 files x 2 variants"
+    row = table[(table.run == "baseline-seed0") & (table.variant == "single_query")].iloc[0]
+    assert (row.profile, row.dataset, row.seed) == ("smoke", "toy", 0)
+    assert (row.rank1, row.rank10, row.mAP) == (50.0, 87.5, 25.0)
+    assert row.provenance.startswith("commit 0123456789+dirty, config ")
+    assert f"data {SHA[:10]}, cpu, 2026-01-02T03:04:05+00:00" in row.provenance
+
+
+def test_paper_claims_put_ours_beside_the_paper(tree, tmp_path):
+    claims = paper_claims(tree).set_index("metric")
+    assert claims.loc["rank1", "paper (%)"] == 96.1
+    assert claims.loc["rank1", "ours (%)"] == 62.5, "mean of the two seeds (50 and 75)"
+    assert claims.loc["mAP", "status"] == "2 result file(s)"
+    empty = paper_claims(tmp_path / "nothing")
+    assert set(empty["status"]) == {NOT_REPRODUCED}
+    assert empty["ours (%)"].isna().all()
+
+
+def test_seed_spread_groups_the_seeds_of_a_row(tree):
+    spread = seed_spread(collect_results(tree))
+    full = spread.loc[("full", "market1501", "full", "multi_query")]
+    assert (full[("rank1", "mean")], full[("rank1", "count")]) == (62.5, 2)
+    assert full[("rank1", "std")] == pytest.approx(17.6776695, rel=1e-6), "sample std of 50, 75"
+    assert spread.loc[("smoke", "toy", "baseline", "single_query")][("mAP", "count")] == 1
+
+
+def test_invalid_results_file_is_named(tree):
+    bad = tree / "smoke" / "toy" / "broken.json"
+    bad.write_text(json.dumps({"schema_version": 1}))
+    with pytest.raises(ValueError, match=r"broken\.json"):
+        collect_results(tree)
+
+
+def test_claim_check_passes_then_fails_on_an_altered_number(tree, tmp_path):
+    numbers = book_numbers(tree)
+    assert numbers["smoke.toy.baseline-seed0.single_query.rank1"] == "50.0"
+    assert numbers["paper.market1501.rank1"] == "62.5"
+    notebook = _executed(tmp_path / "chapter.ipynb", numbers)
+    assert glued_numbers(notebook) == numbers
+    assert check_claims([notebook], tree) == []
+
+    path = tree / "full" / "market1501" / "full-seed1.json"
+    data = json.loads(path.read_text())
+    data["metrics"]["multi_query"]["rank1"] = 0.7
+    path.write_text(json.dumps(data))
+    problems = check_claims([notebook], tree)
+    assert problems == [
+        f"{notebook}: full.market1501.full-seed1.multi_query.rank1 shows '75.0', "
+        "its results file gives '70.0'",
+        f"{notebook}: paper.market1501.rank1 shows '62.5', its results file gives '60.0'",
+    ]
+
+
+def test_claim_check_flags_a_number_without_a_file(tree, tmp_path):
+    notebook = _executed(tmp_path / "c.ipynb", {"cpu.toy.full-seed0.single_query.mAP": "1.0"})
+    assert check_claims([notebook], tree) == [
+        f"{notebook}: cpu.toy.full-seed0.single_query.mAP = '1.0' has no results file"
+    ]
+
+
+def test_executed_book_matches_the_results_files():
+    notebooks = sorted((EXECUTED / "book").glob("*.ipynb"))
+    if not notebooks:
+        pytest.skip(f"no executed chapters in {EXECUTED / 'book'} (run python -m book.run)")
+    assert check_claims(notebooks, ROOT / "results") == []
