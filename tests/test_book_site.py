@@ -4,25 +4,45 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from book import run, site
 from book.check_site import check_site
+from book.status import book_numbers, glued_numbers
 
 pytestmark = pytest.mark.slow
 # The chapters import the engine; until it is installed there is no book to build.
 pytest.importorskip("reid_lib.engine.experiment", reason="the chapters need reid_lib.engine")
 
 
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
 @pytest.fixture(scope="module")
-def html_dir(tmp_path_factory):
+def executed_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("book")
     runs = run.run_book(
         run.resolve_chapters(None), {"profile": "smoke"}, tmp / "executed", tmp / "results"
     )
     assert [r.error for r in runs if r.error] == []
-    return site.build(site.stage(tmp / "executed", tmp / "stage"), tmp / "site")
+    return tmp / "executed"
+
+
+@pytest.fixture(scope="module")
+def html_dir(executed_dir):
+    return site.build(
+        site.stage(executed_dir, executed_dir.parent / "stage"), executed_dir.parent / "site"
+    )
+
+
+def test_chapters_glue_exactly_the_numbers_of_the_results_files(executed_dir):
+    """The book cites every number the committed results files give, each as the file gives it."""
+    glued = {}
+    for notebook in sorted(executed_dir.rglob("*.ipynb")):
+        glued.update(glued_numbers(notebook))
+    assert glued == book_numbers(RESULTS)
 
 
 def test_site_has_a_page_per_chapter(html_dir):
