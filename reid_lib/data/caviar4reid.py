@@ -20,7 +20,7 @@ from typing import Literal
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
-from reid_lib.data.protocol_splits import load_or_make_splits, select_split
+from reid_lib.data.protocol_splits import half_split
 from reid_lib.data.records import Record, ReIDDataset
 
 CAVIAR4REID_RULE = NameRule(
@@ -58,17 +58,17 @@ def load_caviar4reid(
     base, records = read_caviar4reid_records(root)
     two_camera = {r.pid for r in records if r.camid == 1}
     if protocol == "half":
-        splits, path = load_or_make_splits(
+        split, where = half_split(
             base,
             "caviar4reid",
             two_camera,
-            len(two_camera) // 2,
+            split_index=split_index,
             num_splits=num_splits,
             seed=seed,
             splits_dir=splits_dir,
         )
-        test = set(select_split(splits, split_index, path).test)
-        description = f"half, split {split_index} of {len(splits)} ({path})"
+        test = set(split.test)
+        description = f"half, {where}"
     else:
         test = two_camera
         description = "all_test"

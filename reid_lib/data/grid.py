@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
-from reid_lib.data.protocol_splits import load_or_make_splits, select_split
+from reid_lib.data.protocol_splits import half_split
 from reid_lib.data.records import Record, ReIDDataset
 
 GRID_RULE = NameRule(
@@ -101,23 +101,22 @@ def load_grid(
 ) -> ReIDDataset:
     """GRID, split ``split_index`` of the seeded random splits of the paired ids."""
     base, pairs, distractors = read_grid_records(root)
-    splits, path = load_or_make_splits(
+    split, where = half_split(
         base,
         "grid",
         pairs,
-        len(pairs) // 2,
+        split_index=split_index,
         num_splits=num_splits,
         seed=seed,
         splits_dir=splits_dir,
     )
-    split = select_split(splits, split_index, path)
     return ReIDDataset(
         "grid",
         base,
         train=[r for pid in split.train for r in pairs[pid]],
         query=[pairs[pid][0] for pid in split.test],
         gallery=[pairs[pid][1] for pid in split.test] + distractors,
-        protocol=f"split {split_index} of {len(splits)} ({path}); probe = "
+        protocol=f"{where}; probe = "
         + ("probe/ image" if (base / "probe").is_dir() else "lower camera of each pair")
         + f", gallery = the other plus {len(distractors)} distractor images",
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
-from reid_lib.data.protocol_splits import load_or_make_splits, select_split
+from reid_lib.data.protocol_splits import half_split
 from reid_lib.data.records import Record, ReIDDataset
 
 PRID2011_RULE = NameRule(
@@ -70,16 +70,15 @@ def load_prid2011(
     cam_a = {r.pid for r in records if r.camid == 0}
     cam_b = {r.pid for r in records if r.camid == 1}
     shared = cam_a & cam_b
-    splits, path = load_or_make_splits(
+    split, where = half_split(
         base,
         "prid2011",
         shared,
-        len(shared) // 2,
+        split_index=split_index,
         num_splits=num_splits,
         seed=seed,
         splits_dir=splits_dir,
     )
-    split = select_split(splits, split_index, path)
     train, test = set(split.train), set(split.test)
     return ReIDDataset(
         "prid2011",
@@ -87,6 +86,6 @@ def load_prid2011(
         train=[r for r in records if r.pid in train],
         query=[r for r in records if r.pid in test and r.camid == 0],
         gallery=[r for r in records if r.camid == 1 and (r.pid in test or r.pid not in cam_a)],
-        protocol=f"split {split_index} of {len(splits)} ({path}); probe = cam a, "
+        protocol=f"{where}; probe = cam a, "
         f"gallery = cam b with {len(cam_b - cam_a)} cam-b-only distractor ids",
     )

@@ -148,3 +148,32 @@ def select_split(splits: list[IdSplit], split_index: int, path: Path) -> IdSplit
             f"split_index={split_index} is out of range: {path} holds {len(splits)} splits"
         )
     return splits[split_index]
+
+
+def half_split(
+    data_dir: Path,
+    dataset: str,
+    ids: Iterable[int],
+    *,
+    split_index: int,
+    num_splits: int = 10,
+    seed: int = 0,
+    splits_dir: str | Path | None = None,
+) -> tuple[IdSplit, str]:
+    """Split ``split_index`` of the standard half/half id splits, and a line that describes it.
+
+    The splits are read or drawn and saved by :func:`load_or_make_splits` with half of ``ids``
+    (rounded down) for training; the description names the index, the count and the JSON file.
+    """
+    ids = set(ids)
+    splits, path = load_or_make_splits(
+        data_dir,
+        dataset,
+        ids,
+        len(ids) // 2,
+        num_splits=num_splits,
+        seed=seed,
+        splits_dir=splits_dir,
+    )
+    split = select_split(splits, split_index, path)
+    return split, f"split {split_index} of {len(splits)} ({path})"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
-from reid_lib.data.protocol_splits import load_or_make_splits, select_split
+from reid_lib.data.protocol_splits import half_split
 from reid_lib.data.records import Record, ReIDDataset
 
 VIPER_FLAT_RULE = NameRule(
@@ -79,16 +79,21 @@ def load_viper(
 ) -> ReIDDataset:
     """VIPeR, split ``split_index`` of the seeded random half/half id splits (saved as JSON)."""
     base, records = read_viper_records(root)
-    ids = {r.pid for r in records}
-    splits, path = load_or_make_splits(
-        base, "viper", ids, len(ids) // 2, num_splits=num_splits, seed=seed, splits_dir=splits_dir
+    split, where = half_split(
+        base,
+        "viper",
+        {r.pid for r in records},
+        split_index=split_index,
+        num_splits=num_splits,
+        seed=seed,
+        splits_dir=splits_dir,
     )
-    test = set(select_split(splits, split_index, path).test)
+    test = set(split.test)
     return ReIDDataset(
         "viper",
         base,
         train=[r for r in records if r.pid not in test],
         query=[r for r in records if r.pid in test and r.camid == 0],
         gallery=[r for r in records if r.pid in test and r.camid == 1],
-        protocol=f"split {split_index} of {len(splits)} ({path}); probe = cam_a, gallery = cam_b",
+        protocol=f"{where}; probe = cam_a, gallery = cam_b",
     )
