@@ -70,12 +70,8 @@ def all_true(flag: bool, info: DistInfo, device: torch.device) -> bool:
 
 
 def any_true(flag: bool, info: DistInfo, device: torch.device) -> bool:
-    """Whether ``flag`` holds on some process (a MAX all-reduce; local value when single)."""
-    if not info.enabled:
-        return flag
-    value = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item())
+    """Whether ``flag`` holds on some process (local value when single)."""
+    return not all_true(not flag, info, device)
 
 
 def shutdown(info: DistInfo) -> None:
