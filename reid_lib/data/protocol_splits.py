@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reid_lib.atomic_write import atomic_write
+
 SPLITS_DIR_ENV = "REID_SPLITS_DIR"
 DEFAULT_SPLITS_CACHE = Path.home() / ".cache" / "reid_lib" / "splits"
 
@@ -126,7 +128,6 @@ def load_or_make_splits(
             f"instead (set {SPLITS_DIR_ENV} or pass splits_dir to choose the folder)",
             stacklevel=2,
         )
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / file_name
     content = {
         "dataset": dataset,
@@ -135,9 +136,8 @@ def load_or_make_splits(
         "ids": ids,
         "splits": [{"train": list(s.train), "test": list(s.test)} for s in splits],
     }
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(content, indent=1) + "\n")
-    os.replace(partial, path)
+    text = json.dumps(content, indent=1) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode()))
     return splits, path
 
 

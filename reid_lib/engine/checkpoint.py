@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from reid_lib.engine.atomic_write import atomic_write
+from reid_lib.atomic_write import atomic_write
 
 LAST = "last.pt"
 BEST = "best.pt"

@@ -31,8 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from reid_lib.atomic_write import atomic_write
 from reid_lib.data.records import ReIDDataset
-from reid_lib.engine.atomic_write import atomic_write
 from reid_lib.engine.config import Config
 from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
 
