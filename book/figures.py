@@ -14,13 +14,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from reid_lib.data.loaders import read_image
+from reid_lib.data.records import JUNK_PID
+
 MATCH_COLOUR, MISS_COLOUR = "#1a9e3a", "#d62728"
-JUNK_PID = -1
 
 
 def load_image(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
     """RGB uint8 ``[H, W, 3]`` of ``path``, resized to ``size`` = (height, width) when given."""
-    image = Image.open(path).convert("RGB")
+    image = read_image(path)
     if size is not None:
         image = image.resize((size[1], size[0]), Image.BILINEAR)
     return np.asarray(image)
