@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from reid_lib.data.layout import list_images, locate_dataset, resolve_root
-from reid_lib.data.records import Record, ReIDDataset
+from reid_lib.data.records import DISTRACTOR_PID, JUNK_PID, Record, ReIDDataset
 
 ParseName = Callable[[Path], Record]
 
@@ -37,8 +37,6 @@ MARKET_STYLE_LAYOUT = """<root>/
   gt_bbox/              optional: multi-query images (Market-1501 only)"""
 
 REQUIRED_FOLDERS = ("bounding_box_train", "bounding_box_test", "query")
-JUNK_PID = -1
-DISTRACTOR_PID = 0
 
 
 def read_folder(folder: Path, parse: ParseName) -> tuple[list[Record], int]:

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 SPLITS = ("train", "query", "gallery")
+DISTRACTOR_PID = 0
+JUNK_PID = -1
 
 
 class EmptySplitError(ValueError):

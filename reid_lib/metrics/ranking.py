@@ -31,10 +31,9 @@ from typing import Literal
 
 import numpy as np
 
+from reid_lib.data.records import DISTRACTOR_PID, JUNK_PID
 from reid_lib.metrics._inputs import ArrayLike, check_ids, check_matrix, to_numpy
 
-JUNK_PID = -1
-DISTRACTOR_PID = 0
 AP_RULES = ("standard", "official")
 APRule = Literal["standard", "official"]
 
