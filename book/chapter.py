@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from reid_lib.engine.config import Config, load_config
+from reid_lib.engine.experiment import DATA_ROOT_ENV
 from reid_lib.engine.provenance import git_state
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.trainer import resolve_device
@@ -130,7 +131,7 @@ def start(
     profile = default_profile_name() if profile == AUTO else profile
     if epochs is not None and epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
-    root = data_root or os.environ.get("REID_DATA_ROOT") or None
+    root = data_root or os.environ.get(DATA_ROOT_ENV) or None
     if root is not None and not Path(root).is_dir():
         raise ValueError(f"data_root {root!r} is not a folder")
     results = Path(results_dir or Path("_build") / "results" / profile)
