@@ -142,3 +142,17 @@ def test_valid_keys_cover_every_section():
     keys = valid_keys()
     assert "model.backbone" in keys and "run.seed" in keys and "eval.rerank" in keys
     assert from_dict({}) == Config()
+
+
+def test_synthetic_knobs_is_a_typed_mapping_that_round_trips(tmp_path):
+    cfg = apply_overrides(Config(), ["data.synthetic_knobs={occlusion: 1, lighting: 0.25}"])
+    assert cfg.data.synthetic_knobs == {"occlusion": 1.0, "lighting": 0.25}
+    assert isinstance(cfg.data.synthetic_knobs["occlusion"], float)
+    assert load_yaml(save_yaml(cfg, tmp_path / "c.yaml")).data.synthetic_knobs == {
+        "occlusion": 1.0,
+        "lighting": 0.25,
+    }
+    with pytest.raises(ConfigError, match=r"'data\.synthetic_knobs': expected a mapping"):
+        apply_overrides(Config(), ["data.synthetic_knobs=[1, 2]"])
+    with pytest.raises(ConfigError, match=r"data\.synthetic_knobs\.occlusion"):
+        apply_overrides(Config(), ["data.synthetic_knobs={occlusion: high}"])

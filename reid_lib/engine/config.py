@@ -71,13 +71,15 @@ class DataConfig:
     """Which dataset, where it lives, and the image pipeline.
 
     ``root`` may be left empty: real datasets are then looked up under ``$REID_DATA_ROOT``, and the
-    synthetic set is generated once under ``runs/data/``.
+    synthetic set is generated once under ``runs/data/``. ``synthetic_knobs`` replaces some nuisance
+    strengths of the synthetic preset (``{occlusion: 1.0}``; names: ``reid_lib.data.KNOBS``).
     """
 
     dataset: str = "synthetic"
     root: str | None = None
     split: int = 0
     synthetic_preset: str = "small"
+    synthetic_knobs: dict[str, float] = field(default_factory=dict)
     height: int = 256
     width: int = 128
     num_workers: int = 2
@@ -232,6 +234,13 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
                 f"config key {key!r}: expected a list of {_type_name(item_tp)}, got {value!r}"
             )
         return tuple(_coerce(f"{key}[{i}]", v, item_tp) for i, v in enumerate(value))
+    if origin is dict:
+        key_tp, value_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key {key!r}: expected a mapping, got {value!r}")
+        return {
+            _coerce(key, k, key_tp): _coerce(f"{key}.{k}", v, value_tp) for k, v in value.items()
+        }
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"config key {key!r}: expected true or false, got {value!r}")

@@ -6,8 +6,8 @@ else, so that a wrong path fails before any model is built or any epoch runs.
 
 Dataset location (ours): ``data.root`` when given (a relative path is looked up under
 ``$REID_DATA_ROOT`` when that is set, else under the working folder); for ``data.dataset=synthetic``
-with no root, the ``data.synthetic_preset`` set is generated once into
-``<run.output_dir>/data/synthetic-<preset>-seed<run.seed>`` and reused.
+with no root, the ``data.synthetic_preset`` set (with ``data.synthetic_knobs``) is generated once
+into ``<run.output_dir>/data/synthetic-<preset>-seed<run.seed>[-<knob><value>...]`` and reused.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from reid_lib.data import build_dataset
 from reid_lib.data.factory import dataset_spec
 from reid_lib.data.loaders import build_train_loader
 from reid_lib.data.records import ReIDDataset
-from reid_lib.data.synthetic import MANIFEST, generate_synthetic
+from reid_lib.data.synthetic import MANIFEST, SyntheticConfig, generate_synthetic
+from reid_lib.data.synthetic import PRESETS as SYNTHETIC_PRESETS
 from reid_lib.engine.checkpoint import check_compatible, load_checkpoint
 from reid_lib.engine.config import Config, ConfigError, apply_overrides, from_dict
 from reid_lib.engine.distributed import (
@@ -70,13 +71,38 @@ def dataset_root(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> Path:
             f"data.root is empty for dataset {data.dataset!r}; set data.root=PATH "
             f"(relative paths are read under ${DATA_ROOT_ENV})"
         )
-    root = (
-        Path(cfg.run.output_dir) / "data" / f"synthetic-{data.synthetic_preset}-seed{cfg.run.seed}"
-    )
+    root = Path(cfg.run.output_dir) / "data" / synthetic_folder_name(cfg)
     if info.is_main and not (root / MANIFEST).is_file():
-        generate_synthetic(root, preset=data.synthetic_preset, seed=cfg.run.seed, overwrite=True)
+        config = synthetic_config(cfg)
+        generate_synthetic(
+            root, config, preset=data.synthetic_preset, seed=cfg.run.seed, overwrite=True
+        )
     barrier(info)
     return root
+
+
+def synthetic_config(cfg: Config) -> SyntheticConfig:
+    """The synthetic preset ``data.synthetic_preset`` with ``data.synthetic_knobs`` applied.
+
+    Raises:
+        ConfigError: an unknown preset or knob (the message names the config key).
+    """
+    data = cfg.data
+    if data.synthetic_preset not in SYNTHETIC_PRESETS:
+        raise ConfigError(
+            f"data.synthetic_preset={data.synthetic_preset!r}: expected one of "
+            f"{list(SYNTHETIC_PRESETS)}"
+        )
+    try:
+        return SYNTHETIC_PRESETS[data.synthetic_preset].with_knobs(**data.synthetic_knobs)
+    except ValueError as err:
+        raise ConfigError(f"data.synthetic_knobs: {err}") from None
+
+
+def synthetic_folder_name(cfg: Config) -> str:
+    """``synthetic-<preset>-seed<k>``, plus ``-<knob><value>`` per changed knob (sorted)."""
+    knobs = "".join(f"-{k}{v:g}" for k, v in sorted(cfg.data.synthetic_knobs.items()))
+    return f"synthetic-{cfg.data.synthetic_preset}-seed{cfg.run.seed}{knobs}"
 
 
 def load_dataset(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> ReIDDataset:
