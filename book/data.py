@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from book.chapter import Chapter
+from data_scripts.fetch import load_registry
 from reid_lib.data import Record, ReIDDataset
 from reid_lib.data.loaders import read_image
 from reid_lib.data.transforms import build_test_transforms
@@ -20,13 +21,21 @@ from reid_lib.engine.config import Config, apply_overrides
 from reid_lib.engine.experiment import load_dataset
 
 # Where the small real benchmarks sit under data_root (the layout of the project's shared data
-# folder); other datasets are looked up by the loaders under data_root itself.
+# folder); the large ones sit in the folder their archive extracts to (data_scripts/datasets.json).
 SMALL_REAL_SETS = {
     "viper": "peta-reid/VIPeR",
     "prid2011": "peta-reid/PRID",
     "grid": "peta-reid/GRID",
     "caviar4reid": "peta-reid/CAVIAR4REID",
 }
+
+
+def dataset_folder(name: str) -> str:
+    """Folder of real dataset ``name`` relative to data_root (``""``: data_root itself)."""
+    if name in SMALL_REAL_SETS:
+        return SMALL_REAL_SETS[name]
+    entry = load_registry().get(name)
+    return entry.extracts_to if entry is not None else ""
 
 
 def dataset_config(ch: Chapter, name: str | None = None) -> Config:
@@ -42,7 +51,7 @@ def dataset_config(ch: Chapter, name: str | None = None) -> Config:
         raise ValueError(
             f"dataset {name!r} needs data_root (a papermill parameter or $REID_DATA_ROOT)"
         )
-    root = ch.data_root / SMALL_REAL_SETS.get(name, "")
+    root = ch.data_root / dataset_folder(name)
     return apply_overrides(ch.config, [f"data.dataset={name}", f"data.root={root}"])
 
 

@@ -4,19 +4,34 @@
 
     python -m book.results run --profile cpu [--dataset viper] [--rows baseline full ...]
                                [--seeds 0 1 2] [--shard 0/4] [--results-dir results] [--set k=v ...]
+    python -m book.results transfer --profile cpu --train synthetic --test viper grid ...
+                               [--rows ...] [--seeds ...] [--runs-dir runs]
+    python -m book.results knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
     python -m book.results merge RUNNER_DIR ... --into results
 
 ``run`` trains one engine run per ablation row (``book/ablations.yaml``) and seed, named
 ``<row>-seed<k>``, each writing ``<results-dir>/<profile>/<dataset>/<row>-seed<k>.json``; a run
-whose results file exists is skipped, so an interrupted sweep resumes. ``--shard i/n`` keeps every
-n-th run from the i-th (0-based), so n runners (a CI matrix) take disjoint runs; ``merge`` then
-copies their result trees into one, refusing two different files at the same path.
+whose results file exists is skipped, so an interrupted sweep resumes, and so is a row whose config
+equals an earlier row's under the profile (e.g. ``parts-4`` when the preset has 4 parts; the tables
+show it with that row's numbers). A real dataset is read from ``$REID_DATA_ROOT/<its folder>``
+(``book.data.dataset_folder``) unless ``--set data.root=...`` says otherwise; Market-1501 runs also
+evaluate multi-query. ``--shard i/n`` keeps every n-th run from the i-th (0-based), so n runners (a
+CI matrix) take disjoint runs; ``merge`` then copies their result trees into one, refusing two
+different files at the same path.
+
+``transfer`` evaluates the trained runs of one dataset on the test split of others (cross-dataset
+transfer), writing ``<profile>/<test>/from-<train>-<row>-seed<k>.json``. ``knobs`` evaluates the
+runs trained on the synthetic set on synthetic test sets where one nuisance knob is at ``--level``
+and the others are off (plus the set with every knob off), writing
+``<profile>/synthetic/knob-<knob>-<row>-seed<k>.json`` (``knob-none-...`` for all off). Both read
+the checkpoints ``<runs-dir>/<profile>/<dataset>/<run>/last.pt`` that ``run`` left.
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import shutil
 import sys
 from collections.abc import Sequence
@@ -25,10 +40,17 @@ from pathlib import Path
 
 import yaml
 
-from reid_lib.engine.config import load_config
+from book.data import dataset_folder
+from reid_lib.data.synthetic_people import KNOBS
+from reid_lib.engine.checkpoint import LAST
+from reid_lib.engine.config import Config, load_config
 from reid_lib.engine.results import results_path
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
+#: Datasets whose runs also evaluate multi-query (the only one of the paper's with gt_bbox images).
+MULTI_QUERY_DATASETS = ("market1501",)
+#: The knob-study test set with every nuisance off.
+NO_KNOB = "none"
 
 
 @dataclass(frozen=True)
@@ -44,12 +66,62 @@ class PlannedRun:
         return f"{self.row}-seed{self.seed}"
 
 
+def _load_ablations(path: Path) -> dict:
+    data = yaml.safe_load(Path(path).read_text())
+    rows = data.get("rows") if isinstance(data, dict) else None
+    if not isinstance(rows, dict) or not all(isinstance(v, list) for v in rows.values()):
+        raise ValueError(f"{path}: expected 'rows:', a mapping of row name -> list of overrides")
+    studies = data.get("studies")
+    if not isinstance(studies, dict) or not all(isinstance(v, list) for v in studies.values()):
+        raise ValueError(f"{path}: expected 'studies:', a mapping of study name -> list of rows")
+    for study, names in studies.items():
+        unknown = [name for name in names if name not in rows]
+        if unknown:
+            raise ValueError(f"{path}: study {study!r} names rows {unknown} that 'rows' lacks")
+    return data
+
+
 def load_rows(path: Path = ABLATIONS) -> dict[str, list[str]]:
     """The ablation rows: name -> config overrides on top of the profile's preset."""
-    rows = yaml.safe_load(Path(path).read_text())
-    if not isinstance(rows, dict) or not all(isinstance(v, list) for v in rows.values()):
-        raise ValueError(f"{path}: expected a mapping of row name -> list of key=value overrides")
-    return rows
+    return _load_ablations(path)["rows"]
+
+
+def load_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:
+    """The ablation studies: name -> the rows it compares, in the order the book shows them."""
+    return _load_ablations(path)["studies"]
+
+
+def row_config(
+    profile: str, overrides: Sequence[str], dataset: str | None = None, extra: Sequence[str] = ()
+) -> Config:
+    """The config of one row: the profile's preset, the row's overrides, then the dataset's.
+
+    A real dataset's ``data.root`` defaults to its folder under ``$REID_DATA_ROOT``
+    (``book.data.dataset_folder``); ``extra`` overrides come last.
+    """
+    overrides = list(overrides)
+    if dataset is not None:
+        overrides.append(f"data.dataset={dataset}")
+        if dataset != "synthetic":
+            overrides.append(f"data.root={dataset_folder(dataset)}")
+        if dataset in MULTI_QUERY_DATASETS:
+            overrides.append("eval.multi_query=true")
+    return load_config(profile, [*overrides, *extra])
+
+
+def equivalent_rows(
+    rows: dict[str, list[str]], profile: str, dataset: str | None = None, extra: Sequence[str] = ()
+) -> dict[str, str]:
+    """Rows whose config equals an earlier row's under ``profile``: row -> that earlier row."""
+    first: dict[str, str] = {}
+    same = {}
+    for row, overrides in rows.items():
+        key = json.dumps(row_config(profile, overrides, dataset, extra).to_dict(), sort_keys=True)
+        if key in first:
+            same[row] = first[key]
+        else:
+            first[key] = row
+    return same
 
 
 def plan_runs(
@@ -96,16 +168,20 @@ def run_sweep(
     dataset: str | None = None,
     extra: Sequence[str] = (),
 ) -> list[Path]:
-    """Train every run whose results file is missing; return the results files written."""
+    """Train every run whose results file is missing; return the results files written.
+
+    A run of a row that :func:`equivalent_rows` maps to an earlier row is skipped.
+    """
     from reid_lib.engine.experiment import train
 
+    same = equivalent_rows(load_rows(), profile, dataset, extra)
     written = []
     for run in runs:
-        overrides = [*run.overrides, *extra, f"run.name={run.name}", f"run.seed={run.seed}"]
-        overrides.append(f"run.results_dir={results_dir}")
-        if dataset is not None:
-            overrides.append(f"data.dataset={dataset}")
-        cfg = load_config(profile, overrides)
+        if run.row in same:
+            print(f"skip {run.name}: row {run.row!r} is row {same[run.row]!r} under {profile}")
+            continue
+        naming = [f"run.name={run.name}", f"run.seed={run.seed}", f"run.results_dir={results_dir}"]
+        cfg = row_config(profile, run.overrides, dataset, [*extra, *naming])
         target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, run.name)
         if target.is_file():
             print(f"skip {run.name}: {target} exists")
@@ -116,6 +192,112 @@ def run_sweep(
         print(f"{run.name}: {result.results_path}")
         written.append(Path(result.results_path))
     return written
+
+
+def transfer_run_name(train_dataset: str, run_name: str) -> str:
+    """``from-<train>-<run>``: the results name of a run trained on ``train_dataset``."""
+    return f"from-{train_dataset}-{run_name}"
+
+
+def knob_run_name(knob: str, run_name: str) -> str:
+    """``knob-<knob>-<run>``: the results name of a run tested with one knob turned up."""
+    return f"knob-{knob}-{run_name}"
+
+
+def knob_test_sets(level: float, knobs: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+    """Knob settings of the knob study: every knob off, then each of ``knobs`` (default: all)
+    alone at ``level``.
+
+    Raises:
+        ValueError: ``level`` outside (0, 1], or an unknown knob (the message lists the knobs).
+    """
+    if not 0.0 < level <= 1.0:
+        raise ValueError(f"--level {level}: expected a knob strength in (0, 1]")
+    unknown = [knob for knob in knobs or () if knob not in KNOBS]
+    if unknown:
+        raise ValueError(f"--knobs: unknown knob(s) {unknown}; expected some of {list(KNOBS)}")
+    off = dict.fromkeys(KNOBS, 0.0)
+    return {NO_KNOB: off, **{knob: {**off, knob: level} for knob in knobs or KNOBS}}
+
+
+def evaluate_runs(
+    runs: Sequence[PlannedRun],
+    targets: dict[str, list[str]],
+    *,
+    profile: str,
+    train_dataset: str,
+    runs_dir: Path,
+    results_dir: Path,
+    name: str,
+) -> list[Path]:
+    """Evaluate each trained run on each target; return the results files written.
+
+    Args:
+        runs: the trained runs (their checkpoints ``<runs_dir>/<profile>/<train_dataset>/<run>``).
+        targets: target label -> config overrides that select the test set.
+        name: ``"transfer"`` or ``"knobs"``: how results are named (:func:`transfer_run_name`
+            with the train dataset, :func:`knob_run_name` with the label).
+
+    Raises:
+        FileNotFoundError: a run that has no checkpoint (the message says how to train it).
+    """
+    from reid_lib.engine.experiment import evaluate_checkpoint
+
+    same = equivalent_rows(load_rows(), profile, train_dataset)
+    written = []
+    for run in runs:
+        if run.row in same:
+            continue
+        checkpoint = Path(runs_dir) / profile / train_dataset / run.name / LAST
+        if not checkpoint.is_file():
+            raise FileNotFoundError(
+                f"{checkpoint}: no trained run {run.name!r}; train it first with "
+                f"python -m book.results run --profile {profile} --dataset {train_dataset} "
+                f"--rows {run.row} --seeds {run.seed}"
+            )
+        for label, overrides in targets.items():
+            if name == "transfer":
+                result_name = transfer_run_name(train_dataset, run.name)
+            else:
+                result_name = knob_run_name(label, run.name)
+            dataset = next(o for o in overrides if o.startswith("data.dataset=")).partition("=")[2]
+            target = results_path(results_dir, profile, dataset, result_name)
+            if target.is_file():
+                print(f"skip {result_name} on {label}: {target} exists")
+                continue
+            path = evaluate_checkpoint(
+                checkpoint,
+                overrides=[
+                    *overrides,
+                    f"run.name={result_name}",
+                    f"run.results_dir={results_dir}",
+                    "run.progress=false",
+                ],
+            )
+            print(f"{result_name} on {label}: {path}")
+            written.append(Path(path))
+    return written
+
+
+def transfer_targets(datasets: Sequence[str]) -> dict[str, list[str]]:
+    """Target overrides that test on each of ``datasets`` (its standard test split)."""
+    targets = {}
+    for dataset in datasets:
+        root = "null" if dataset == "synthetic" else dataset_folder(dataset)
+        targets[dataset] = [f"data.dataset={dataset}", f"data.root={root}"]
+    return targets
+
+
+def knob_targets(level: float, knobs: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Target overrides for :func:`knob_test_sets`, on the run's own synthetic preset and seed."""
+    return {
+        label: [
+            "data.dataset=synthetic",
+            "data.root=null",
+            "data.synthetic_knobs={" + ", ".join(f"{k}: {v}" for k, v in setting.items()) + "}",
+        ]
+        for label, setting in knob_test_sets(level, knobs).items()
+    }
 
 
 def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:
@@ -162,6 +344,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="key.sub=value",
         help="a config override for every run (repeatable), e.g. --set data.root=peta-reid/VIPeR",
     )
+    for command, text in (
+        ("transfer", "evaluate trained runs on other datasets"),
+        ("knobs", "evaluate synthetic-trained runs with one nuisance knob turned up"),
+    ):
+        sub = commands.add_parser(command, help=text)
+        sub.add_argument("--profile", required=True, help="smoke, cpu or full")
+        sub.add_argument("--rows", nargs="+", metavar="ROW", help="rows of book/ablations.yaml")
+        sub.add_argument("--seeds", nargs="+", type=int, default=[0])
+        sub.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+        sub.add_argument("--results-dir", type=Path, default=Path("results"))
+        if command == "transfer":
+            sub.add_argument("--train", required=True, help="the dataset the runs trained on")
+            sub.add_argument("--test", nargs="+", required=True, help="datasets to test on")
+        else:
+            sub.add_argument("--level", type=float, default=1.0, help="knob strength, (0, 1]")
+            sub.add_argument("--knobs", nargs="+", metavar="KNOB", help=f"default: {KNOBS}")
     merge = commands.add_parser("merge", help="combine the results trees of several runners")
     merge.add_argument("sources", nargs="+", type=Path)
     merge.add_argument("--into", type=Path, default=Path("results"))
@@ -175,6 +373,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "merge":
             copied = merge_trees(args.sources, args.into)
             print(f"merged {len(copied)} new results file(s) into {args.into}")
+            return 0
+        if args.command in ("transfer", "knobs"):
+            runs = plan_runs(load_rows(), args.rows, args.seeds)
+            transfer = args.command == "transfer"
+            evaluate_runs(
+                runs,
+                transfer_targets([t for t in args.test if t != args.train])
+                if transfer
+                else knob_targets(args.level, args.knobs),
+                profile=args.profile,
+                train_dataset=args.train if transfer else "synthetic",
+                runs_dir=args.runs_dir,
+                results_dir=args.results_dir,
+                name=args.command,
+            )
             return 0
         runs = shard(plan_runs(load_rows(), args.rows, args.seeds), *parse_shard(args.shard))
         run_sweep(

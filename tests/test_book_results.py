@@ -1,20 +1,28 @@
-"""The results runner: the ablation rows, run planning, sharding, merging, one smoke run."""
+"""The results runner: rows, studies, planning, sharding, merging, smoke runs and evaluations."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from book.results import (
+    NO_KNOB,
     PlannedRun,
+    equivalent_rows,
+    knob_test_sets,
     load_rows,
+    load_studies,
     main,
     merge_trees,
     parse_shard,
     plan_runs,
+    row_config,
     shard,
 )
+from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine.config import load_config
 
 ROWS = {"baseline": ["model.non_local=false"], "full": [], "parts-2": ["model.num_parts=2"]}
@@ -31,6 +39,69 @@ def test_every_ablation_row_is_a_valid_config_change():
     assert load_config("cpu", rows["msg-branches-1-2"]).model.msg_branches == (1, 2)
     parts = [load_config("cpu", rows[f"parts-{n}"]).model.num_parts for n in (2, 3, 4, 6, 8)]
     assert parts == [2, 3, 4, 6, 8]
+
+
+def test_studies_name_only_known_rows_and_cover_every_row():
+    rows, studies = load_rows(), load_studies()
+    named = {row for members in studies.values() for row in members}
+    assert named == set(rows)
+    assert studies["modules"] == ["baseline", "nl", "msg", "wdp", "full"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rows: {a: []}\n", "expected 'studies:'"),
+        ("studies: {s: [a]}\n", "expected 'rows:'"),
+        ("rows: {a: []}\nstudies: {s: [a, b]}\n", r"study 's' names rows \['b'\]"),
+    ],
+)
+def test_a_malformed_ablations_file_is_named(tmp_path, text, message):
+    path = tmp_path / "ablations.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_rows(path)
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ("smoke", {"parts-2": "full", "fusion-adaptive": "full"}),
+        ("cpu", {"parts-4": "full", "fusion-adaptive": "full", "image-128x64": "full"}),
+        ("full", {"parts-6": "full", "fusion-adaptive": "full", "image-256x128": "full"}),
+    ],
+)
+def test_rows_that_equal_the_full_model_under_a_profile_are_found(profile, expected):
+    assert equivalent_rows(load_rows(), profile) == expected
+
+
+def test_row_config_reads_real_datasets_from_their_folder():
+    viper = row_config("cpu", ["model.tsa=false"], "viper")
+    assert (viper.data.dataset, viper.data.root, viper.model.tsa) == (
+        "viper",
+        "peta-reid/VIPeR",
+        False,
+    )
+    assert not viper.eval.multi_query
+    market = row_config("full", [], "market1501")
+    assert (market.data.root, market.eval.multi_query) == ("Market-1501-v15.09.15", True)
+    mine = row_config("cpu", [], "viper", ["data.root=/elsewhere"])
+    assert mine.data.root == "/elsewhere"
+    assert row_config("cpu", [], "synthetic").data.root is None
+
+
+def test_knob_test_sets_turn_one_knob_up_at_a_time():
+    sets = knob_test_sets(0.8)
+    assert list(sets) == [NO_KNOB, *KNOBS]
+    assert set(sets[NO_KNOB].values()) == {0.0}
+    for knob in KNOBS:
+        assert {k: v for k, v in sets[knob].items() if v} == {knob: 0.8}
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match=f"--level {bad}"):
+            knob_test_sets(bad)
+    assert list(knob_test_sets(1.0, ["clutter"])) == [NO_KNOB, "clutter"]
+    with pytest.raises(ValueError, match=r"--knobs: unknown knob\(s\) \['glare'\]"):
+        knob_test_sets(1.0, ["glare"])
 
 
 def test_plan_crosses_rows_with_seeds_and_rejects_unknown_rows():
@@ -96,3 +167,45 @@ def test_one_smoke_run_writes_its_results_file_and_is_skipped_after(tmp_path, ca
 def test_cli_errors_name_the_problem(capsys):
     assert main(["run", "--profile", "smoke", "--shard", "3/2"]) == 2
     assert "--shard '3/2'" in capsys.readouterr().err
+
+
+def write_fake_viper(folder, num_ids=12):
+    """A VIPeR-named folder of random images (``<id>_<angle>_<cam>.bmp``, two cameras)."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for pid in range(num_ids):
+        for cam in (1, 2):
+            pixels = rng.integers(0, 256, size=(128, 48, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{pid:03d}_0_{cam}.bmp")
+
+
+def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypatch, capsys):
+    """One smoke run, then `transfer` to a VIPeR-named folder and `knobs` on the synthetic set."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REID_DATA_ROOT", str(tmp_path / "data"))
+    monkeypatch.setenv("REID_SPLITS_DIR", str(tmp_path / "splits"))
+    write_fake_viper(tmp_path / "data" / "peta-reid" / "VIPeR")
+    common = ["--profile", "smoke", "--rows", "baseline", "--seeds", "0"]
+    assert main(["transfer", *common, "--train", "synthetic", "--test", "viper"]) == 2
+    assert "train it first with python -m book.results run" in capsys.readouterr().err
+
+    assert main(["run", *common]) == 0
+    assert main(["transfer", *common, "--train", "synthetic", "--test", "synthetic", "viper"]) == 0
+    results = tmp_path / "results" / "smoke"
+    moved = json.loads((results / "viper" / "from-synthetic-baseline-seed0.json").read_text())
+    assert moved["dataset"]["name"] == "viper"
+    assert moved["dataset"]["num_query"] == moved["dataset"]["num_gallery"] == 6
+    assert not (results / "synthetic" / "from-synthetic-baseline-seed0.json").exists()
+
+    assert main(["knobs", *common, "--level", "0.9", "--knobs", "occlusion"]) == 0
+    knob_files = sorted((results / "synthetic").glob("knob-*-baseline-seed0.json"))
+    assert [p.name for p in knob_files] == [
+        "knob-none-baseline-seed0.json",
+        "knob-occlusion-baseline-seed0.json",
+    ]
+    for path, label in zip(knob_files, [NO_KNOB, "occlusion"], strict=True):
+        recorded = json.loads(path.read_text())["provenance"]["config"]["data"]["synthetic_knobs"]
+        assert recorded == knob_test_sets(0.9)[label]
+    assert (tmp_path / "runs" / "data" / "synthetic-tiny-seed0").is_dir()
+    generated = sorted(p.name for p in (tmp_path / "runs" / "data").iterdir())
+    assert len(generated) == 3, "the training set, and one test set per knob setting"
