@@ -1,11 +1,11 @@
-"""The book's figures: image grids, heat-map overlays and the ranked list of the paper's Fig. 9.
+"""The book's figures: image grids, heat-map overlays (the paper's Fig. 8), ranked lists (Fig. 9).
 
 Plotting only; what is drawn is computed by ``reid_lib`` in the chapters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -62,6 +62,46 @@ def overlay(ax: plt.Axes, image: np.ndarray, heat: np.ndarray, *, alpha: float =
     ax.imshow(heat, cmap="jet", alpha=alpha, extent=(0, width, height, 0), interpolation="bilinear")
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def activation_grid(
+    images: Sequence[np.ndarray],
+    maps: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    image_labels: Sequence[str] = (),
+    cell_inches: float = 0.8,
+) -> Figure:
+    """The layout of the paper's Fig. 8: for each image, one row per model of its stage maps.
+
+    ``maps[model][stage]`` is ``[N, h, w]`` for the ``N`` ``images``; each image gets a block whose
+    first column is the image and whose rows are the models' maps drawn over it (:func:`overlay`).
+    """
+    models = list(maps)
+    stages = list(maps[models[0]])
+    fig = plt.figure(
+        figsize=(
+            cell_inches * (len(stages) + 1) * len(images),
+            2 * cell_inches * len(models) + 0.4,
+        ),
+        layout="constrained",
+    )
+    blocks = np.atleast_1d(fig.subfigures(1, len(images)))
+    for i, (block, image) in enumerate(zip(blocks, images, strict=True)):
+        grid = block.add_gridspec(len(models), len(stages) + 1)
+        ax = block.add_subplot(grid[:, 0])
+        ax.imshow(image)
+        ax.set_axis_off()
+        if i < len(image_labels):
+            ax.set_title(image_labels[i], fontsize=8)
+        for r, model in enumerate(models):
+            for c, stage in enumerate(stages, start=1):
+                ax = block.add_subplot(grid[r, c])
+                overlay(ax, image, maps[model][stage][i])
+                if r == 0:
+                    ax.set_title(stage, fontsize=8)
+                if c == 1:
+                    ax.set_ylabel(model, fontsize=8)
+    return fig
 
 
 def ranked_gallery(

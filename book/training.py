@@ -3,7 +3,8 @@
 The chapters *Weight-driven part fusion* and *Losses and training* both look at a model trained
 under the chapter's profile. :func:`short_run` trains it with the engine
 (``reid_lib.engine.experiment.train``) unless ``last.pt`` of a finished run with the same config is
-already there, so a book build trains once per profile.
+already there, so a book build trains once per profile. With ``row``, it trains that ablation row
+of ``book/ablations.yaml`` instead (the chapter *Activation maps* compares two rows).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 
 from book.chapter import RUNS_DIR, Chapter
 from book.data import dataset_config
+from book.results import load_rows
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config, apply_overrides, load_yaml
 from reid_lib.engine.experiment import build_model_from_config, train
@@ -65,11 +67,32 @@ def is_finished(config: Config, run_dir: Path) -> bool:
     return state["epoch"] == config.schedule.epochs and not state.get("interrupted", False)
 
 
-def short_run(ch: Chapter) -> TrainedRun:
-    """The chapter's profile trained on its dataset (trained now, or reused when finished)."""
+def short_run_config(ch: Chapter, row: str | None = None) -> Config:
+    """The config :func:`short_run` trains: the chapter's, with ablation ``row`` applied if given.
+
+    The run is named ``book`` (no row) or ``book-<row>``.
+
+    Raises:
+        ValueError: a ``row`` that ``book/ablations.yaml`` does not define (the message lists them).
+    """
+    overrides, name = [], RUN_NAME
+    if row is not None:
+        rows = load_rows()
+        if row not in rows:
+            raise ValueError(f"row={row!r} is not an ablation row; expected one of {list(rows)}")
+        overrides, name = list(rows[row]), f"{RUN_NAME}-{row}"
     # A fixed results folder keeps the config (the cache key) the same for every caller.
-    overrides = [f"run.name={RUN_NAME}", f"run.results_dir={RUNS_DIR / 'results'}"]
-    config = apply_overrides(dataset_config(ch), overrides)
+    overrides += [f"run.name={name}", f"run.results_dir={RUNS_DIR / 'results'}"]
+    return apply_overrides(dataset_config(ch), overrides)
+
+
+def short_run(ch: Chapter, row: str | None = None) -> TrainedRun:
+    """The chapter's profile (or its ablation ``row``) trained on its dataset.
+
+    Trained now, or reused when a finished run of the same config is there; see
+    :func:`short_run_config`.
+    """
+    config = short_run_config(ch, row)
     run_dir = config.run_dir()
     if not is_finished(config, run_dir):
         train(config)
