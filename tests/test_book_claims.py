@@ -20,49 +20,15 @@ from book.status import (
     seed_spread,
 )
 from reid_lib.engine.results import write_results
-
-SHA = "ab" * 32
-RANKS = {"rank1": 0.5, "rank5": 0.75, "rank10": 0.875, "rank20": 1.0}
-
-
-def _result(run: str, *, profile: str, dataset: str, rank1: float, seed: int = 0) -> dict:
-    metrics = {**RANKS, "rank1": rank1, "mAP": 0.25, "mINP": 0.125, "num_valid_queries": 4}
-    return {
-        "schema_version": 1,
-        "run_name": run,
-        "profile": profile,
-        "epoch": 1,
-        "dataset": {
-            "name": dataset,
-            "split": 0,
-            "manifest_sha256": SHA,
-            "num_train_ids": 3,
-            "num_query": 4,
-            "num_gallery": 5,
-        },
-        "metrics": {"single_query": dict(metrics), "multi_query": dict(metrics)},
-        "training": {"images_per_s": None, "epochs_completed": 1},
-        "provenance": {
-            "git_commit": "0123456789abcdef0123456789abcdef01234567",
-            "git_dirty": True,
-            "config": {"model": {"num_parts": 2}},
-            "device": "cpu",
-            "torch_version": "2",
-            "python_version": "3.11",
-            "seed": seed,
-            "deterministic": True,
-            "wall_time_s": 1.0,
-            "created_at": "2026-01-02T03:04:05+00:00",
-        },
-    }
+from tests.result_files import SHA, result_dict
 
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "results"
-    write_results(_result("baseline-seed0", profile="smoke", dataset="toy", rank1=0.5), root)
+    write_results(result_dict("baseline-seed0", profile="smoke", dataset="toy", rank1=0.5), root)
     for seed, rank1 in ((0, 0.5), (1, 0.75)):
-        data = _result(f"full-seed{seed}", profile="full", dataset="market1501", rank1=rank1)
+        data = result_dict(f"full-seed{seed}", profile="full", dataset="market1501", rank1=rank1)
         data["provenance"]["seed"] = seed
         write_results(data, root)
     return root

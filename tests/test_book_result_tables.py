@@ -1,0 +1,145 @@
+"""The chapters' tables from results files: ablation rows, verdicts, transfer, knobs, benchmarks."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from book.result_tables import (
+    ablation_points,
+    ablation_table,
+    finding_verdicts,
+    knob_table,
+    knob_winners,
+    large_benchmark_table,
+    load_findings,
+    per_dataset_table,
+    results_table,
+    transfer_table,
+    verdict,
+    verdict_summary,
+)
+from book.status import NOT_REPRODUCED, paper_claims
+from reid_lib.engine.results import write_results
+from tests.result_files import result_dict
+
+
+def write(root: Path, run: str, dataset: str, mAP: float, profile: str = "cpu", seed: int = 0):
+    write_results(
+        result_dict(run, profile=profile, dataset=dataset, rank1=0.5, mAP=mAP, seed=seed), root
+    )
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = tmp_path / "results"
+    for seed, (base, full) in enumerate([(0.20, 0.40), (0.22, 0.42), (0.21, 0.41)]):
+        write(root, f"baseline-seed{seed}", "synthetic", base, seed=seed)
+        write(root, f"full-seed{seed}", "synthetic", full, seed=seed)
+        write(root, f"nl-seed{seed}", "synthetic", 0.30 + 0.05 * (-1) ** seed, seed=seed)
+    write(root, "msg-seed0", "synthetic", 0.5)
+    write(root, "full-seed0", "viper", 0.10)
+    write(root, "from-synthetic-full-seed0", "viper", 0.05)
+    write(root, "from-viper-full-seed0", "synthetic", 0.15)
+    write(root, "knob-none-full-seed0", "synthetic", 0.80)
+    write(root, "knob-occlusion-full-seed0", "synthetic", 0.40)
+    write(root, "knob-none-baseline-seed0", "synthetic", 0.60)
+    write(root, "knob-occlusion-baseline-seed0", "synthetic", 0.15)
+    return root
+
+
+def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
+    table = ablation_table(results_table([root]), "cpu", "synthetic").set_index(["study", "row"])
+    full = table.loc[("modules", "full")]
+    assert full["seeds"] == 3
+    assert full["mAP mean"] == pytest.approx(41.0)
+    assert full["mAP sd"] == pytest.approx(1.0)
+    assert table.loc[("modules", "msg"), "seeds"] == 1
+    assert math.isnan(table.loc[("modules", "msg"), "mAP sd"])
+    assert table.loc[("modules", "wdp"), "status"] == "not yet run"
+    adaptive = table.loc[("part fusion", "fusion-adaptive")]
+    assert (adaptive["same as"], adaptive["seeds"]) == ("full", 3), "cpu: adaptive fusion is full"
+    assert table.loc[("number of parts", "parts-4"), "mAP mean"] == pytest.approx(41.0)
+    assert not table.reset_index()["row"].str.startswith(("from-", "knob-")).any()
+
+
+def test_points_are_one_line_per_study_row_and_seed(root):
+    points = ablation_points(results_table([root]), "cpu", "synthetic")
+    assert len(points[(points["study"] == "modules") & (points["row"] == "full")]) == 3
+    assert set(points.columns) == {"study", "row", "seed", "rank1", "mAP"}
+
+
+def test_verdict_follows_welch_t_test_and_direction():
+    assert verdict([40, 42, 41], [20, 22, 21]) == "agrees"
+    assert verdict([20, 22, 21], [40, 42, 41]) == "disagrees"
+    assert verdict([30, 40, 35], [31, 41, 33]) == "no clear difference"
+    assert verdict([30], [20, 21]) == "one seed: cannot judge"
+    assert verdict([], [20, 21]) == "not run"
+    assert verdict([5, 5], [5, 5]) == "no clear difference"
+    assert verdict([6, 6], [5, 5]) == "agrees"
+
+
+def test_findings_name_known_rows_and_are_judged(root, tmp_path):
+    assert {f["better"] for f in load_findings()} >= {"nl", "msg", "wdp", "full", "parts-6"}
+    verdicts = finding_verdicts(results_table([root]), "cpu", "synthetic").set_index("comparison")
+    assert verdicts.loc["nl > baseline", "verdict"] == "no clear difference"
+    assert verdicts.loc["full > nl", "verdict"] == "no clear difference"
+    assert verdicts.loc["msg > baseline", "verdict"] == "one seed: cannot judge"
+    assert verdicts.loc["wdp > baseline", "verdict"] == "not run"
+    assert verdicts.loc["msg > baseline", "difference"] == pytest.approx(50 - 21)
+    summary = verdict_summary(verdicts.reset_index())
+    assert summary.startswith(f"of {len(verdicts)} comparisons, none agree, none disagree")
+    bad = tmp_path / "findings.yaml"
+    bad.write_text("- {finding: x, better: nope, worse: [full], quote: q}\n")
+    with pytest.raises(ValueError, match=r"unknown rows \['nope'\]"):
+        load_findings(bad)
+
+
+def test_a_significant_finding_is_named_in_the_summary(root):
+    findings = [{"finding": "f", "better": "full", "worse": ["baseline"], "quote": "q"}]
+    verdicts = finding_verdicts(results_table([root]), "cpu", "synthetic", findings)
+    assert verdicts["verdict"].tolist() == ["agrees"]
+    assert verdict_summary(verdicts) == (
+        "of 1 comparisons, 1 agree (full > baseline), none disagree, "
+        "0 show no clear difference, 0 cannot be judged yet (not run, or one seed)"
+    )
+
+
+def test_per_dataset_and_transfer_tables(root):
+    table = results_table([root])
+    per = per_dataset_table(table, "cpu", ["full"]).set_index("dataset")
+    assert per.loc["viper", "mAP"] == pytest.approx(10.0)
+    assert per.loc["synthetic", "seeds"] == 3
+    matrix = transfer_table(table, "cpu", "full")
+    assert matrix.loc["synthetic", "viper"] == pytest.approx(5.0)
+    assert matrix.loc["viper", "synthetic"] == pytest.approx(15.0)
+    assert matrix.loc["synthetic", "synthetic"] == pytest.approx(41.0)
+    assert matrix.loc["viper", "viper"] == pytest.approx(10.0)
+    assert transfer_table(table, "cpu", "wdp").empty
+
+
+def test_knob_table_and_the_most_robust_row(root):
+    matrix = knob_table(results_table([root]), "cpu")
+    assert list(matrix.columns) == ["none", "occlusion"]
+    assert list(matrix.index) == ["baseline", "full"]
+    winners = knob_winners(matrix).set_index("knob")
+    assert winners.loc["occlusion", "most robust row"] == "full"
+    assert winners.loc["occlusion", "its share"] == pytest.approx(0.5)
+    assert winners.loc["occlusion", "baseline share"] == pytest.approx(0.25)
+    assert knob_winners(pd.DataFrame()).empty
+
+
+def test_large_benchmarks_are_not_yet_reproduced_without_files(root):
+    grid = large_benchmark_table([root], paper_claims(root))
+    assert len(grid) == 4 + 2 + 2
+    assert set(grid["status"]) == {NOT_REPRODUCED}
+    market = grid.set_index(["dataset", "variant"]).loc[("market1501", "multi_query")]
+    assert (market["rank1 paper"], market["mAP paper"]) == (96.1, 90.3)
+    assert math.isnan(market["rank1 ours"])
+    write(root, "full-seed0", "market1501", 0.9, profile="full")
+    grid = large_benchmark_table([root], paper_claims(root)).set_index(["dataset", "variant"])
+    assert grid.loc[("market1501", "multi_query"), "mAP ours"] == pytest.approx(90.0)
+    assert grid.loc[("market1501", "single_query_rerank"), "status"] == NOT_REPRODUCED
