@@ -26,12 +26,18 @@ book: $(STAMP)
 	$(PY) -m book.run --profile $(PROFILE)
 	$(PY) -m book.site
 
-# Trains each ablation row of book/ablations.yaml per seed into results/<profile>/<dataset>/,
-# skipping runs that already have a results file; SHARD=i/n takes a disjoint part (CI matrix).
+# Trains and evaluates every run behind the book's tables (python -m book.results all): results
+# files land in results/<profile>/<dataset>/, runs that have one are skipped, real sets are used when
+# $REID_DATA_ROOT holds them. With DATASET or ROWS it trains just those ablation rows (book.results
+# run); SHARD=i/n takes a disjoint part of them (a CI matrix; merge with book.results merge).
 results: $(STAMP)
-	$(PY) -m book.results run --profile $(PROFILE) --seeds $(or $(SEEDS),0 1 2) \
+ifeq ($(DATASET)$(ROWS)$(SHARD),)
+	$(PY) -m book.results all --profile $(PROFILE)
+else
+	$(PY) -m book.results run --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) \
 	  $(if $(DATASET),--dataset $(DATASET)) $(if $(ROWS),--rows $(ROWS)) \
 	  $(if $(SHARD),--shard $(SHARD))
+endif
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

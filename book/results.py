@@ -7,6 +7,7 @@
     python -m book.results transfer --profile cpu --train synthetic --test viper grid ...
                                [--rows ...] [--seeds ...] [--runs-dir runs]
     python -m book.results knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
+    python -m book.results all --profile cpu
     python -m book.results merge RUNNER_DIR ... --into results
 
 ``run`` trains one engine run per ablation row (``book/ablations.yaml``) and seed, named
@@ -25,6 +26,9 @@ runs trained on the synthetic set on synthetic test sets where one nuisance knob
 and the others are off (plus the set with every knob off), writing
 ``<profile>/synthetic/knob-<knob>-<row>-seed<k>.json`` (``knob-none-...`` for all off). Both read
 the checkpoints ``<runs-dir>/<profile>/<dataset>/<run>/last.pt`` that ``run`` left.
+
+``all`` runs every step behind the book's tables under a profile (:func:`book_steps`): what
+``make results PROFILE=cpu`` does. Seeds default to the profile's (:data:`DEFAULT_SEEDS`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -40,10 +45,11 @@ from pathlib import Path
 
 import yaml
 
-from book.data import dataset_folder
+from book.data import SMALL_REAL_SETS, dataset_folder
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine.checkpoint import LAST
 from reid_lib.engine.config import Config, load_config
+from reid_lib.engine.experiment import DATA_ROOT_ENV, evaluate_checkpoint, train
 from reid_lib.engine.results import results_path
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
@@ -51,6 +57,12 @@ ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
 MULTI_QUERY_DATASETS = ("market1501",)
 #: The knob-study test set with every nuisance off.
 NO_KNOB = "none"
+#: Seeds per profile when none are given (ours: two under smoke, so that CI shows a spread).
+DEFAULT_SEEDS = {"smoke": (0, 1), "cpu": (0, 1, 2), "full": (0,)}
+#: The rows of the paper's main ablation (each module alone, and all of them).
+CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
+#: The rows the dataset comparisons train on every dataset.
+COMPARED_ROWS = ("baseline", "full")
 
 
 @dataclass(frozen=True)
@@ -172,8 +184,6 @@ def run_sweep(
 
     A run of a row that :func:`equivalent_rows` maps to an earlier row is skipped.
     """
-    from reid_lib.engine.experiment import train
-
     same = equivalent_rows(load_rows(), profile, dataset, extra)
     written = []
     for run in runs:
@@ -241,8 +251,6 @@ def evaluate_runs(
     Raises:
         FileNotFoundError: a run that has no checkpoint (the message says how to train it).
     """
-    from reid_lib.engine.experiment import evaluate_checkpoint
-
     same = equivalent_rows(load_rows(), profile, train_dataset)
     written = []
     for run in runs:
@@ -279,15 +287,6 @@ def evaluate_runs(
     return written
 
 
-def transfer_targets(datasets: Sequence[str]) -> dict[str, list[str]]:
-    """Target overrides that test on each of ``datasets`` (its standard test split)."""
-    targets = {}
-    for dataset in datasets:
-        root = "null" if dataset == "synthetic" else dataset_folder(dataset)
-        targets[dataset] = [f"data.dataset={dataset}", f"data.root={root}"]
-    return targets
-
-
 def knob_targets(level: float, knobs: Sequence[str] | None = None) -> dict[str, list[str]]:
     """Target overrides for :func:`knob_test_sets`, on the run's own synthetic preset and seed."""
     return {
@@ -298,6 +297,116 @@ def knob_targets(level: float, knobs: Sequence[str] | None = None) -> dict[str, 
         ]
         for label, setting in knob_test_sets(level, knobs).items()
     }
+
+
+def transfer_targets(
+    datasets: Sequence[str], data_root: Path | None = None
+) -> dict[str, list[str]]:
+    """Target overrides that test on each of ``datasets`` (its standard test split).
+
+    A real dataset is read from its folder under ``data_root`` (None: under ``$REID_DATA_ROOT``).
+    """
+    targets = {}
+    for dataset in datasets:
+        if dataset == "synthetic":
+            root = "null"
+        else:
+            root = str(Path(data_root) / dataset_folder(dataset)) if data_root else None
+            root = root or dataset_folder(dataset)
+        targets[dataset] = [f"data.dataset={dataset}", f"data.root={root}"]
+    return targets
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of the book's plan: ``run`` (train), ``transfer`` or ``knobs`` (evaluate).
+
+    ``dataset`` is where the runs train; ``tests`` the datasets a ``transfer`` tests on.
+    """
+
+    command: str
+    dataset: str
+    rows: tuple[str, ...] | None
+    seeds: tuple[int, ...]
+    tests: tuple[str, ...] = ()
+
+
+def available_real_sets(data_root: Path | None) -> list[str]:
+    """The small real benchmarks whose folder exists under ``data_root`` (none for None)."""
+    if data_root is None:
+        return []
+    return [name for name, folder in SMALL_REAL_SETS.items() if (Path(data_root) / folder).is_dir()]
+
+
+def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
+    """Every step behind the book's tables under ``profile``, given the real sets at hand.
+
+    ``full``: every row on Market-1501, the full model on DukeMTMC-reID and MSMT17. Otherwise:
+    every row on the synthetic set; the core rows on VIPeR; baseline and full on the other
+    real sets; the knob study of the core rows; transfer from the synthetic set and from VIPeR.
+    Only the first seed trains on the other sets and enters the knob and transfer studies.
+    """
+    seeds = DEFAULT_SEEDS[profile]
+    if profile == "full":
+        return [
+            Step("run", "market1501", None, seeds),
+            Step("run", "dukemtmc_reid", ("full",), seeds),
+            Step("run", "msmt17", ("full",), seeds),
+        ]
+    first = seeds[:1]
+    steps = [Step("run", "synthetic", None, seeds)]
+    if "viper" in real:
+        steps.append(Step("run", "viper", CORE_ROWS, seeds))
+    steps += [Step("run", name, COMPARED_ROWS, first) for name in real if name != "viper"]
+    steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
+    if real:
+        steps.append(Step("transfer", "synthetic", COMPARED_ROWS, first, tuple(real)))
+    if "viper" in real:
+        others = ("synthetic", *(name for name in real if name != "viper"))
+        steps.append(Step("transfer", "viper", COMPARED_ROWS, first, others))
+    return steps
+
+
+def run_step(
+    step: Step,
+    *,
+    profile: str,
+    results_dir: Path,
+    runs_dir: Path = Path("runs"),
+    data_root: Path | None = None,
+    extra: Sequence[str] = (),
+    level: float = 1.0,
+) -> list[Path]:
+    """Carry out one :class:`Step`; return the results files written.
+
+    ``extra`` overrides go to every training run (``run``); ``data_root`` replaces
+    ``$REID_DATA_ROOT`` for the real sets.
+    """
+    runs = plan_runs(load_rows(), step.rows, step.seeds)
+    if step.command == "run":
+        roots = []
+        if data_root is not None and step.dataset != "synthetic":
+            roots = [f"data.root={Path(data_root) / dataset_folder(step.dataset)}"]
+        overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
+        return run_sweep(
+            runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
+        )
+    if step.command == "transfer":
+        tests = [name for name in step.tests if name != step.dataset]
+        targets = transfer_targets(tests, data_root)
+    elif step.command == "knobs":
+        targets = knob_targets(level)
+    else:
+        raise ValueError(f"step {step.command!r}: expected 'run', 'transfer' or 'knobs'")
+    return evaluate_runs(
+        runs,
+        targets,
+        profile=profile,
+        train_dataset=step.dataset,
+        runs_dir=runs_dir,
+        results_dir=results_dir,
+        name=step.command,
+    )
 
 
 def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:
@@ -333,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", required=True, help="smoke, cpu or full (an engine preset)")
     run.add_argument("--dataset", help="dataset name (default: the preset's)")
     run.add_argument("--rows", nargs="+", metavar="ROW", help="rows of book/ablations.yaml")
-    run.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    run.add_argument("--seeds", nargs="+", type=int, help="default: the profile's DEFAULT_SEEDS")
     run.add_argument("--shard", default="0/1", metavar="i/n", help="take shard i of n (0-based)")
     run.add_argument("--results-dir", type=Path, default=Path("results"))
     run.add_argument(
@@ -360,6 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--level", type=float, default=1.0, help="knob strength, (0, 1]")
             sub.add_argument("--knobs", nargs="+", metavar="KNOB", help=f"default: {KNOBS}")
+    every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
+    every.add_argument("--profile", required=True, help="smoke, cpu or full")
+    every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+    every.add_argument("--results-dir", type=Path, default=Path("results"))
     merge = commands.add_parser("merge", help="combine the results trees of several runners")
     merge.add_argument("sources", nargs="+", type=Path)
     merge.add_argument("--into", type=Path, default=Path("results"))
@@ -389,7 +502,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 name=args.command,
             )
             return 0
-        runs = shard(plan_runs(load_rows(), args.rows, args.seeds), *parse_shard(args.shard))
+        if args.command == "all":
+            env = os.environ.get(DATA_ROOT_ENV)
+            real = available_real_sets(Path(env) if env else None)
+            for step in book_steps(args.profile, real):
+                print(f"== {step}")
+                run_step(
+                    step,
+                    profile=args.profile,
+                    results_dir=args.results_dir,
+                    runs_dir=args.runs_dir,
+                )
+            return 0
+        seeds = args.seeds or DEFAULT_SEEDS.get(args.profile, (0,))
+        runs = shard(plan_runs(load_rows(), args.rows, seeds), *parse_shard(args.shard))
         run_sweep(
             runs,
             profile=args.profile,

@@ -9,8 +9,12 @@ import pytest
 from PIL import Image
 
 from book.results import (
+    CORE_ROWS,
     NO_KNOB,
     PlannedRun,
+    Step,
+    available_real_sets,
+    book_steps,
     equivalent_rows,
     knob_test_sets,
     load_rows,
@@ -102,6 +106,30 @@ def test_knob_test_sets_turn_one_knob_up_at_a_time():
     assert list(knob_test_sets(1.0, ["clutter"])) == [NO_KNOB, "clutter"]
     with pytest.raises(ValueError, match=r"--knobs: unknown knob\(s\) \['glare'\]"):
         knob_test_sets(1.0, ["glare"])
+
+
+def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
+    assert available_real_sets(None) == []
+    (tmp_path / "peta-reid" / "GRID").mkdir(parents=True)
+    (tmp_path / "peta-reid" / "VIPeR").mkdir(parents=True)
+    real = available_real_sets(tmp_path)
+    assert real == ["viper", "grid"]
+    steps = book_steps("cpu", real)
+    assert steps[0] == Step("run", "synthetic", None, (0, 1, 2))
+    assert Step("run", "viper", CORE_ROWS, (0, 1, 2)) in steps
+    assert Step("run", "grid", ("baseline", "full"), (0,)) in steps
+    assert Step("knobs", "synthetic", CORE_ROWS, (0,)) in steps
+    transfers = {s.dataset: s.tests for s in steps if s.command == "transfer"}
+    assert transfers == {"synthetic": ("viper", "grid"), "viper": ("synthetic", "grid")}
+    alone = book_steps("smoke")
+    assert [s.command for s in alone] == ["run", "knobs"]
+    assert alone[0].seeds == (0, 1)
+    full = book_steps("full", real)
+    assert [(s.dataset, s.rows) for s in full] == [
+        ("market1501", None),
+        ("dukemtmc_reid", ("full",)),
+        ("msmt17", ("full",)),
+    ]
 
 
 def test_plan_crosses_rows_with_seeds_and_rejects_unknown_rows():
