@@ -1,4 +1,5 @@
-"""The book's figures: image grids, heat-map overlays (the paper's Fig. 8), ranked lists (Fig. 9).
+"""The book's figures: image grids, heat-map overlays (the paper's Fig. 8), ranked lists (Fig. 9),
+and the per-seed plots of the ablation studies.
 
 Plotting only; what is drawn is computed by ``reid_lib`` in the chapters.
 """
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
@@ -154,5 +157,41 @@ def ranked_list_figure(
         ax.set_title(label, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def study_figure(points: pd.DataFrame, metric: str = "mAP", *, width: float = 3.2) -> Figure:
+    """One panel per ablation study: each seed as a dot, the mean and standard deviation as a bar.
+
+    ``points`` is ``book.result_tables.ablation_points`` (columns study, row, seed and metric).
+    """
+    studies = list(dict.fromkeys(points["study"]))
+    columns = min(3, len(studies)) or 1
+    lines = -(-len(studies) // columns)
+    fig, axes = plt.subplots(
+        lines, columns, figsize=(width * columns, 2.8 * lines), squeeze=False, sharey=True
+    )
+    for ax, study in zip(axes.flat, studies, strict=False):
+        mine = points[points["study"] == study]
+        order = list(dict.fromkeys(mine["row"]))
+        sns.pointplot(
+            data=mine,
+            x="row",
+            y=metric,
+            order=order,
+            errorbar="sd",
+            color="black",
+            ax=ax,
+            linestyle="none",
+            capsize=0.2,
+            markers="_",
+        )
+        sns.stripplot(data=mine, x="row", y=metric, order=order, hue="seed", ax=ax, legend=False)
+        ax.set_title(study)
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", rotation=45)
+    for ax in list(axes.flat)[len(studies) :]:
+        ax.set_visible(False)
     fig.tight_layout()
     return fig

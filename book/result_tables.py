@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from book.results import NO_KNOB, equivalent_rows, load_rows, load_studies
+from book.results import NO_KNOB, equivalent_rows, infeasible_rows, load_rows, load_studies
 from book.status import NOT_REPRODUCED, collect_results
 
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
@@ -67,11 +67,13 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
     """One line per study and row: seeds, mean and standard deviation of R1 and mAP.
 
     A row that equals an earlier row under ``profile`` (:func:`book.results.equivalent_rows`)
-    shows that row's runs and names it under ``same as``; a row with no runs says so.
+    shows that row's runs and names it under ``same as``; a row with no runs says why
+    (:func:`book.results.infeasible_rows`, or "not yet run").
     """
     runs = ablation_runs(table)
     runs = runs[(runs["profile"] == profile) & (runs["dataset"] == dataset)]
     same = equivalent_rows(load_rows(), profile)
+    infeasible = infeasible_rows(load_rows(), profile)
     lines = []
     for study, rows in load_studies().items():
         for row in rows:
@@ -83,7 +85,7 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
                 line[f"{metric} mean"] = values.mean() if len(values) else math.nan
                 line[f"{metric} sd"] = values.std() if len(values) > 1 else math.nan
             line["same as"] = same.get(row, "")
-            line["status"] = "" if len(mine) else "not yet run"
+            line["status"] = "" if len(mine) else infeasible.get(row, "not yet run")
             lines.append(line)
     return pd.DataFrame(lines)
 

@@ -50,9 +50,12 @@ from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine.checkpoint import LAST
 from reid_lib.engine.config import Config, load_config
 from reid_lib.engine.experiment import DATA_ROOT_ENV, evaluate_checkpoint, train
+from reid_lib.engine.provenance import git_state
 from reid_lib.engine.results import results_path
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
+#: The committed results files: what ``make results`` fills and every chapter's tables read.
+COMMITTED = Path(__file__).resolve().parent.parent / "results"
 #: Datasets whose runs also evaluate multi-query (the only one of the paper's with gt_bbox images).
 MULTI_QUERY_DATASETS = ("market1501",)
 #: The knob-study test set with every nuisance off.
@@ -63,6 +66,8 @@ DEFAULT_SEEDS = {"smoke": (0, 1), "cpu": (0, 1, 2), "full": (0,)}
 CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
 #: The rows the dataset comparisons train on every dataset.
 COMPARED_ROWS = ("baseline", "full")
+#: Image rows per stage4 row (the backbone's stride with last stride 1).
+STAGE4_STRIDE = 16
 
 
 @dataclass(frozen=True)
@@ -185,10 +190,14 @@ def run_sweep(
     A run of a row that :func:`equivalent_rows` maps to an earlier row is skipped.
     """
     same = equivalent_rows(load_rows(), profile, dataset, extra)
+    infeasible = infeasible_rows(load_rows(), profile, dataset)
     written = []
     for run in runs:
         if run.row in same:
             print(f"skip {run.name}: row {run.row!r} is row {same[run.row]!r} under {profile}")
+            continue
+        if run.row in infeasible:
+            print(f"skip {run.name}: {infeasible[run.row]}")
             continue
         naming = [f"run.name={run.name}", f"run.seed={run.seed}", f"run.results_dir={results_dir}"]
         cfg = row_config(profile, run.overrides, dataset, [*extra, *naming])
@@ -329,6 +338,41 @@ class Step:
     rows: tuple[str, ...] | None
     seeds: tuple[int, ...]
     tests: tuple[str, ...] = ()
+
+
+def chapter_sweep_dir(profile: str) -> Path:
+    """Where a chapter trains the runs it lacks.
+
+    Under ``smoke``: ``_build/sweep/<commit>[-dirty]``, never committed, shared by the chapters
+    and by every build of one commit (delete it, or ``make clean``, to retrain after uncommitted
+    changes). Otherwise :data:`COMMITTED`, the folder ``make results`` fills.
+    """
+    if profile != "smoke":
+        return COMMITTED
+    git = git_state()
+    name = (git["commit"] or "unknown")[:10] + ("-dirty" if git["dirty"] else "")
+    return COMMITTED.parent / "_build" / "sweep" / name
+
+
+def infeasible_rows(
+    rows: dict[str, list[str]], profile: str, dataset: str | None = None
+) -> dict[str, str]:
+    """Rows that cannot be built under ``profile``: row -> why.
+
+    The part branch cuts the stage4 map (1/16 of the image height, last stride 1) into
+    ``num_parts`` stripes, so it needs at least that many rows.
+    """
+    reasons = {}
+    for row, overrides in rows.items():
+        cfg = row_config(profile, overrides, dataset)
+        stage4 = cfg.data.height // STAGE4_STRIDE
+        if cfg.model.wdp is not None and cfg.model.num_parts > stage4:
+            need = cfg.model.num_parts * STAGE4_STRIDE
+            reasons[row] = (
+                f"{cfg.model.num_parts} parts need images at least {need} pixels high; "
+                f"{profile} has {cfg.data.height}"
+            )
+    return reasons
 
 
 def available_real_sets(data_root: Path | None) -> list[str]:

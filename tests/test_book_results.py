@@ -16,6 +16,7 @@ from book.results import (
     available_real_sets,
     book_steps,
     equivalent_rows,
+    infeasible_rows,
     knob_test_sets,
     load_rows,
     load_studies,
@@ -237,3 +238,10 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
     assert (tmp_path / "runs" / "data" / "synthetic-tiny-seed0").is_dir()
     generated = sorted(p.name for p in (tmp_path / "runs" / "data").iterdir())
     assert len(generated) == 3, "the training set, and one test set per knob setting"
+
+
+def test_rows_with_more_parts_than_stage4_rows_are_refused_with_the_reason():
+    smoke = infeasible_rows(load_rows(), "smoke")
+    assert set(smoke) == {"parts-6", "parts-8"}
+    assert smoke["parts-8"] == "8 parts need images at least 128 pixels high; smoke has 64"
+    assert infeasible_rows(load_rows(), "cpu") == {}
