@@ -124,7 +124,13 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     assert transfers == {"synthetic": ("viper", "grid"), "viper": ("synthetic", "grid")}
     alone = book_steps("smoke")
     assert [s.command for s in alone] == ["run", "knobs"]
-    assert alone[0].seeds == (0, 1)
+    assert alone[0].seeds == (0,)
+    smoke = book_steps("smoke", real)
+    assert [(s.command, s.dataset, s.tests) for s in smoke] == [
+        ("run", "synthetic", ()),
+        ("knobs", "synthetic", ()),
+        ("transfer", "synthetic", ("viper", "grid")),
+    ]
     full = book_steps("full", real)
     assert [(s.dataset, s.rows) for s in full] == [
         ("market1501", None),
