@@ -9,7 +9,8 @@ table; metrics are in percent. Run names say what a file is (``book/results.py``
 - ``knob-<knob>-<row>-seed<k>``: trained on the synthetic set, tested on a synthetic test set
   with only ``knob`` turned up (``knob-none-...``: every knob off).
 
-The verdicts compare seeds with Welch's t-test (our choice of rule; the paper reports single runs).
+The verdicts compare seeds with a t-test, paired by seed where both rows have the same seeds (our
+choice of rule; the paper reports single runs).
 """
 
 from __future__ import annotations
@@ -122,17 +123,27 @@ def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
     return findings
 
 
-def verdict(better: Sequence[float], worse: Sequence[float], alpha: float = ALPHA) -> str:
+def verdict(
+    better: Sequence[float], worse: Sequence[float], *, paired: bool = False, alpha: float = ALPHA
+) -> str:
     """``agrees``, ``disagrees``, ``no clear difference`` or why it cannot be judged.
 
-    Welch's two-sided t-test on the per-seed values; a significant difference agrees when
-    ``better`` has the higher mean. Two sets without any spread differ exactly when their means do.
+    A two-sided t-test on the per-seed values: paired (``better[i]`` and ``worse[i]`` share a
+    seed, hence the same synthetic data or protocol split) or Welch's. A significant difference
+    agrees when ``better`` has the higher mean. Differences without any spread are significant
+    exactly when they are not zero.
     """
     if not len(better) or not len(worse):
         return "not run"
     if len(better) < 2 or len(worse) < 2:
         return "one seed: cannot judge"
-    if len(set(better)) == len(set(worse)) == 1:
+    if paired:
+        gaps = {b - w for b, w in zip(better, worse, strict=True)}
+        if len(gaps) == 1:
+            significant = gaps != {0}
+        else:
+            significant = stats.ttest_rel(better, worse).pvalue < alpha
+    elif len(set(better)) == len(set(worse)) == 1:
         significant = better[0] != worse[0]
     else:
         significant = stats.ttest_ind(better, worse, equal_var=False).pvalue < alpha
@@ -144,14 +155,25 @@ def verdict(better: Sequence[float], worse: Sequence[float], alpha: float = ALPH
 def finding_verdicts(
     table: pd.DataFrame, profile: str, dataset: str, findings: list[dict[str, Any]] | None = None
 ) -> pd.DataFrame:
-    """One line per comparison a paper finding makes: both means, the difference, the verdict."""
+    """One line per comparison a paper finding makes: both means, the difference, the verdict.
+
+    Runs of one seed share their data (the synthetic set is generated from the seed; a real set's
+    protocol split is fixed), so two rows with the same seeds are compared pair by pair.
+    """
     points = ablation_points(table, profile, dataset).drop_duplicates(["row", "seed"])
-    values = {row: group[VERDICT_METRIC].tolist() for row, group in points.groupby("row")}
+    values = {
+        row: dict(zip(group["seed"], group[VERDICT_METRIC], strict=True))
+        for row, group in points.groupby("row")
+    }
     lines = []
     for item in findings if findings is not None else load_findings():
-        better = values.get(item["better"], [])
+        by_seed = values.get(item["better"], {})
         for row in item["worse"]:
-            worse = values.get(row, [])
+            other = values.get(row, {})
+            paired = set(by_seed) == set(other)
+            seeds = sorted(by_seed) if paired else None
+            better = [by_seed[k] for k in seeds] if paired else list(by_seed.values())
+            worse = [other[k] for k in seeds] if paired else list(other.values())
             lines.append(
                 {
                     "finding": item["finding"],
@@ -160,7 +182,8 @@ def finding_verdicts(
                     f"{VERDICT_METRIC} worse": _mean(worse),
                     "difference": _mean(better) - _mean(worse),
                     "seeds": f"{len(better)} vs {len(worse)}",
-                    "verdict": verdict(better, worse),
+                    "test": "paired" if paired else "Welch",
+                    "verdict": verdict(better, worse, paired=paired),
                 }
             )
     return pd.DataFrame(lines)

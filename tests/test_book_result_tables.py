@@ -80,6 +80,13 @@ def test_verdict_follows_welch_t_test_and_direction():
     assert verdict([], [20, 21]) == "not run"
     assert verdict([5, 5], [5, 5]) == "no clear difference"
     assert verdict([6, 6], [5, 5]) == "agrees"
+    # Large spread across seeds, but the same small gain at every seed: only pairing sees it.
+    better, worse = [30.5, 40.4, 50.6], [30.0, 40.0, 50.0]
+    assert verdict(better, worse) == "no clear difference"
+    assert verdict(better, worse, paired=True) == "agrees"
+    assert verdict(worse, better, paired=True) == "disagrees"
+    assert verdict([31, 41], [30, 40], paired=True) == "agrees"
+    assert verdict([30, 40], [30, 40], paired=True) == "no clear difference"
 
 
 def test_findings_name_known_rows_and_are_judged(root, tmp_path):
