@@ -108,6 +108,13 @@ def load_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:
     return _load_ablations(path)["studies"]
 
 
+def real_root(dataset: str, data_root: Path | None = None) -> str:
+    """``data.root`` of a real dataset: its folder under ``data_root``, or, for None, the folder
+    alone (read under ``$REID_DATA_ROOT``)."""
+    folder = dataset_folder(dataset)
+    return str(Path(data_root) / folder) if data_root else folder
+
+
 def row_config(
     profile: str, overrides: Sequence[str], dataset: str | None = None, extra: Sequence[str] = ()
 ) -> Config:
@@ -120,7 +127,7 @@ def row_config(
     if dataset is not None:
         overrides.append(f"data.dataset={dataset}")
         if dataset != "synthetic":
-            overrides.append(f"data.root={dataset_folder(dataset)}")
+            overrides.append(f"data.root={real_root(dataset)}")
         if dataset in MULTI_QUERY_DATASETS:
             overrides.append("eval.multi_query=true")
     return load_config(profile, [*overrides, *extra])
@@ -317,11 +324,7 @@ def transfer_targets(
     """
     targets = {}
     for dataset in datasets:
-        if dataset == "synthetic":
-            root = "null"
-        else:
-            root = str(Path(data_root) / dataset_folder(dataset)) if data_root else None
-            root = root or dataset_folder(dataset)
+        root = "null" if dataset == "synthetic" else real_root(dataset, data_root)
         targets[dataset] = [f"data.dataset={dataset}", f"data.root={root}"]
     return targets
 
@@ -432,7 +435,7 @@ def run_step(
     if step.command == "run":
         roots = []
         if data_root is not None and step.dataset != "synthetic":
-            roots = [f"data.root={Path(data_root) / dataset_folder(step.dataset)}"]
+            roots = [f"data.root={real_root(step.dataset, data_root)}"]
         overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
         return run_sweep(
             runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
