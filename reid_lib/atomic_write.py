@@ -2,11 +2,13 @@
 
 A reader sees the old file or the new one, never a half-written one, even when the writer crashes
 or is interrupted. The new file gets the usual permissions (``0o666`` minus the umask).
+:func:`atomic_link` gives a second name to a finished file the same way, without a second copy.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +32,28 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_link(source: str | Path, path: str | Path) -> Path:
+    """Make ``path`` name the same bytes as ``source``, replacing ``path`` atomically.
+
+    A hard link when the filesystem allows one (no extra disk space; a later ``os.replace`` onto
+    ``source`` leaves ``path`` untouched), else a copy.
+    """
+    source, path = Path(source), Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import torch
 from reid_lib.engine.checkpoint import (
     CheckpointError,
     check_compatible,
+    link_checkpoint,
     load_checkpoint,
     save_checkpoint,
 )
@@ -72,6 +73,31 @@ def test_failed_write_keeps_previous_file(tmp_path):
         save_checkpoint({"model": {"w": torch.zeros(2)}, "bad": lambda: 0}, path)
     assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_linked_best_keeps_its_bytes_when_last_is_rewritten(tmp_path):
+    last = save_checkpoint({"model": {"w": torch.ones(2)}}, tmp_path / "last.pt")
+    best = link_checkpoint(last, tmp_path / "best.pt")
+    assert os.stat(best).st_ino == os.stat(last).st_ino
+    save_checkpoint({"model": {"w": torch.zeros(2)}}, last)
+    assert torch.equal(load_checkpoint(best)["model"]["w"], torch.ones(2))
+    assert torch.equal(load_checkpoint(last)["model"]["w"], torch.zeros(2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]
+
+
+def test_link_falls_back_to_a_copy(tmp_path, monkeypatch):
+    last = save_checkpoint({"model": {"w": torch.ones(2)}}, tmp_path / "last.pt")
+    link_checkpoint(last, tmp_path / "best.pt")
+
+    def refuse(*args):
+        raise OSError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", refuse)
+    save_checkpoint({"model": {"w": torch.full((2,), 3.0)}}, last)
+    best = link_checkpoint(last, tmp_path / "best.pt")
+    assert os.stat(best).st_ino != os.stat(last).st_ino
+    assert torch.equal(load_checkpoint(best)["model"]["w"], torch.full((2,), 3.0))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]
 
 
 def test_missing_checkpoint(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from reid_lib.atomic_write import atomic_write
+from reid_lib.atomic_write import atomic_link, atomic_write
 
 LAST = "last.pt"
 BEST = "best.pt"
@@ -29,6 +29,15 @@ class CheckpointError(ValueError):
 def save_checkpoint(state: Mapping[str, Any], path: str | Path) -> Path:
     """Write ``state`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     return atomic_write(path, lambda fh: torch.save(dict(state), fh))
+
+
+def link_checkpoint(source: str | Path, path: str | Path) -> Path:
+    """Give the checkpoint ``source`` the second name ``path`` (a hard link, else a copy).
+
+    ``best.pt`` is usually the ``last.pt`` just written; linking it halves the disk a run takes.
+    ``last.pt`` is later replaced by a new file, so the old bytes stay under ``path``.
+    """
+    return atomic_link(source, path)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from reid_lib.engine.checkpoint import (
     BEST,
     LAST,
     check_compatible,
+    link_checkpoint,
     load_checkpoint,
     save_checkpoint,
 )
@@ -400,9 +401,9 @@ class Trainer:
         if not self.info.is_main:
             return
         state = self.state_dict(rng, interrupted=interrupted)
-        save_checkpoint(state, self.run_dir / LAST)
+        last = save_checkpoint(state, self.run_dir / LAST)
         if best:
-            save_checkpoint(state, self.run_dir / BEST)
+            link_checkpoint(last, self.run_dir / BEST)
 
     def resume(self, path: str | Path) -> None:
         """Restore model, optimiser, scheduler, scaler, sampler and RNG states from ``path``.
