@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from book.paths import BUILD, RUNS_DIR
 from reid_lib.engine.config import Config, load_config
 from reid_lib.engine.experiment import DATA_ROOT_ENV
 from reid_lib.engine.provenance import git_state
@@ -28,8 +29,6 @@ from reid_lib.engine.trainer import resolve_device
 AUTO = "auto"
 # Set by the batch runners (book.run, make nbval): no live frontend, so widgets are not shown.
 BATCH_ENV = "REID_BOOK_BATCH"
-# Checkpoints, logs and the generated synthetic set of the chapters' runs (never committed).
-RUNS_DIR = Path("_build") / "runs"
 
 
 def in_colab() -> bool:
@@ -134,7 +133,7 @@ def start(
     root = data_root or os.environ.get(DATA_ROOT_ENV) or None
     if root is not None and not Path(root).is_dir():
         raise ValueError(f"data_root {root!r} is not a folder")
-    results = Path(results_dir or Path("_build") / "results" / profile)
+    results = Path(results_dir or BUILD / "results" / profile)
     overrides = [
         f"data.dataset={dataset}",
         f"run.device={device}",

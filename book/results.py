@@ -46,6 +46,7 @@ from pathlib import Path
 import yaml
 
 from book.data import SMALL_REAL_SETS, dataset_folder
+from book.paths import BUILD, COMMITTED
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine.checkpoint import LAST
 from reid_lib.engine.config import Config, load_config
@@ -55,7 +56,6 @@ from reid_lib.engine.results import results_path
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
 #: The committed results files: what ``make results`` fills and every chapter's tables read.
-COMMITTED = Path(__file__).resolve().parent.parent / "results"
 #: Datasets whose runs also evaluate multi-query (the only one of the paper's with gt_bbox images).
 MULTI_QUERY_DATASETS = ("market1501",)
 #: The knob-study test set with every nuisance off.
@@ -354,7 +354,7 @@ def chapter_sweep_dir(profile: str) -> Path:
         return COMMITTED
     git = git_state()
     name = (git["commit"] or "unknown")[:10] + ("-dirty" if git["dirty"] else "")
-    return COMMITTED.parent / "_build" / "sweep" / name
+    return BUILD / "sweep" / name
 
 
 def infeasible_rows(

@@ -30,15 +30,15 @@ import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from book.chapter import BATCH_ENV
+from book.paths import BUILD, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TOC = ROOT / "_toc.yml"
-EXECUTED = ROOT / "_build" / "executed"
+EXECUTED = BUILD / "executed"
 # The engine's presets (reid_lib/engine/presets/<name>.yaml) of the same names.
 PROFILES = ("smoke", "cpu", "full")
 # Seconds a cell may run before its chapter fails (a hung kernel must not hang CI); None: no limit.
 CELL_TIMEOUTS = {"smoke": 900, "cpu": 4 * 3600, "full": None}
-RESULTS = ROOT / "_build" / "results"
+RESULTS = BUILD / "results"
 
 
 def toc_files(toc: Path = TOC) -> list[str]:

@@ -19,10 +19,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from book.run import EXECUTED, ROOT, TOC, toc_files
+from book.paths import BUILD, ROOT
+from book.run import EXECUTED, TOC, toc_files
 
-STAGE = ROOT / "_build" / "stage"
-SITE = ROOT / "_build" / "site"
+STAGE = BUILD / "stage"
+SITE = BUILD / "site"
 STAGED_SUFFIXES = (".md", ".png", ".svg", ".yaml", ".bib")
 
 

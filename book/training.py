@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from book.chapter import RUNS_DIR, Chapter
+from book.chapter import Chapter
 from book.data import dataset_config
+from book.paths import RUNS_DIR
 from book.results import load_rows
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config, apply_overrides, load_yaml

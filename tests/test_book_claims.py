@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from book.run import EXECUTED, ROOT
+from book.paths import ROOT
+from book.run import EXECUTED
 from book.status import (
     GLUE_PREFIX,
     NOT_REPRODUCED,
