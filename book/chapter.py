@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from book.paths import BUILD, RUNS_DIR
+from book.paths import BUILD, ROOT, RUNS_DIR
 from reid_lib.engine.config import Config, load_config
 from reid_lib.engine.experiment import DATA_ROOT_ENV
 from reid_lib.engine.provenance import git_state
@@ -111,7 +111,11 @@ def start(
     seed: int = 0,
     results_dir: str | None = None,
 ) -> Chapter:
-    """Resolve a chapter's parameters and seed everything.
+    """Resolve a chapter's parameters, seed everything, and move the kernel to the repository root.
+
+    papermill starts a chapter in the repository root, nbval and Jupyter in ``book/``; after the
+    move, the relative paths a chapter uses and prints (``_build/runs/...``) mean the same in all
+    three. A relative ``data_root`` or ``results_dir`` is read from the kernel's starting folder.
 
     Args:
         name: the chapter's file stem; its results go to ``<results_dir>/<name>.json``.
@@ -130,15 +134,17 @@ def start(
     profile = default_profile_name() if profile == AUTO else profile
     if epochs is not None and epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
-    root = data_root or os.environ.get(DATA_ROOT_ENV) or None
-    if root is not None and not Path(root).is_dir():
-        raise ValueError(f"data_root {root!r} is not a folder")
-    results = Path(results_dir or BUILD / "results" / profile)
+    given = data_root or os.environ.get(DATA_ROOT_ENV) or None
+    if given is not None and not Path(given).is_dir():
+        raise ValueError(f"data_root {given!r} is not a folder")
+    root = Path(given).resolve() if given else None
+    results = Path(results_dir).resolve() if results_dir else BUILD / "results" / profile
+    os.chdir(ROOT)
     overrides = [
         f"data.dataset={dataset}",
         f"run.device={device}",
         f"run.seed={seed}",
-        f"run.output_dir={RUNS_DIR}",
+        f"run.output_dir={RUNS_DIR.relative_to(ROOT)}",
         f"run.results_dir={results / 'runs'}",
         "run.progress=false",
     ]
@@ -150,7 +156,7 @@ def start(
         name=name,
         profile=profile,
         config=config,
-        data_root=Path(root) if root else None,
+        data_root=root,
         device=resolve_device(config.run.device),
         results_dir=results,
     )

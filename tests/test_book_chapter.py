@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("reid_lib.engine.config", reason="the chapters need reid_lib.engine")
 
 from book.chapter import BATCH_ENV, default_profile_name, start
+from book.paths import ROOT
 from reid_lib.engine.config import ConfigError, load_config
 
 
@@ -29,6 +31,16 @@ def test_auto_profile_is_smoke_off_colab_and_epochs_default_to_the_preset(tmp_pa
     assert ch.profile == "smoke"
     assert ch.config.schedule.epochs == load_config("smoke").schedule.epochs
     assert ch.data_root is None
+
+
+def test_a_chapter_started_elsewhere_works_from_the_repository_root(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(tmp_path)
+    ch = start("x", data_root="data", results_dir="out")
+    assert Path.cwd() == ROOT
+    assert ch.data_root == tmp_path / "data"
+    assert ch.results_path == tmp_path / "out" / "x.json"
+    assert ch.config.run.output_dir == "_build/runs"
 
 
 def test_bad_parameters_are_clear_errors(tmp_path):
