@@ -220,17 +220,27 @@ def run_sweep(
     return written
 
 
-def transfer_run_name(train_dataset: str, run_name: str) -> str:
-    """``from-<train>-<run>``: the results name of a run trained on ``train_dataset``."""
-    return f"from-{train_dataset}-{run_name}"
+@dataclass(frozen=True)
+class TestSet:
+    """A test set that trained runs are evaluated on.
+
+    Attributes:
+        dataset: the dataset tested on; its results go to ``<results>/<profile>/<dataset>/``.
+        prefix: results files are named ``<prefix>-<run>``: ``from-<train dataset>`` (transfer)
+            or ``knob-<knob>`` (knob study).
+        overrides: the config overrides that select the test images.
+    """
+
+    dataset: str
+    prefix: str
+    overrides: tuple[str, ...]
+
+    def result_name(self, run_name: str) -> str:
+        """The results name of run ``run_name`` tested here."""
+        return f"{self.prefix}-{run_name}"
 
 
-def knob_run_name(knob: str, run_name: str) -> str:
-    """``knob-<knob>-<run>``: the results name of a run tested with one knob turned up."""
-    return f"knob-{knob}-{run_name}"
-
-
-def knob_test_sets(level: float, knobs: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+def knob_settings(level: float, knobs: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     """Knob settings of the knob study: every knob off, then each of ``knobs`` (default: all)
     alone at ``level``.
 
@@ -248,21 +258,18 @@ def knob_test_sets(level: float, knobs: Sequence[str] | None = None) -> dict[str
 
 def evaluate_runs(
     runs: Sequence[PlannedRun],
-    targets: dict[str, list[str]],
+    test_sets: Sequence[TestSet],
     *,
     profile: str,
     train_dataset: str,
     runs_dir: Path,
     results_dir: Path,
-    name: str,
 ) -> list[Path]:
-    """Evaluate each trained run on each target; return the results files written.
+    """Evaluate each trained run on each test set; return the results files written.
 
     Args:
         runs: the trained runs (their checkpoints ``<runs_dir>/<profile>/<train_dataset>/<run>``).
-        targets: target label -> config overrides that select the test set.
-        name: ``"transfer"`` or ``"knobs"``: how results are named (:func:`transfer_run_name`
-            with the train dataset, :func:`knob_run_name` with the label).
+        test_sets: where to test them (:func:`transfer_test_sets`, :func:`knob_test_sets`).
 
     Raises:
         FileNotFoundError: a run that has no checkpoint (the message says how to train it).
@@ -279,54 +286,55 @@ def evaluate_runs(
                 f"python -m book.results run --profile {profile} --dataset {train_dataset} "
                 f"--rows {run.row} --seeds {run.seed}"
             )
-        for label, overrides in targets.items():
-            if name == "transfer":
-                result_name = transfer_run_name(train_dataset, run.name)
-            else:
-                result_name = knob_run_name(label, run.name)
-            dataset = next(o for o in overrides if o.startswith("data.dataset=")).partition("=")[2]
-            target = results_path(results_dir, profile, dataset, result_name)
+        for test_set in test_sets:
+            result_name = test_set.result_name(run.name)
+            target = results_path(results_dir, profile, test_set.dataset, result_name)
             if target.is_file():
-                print(f"skip {result_name} on {label}: {target} exists")
+                print(f"skip {result_name}: {target} exists")
                 continue
             path = evaluate_checkpoint(
                 checkpoint,
                 overrides=[
-                    *overrides,
+                    *test_set.overrides,
                     f"run.name={result_name}",
                     f"run.results_dir={results_dir}",
                     "run.progress=false",
                 ],
             )
-            print(f"{result_name} on {label}: {path}")
+            print(f"{result_name}: {path}")
             written.append(Path(path))
     return written
 
 
-def knob_targets(level: float, knobs: Sequence[str] | None = None) -> dict[str, list[str]]:
-    """Target overrides for :func:`knob_test_sets`, on the run's own synthetic preset and seed."""
-    return {
-        label: [
-            "data.dataset=synthetic",
-            "data.root=null",
-            "data.synthetic_knobs={" + ", ".join(f"{k}: {v}" for k, v in setting.items()) + "}",
-        ]
-        for label, setting in knob_test_sets(level, knobs).items()
-    }
+def knob_test_sets(level: float, knobs: Sequence[str] | None = None) -> list[TestSet]:
+    """The knob study's test sets (:func:`knob_settings`), on the run's own preset and seed."""
+    return [
+        TestSet(
+            "synthetic",
+            f"knob-{label}",
+            (
+                "data.dataset=synthetic",
+                "data.root=null",
+                "data.synthetic_knobs={" + ", ".join(f"{k}: {v}" for k, v in setting.items()) + "}",
+            ),
+        )
+        for label, setting in knob_settings(level, knobs).items()
+    ]
 
 
-def transfer_targets(
-    datasets: Sequence[str], data_root: Path | None = None
-) -> dict[str, list[str]]:
-    """Target overrides that test on each of ``datasets`` (its standard test split).
+def transfer_test_sets(
+    train_dataset: str, datasets: Sequence[str], data_root: Path | None = None
+) -> list[TestSet]:
+    """The standard test split of each of ``datasets`` other than ``train_dataset``.
 
     A real dataset is read from its folder under ``data_root`` (None: under ``$REID_DATA_ROOT``).
     """
-    targets = {}
-    for dataset in datasets:
+    test_sets = []
+    for dataset in (name for name in datasets if name != train_dataset):
         root = "null" if dataset == "synthetic" else real_root(dataset, data_root)
-        targets[dataset] = [f"data.dataset={dataset}", f"data.root={root}"]
-    return targets
+        overrides = (f"data.dataset={dataset}", f"data.root={root}")
+        test_sets.append(TestSet(dataset, f"from-{train_dataset}", overrides))
+    return test_sets
 
 
 @dataclass(frozen=True)
@@ -441,20 +449,18 @@ def run_step(
             runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
         )
     if step.command == "transfer":
-        tests = [name for name in step.tests if name != step.dataset]
-        targets = transfer_targets(tests, data_root)
+        test_sets = transfer_test_sets(step.dataset, step.tests, data_root)
     elif step.command == "knobs":
-        targets = knob_targets(level)
+        test_sets = knob_test_sets(level)
     else:
         raise ValueError(f"step {step.command!r}: expected 'run', 'transfer' or 'knobs'")
     return evaluate_runs(
         runs,
-        targets,
+        test_sets,
         profile=profile,
         train_dataset=step.dataset,
         runs_dir=runs_dir,
         results_dir=results_dir,
-        name=step.command,
     )
 
 
@@ -541,14 +547,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             transfer = args.command == "transfer"
             evaluate_runs(
                 runs,
-                transfer_targets([t for t in args.test if t != args.train])
+                transfer_test_sets(args.train, args.test)
                 if transfer
-                else knob_targets(args.level, args.knobs),
+                else knob_test_sets(args.level, args.knobs),
                 profile=args.profile,
                 train_dataset=args.train if transfer else "synthetic",
                 runs_dir=args.runs_dir,
                 results_dir=args.results_dir,
-                name=args.command,
             )
             return 0
         if args.command == "all":

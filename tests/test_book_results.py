@@ -17,6 +17,7 @@ from book.results import (
     book_steps,
     equivalent_rows,
     infeasible_rows,
+    knob_settings,
     knob_test_sets,
     load_rows,
     load_studies,
@@ -26,6 +27,7 @@ from book.results import (
     plan_runs,
     row_config,
     shard,
+    transfer_test_sets,
 )
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine.config import load_config
@@ -95,18 +97,35 @@ def test_row_config_reads_real_datasets_from_their_folder():
     assert row_config("cpu", [], "synthetic").data.root is None
 
 
-def test_knob_test_sets_turn_one_knob_up_at_a_time():
-    sets = knob_test_sets(0.8)
+def test_knob_settings_turn_one_knob_up_at_a_time():
+    sets = knob_settings(0.8)
     assert list(sets) == [NO_KNOB, *KNOBS]
     assert set(sets[NO_KNOB].values()) == {0.0}
     for knob in KNOBS:
         assert {k: v for k, v in sets[knob].items() if v} == {knob: 0.8}
     for bad in (0.0, 1.5):
         with pytest.raises(ValueError, match=f"--level {bad}"):
-            knob_test_sets(bad)
-    assert list(knob_test_sets(1.0, ["clutter"])) == [NO_KNOB, "clutter"]
+            knob_settings(bad)
+    assert list(knob_settings(1.0, ["clutter"])) == [NO_KNOB, "clutter"]
     with pytest.raises(ValueError, match=r"--knobs: unknown knob\(s\) \['glare'\]"):
-        knob_test_sets(1.0, ["glare"])
+        knob_settings(1.0, ["glare"])
+
+
+def test_test_sets_name_their_results_and_select_their_images(tmp_path):
+    knob = knob_test_sets(0.5, ["posture"])
+    assert [t.result_name("full-seed1") for t in knob] == [
+        "knob-none-full-seed1",
+        "knob-posture-full-seed1",
+    ]
+    assert {t.dataset for t in knob} == {"synthetic"}
+    assert "posture: 0.5" in knob[1].overrides[2] and "data.root=null" in knob[1].overrides
+    moved = transfer_test_sets("viper", ["synthetic", "viper", "grid"], tmp_path)
+    assert [(t.dataset, t.result_name("nl-seed0")) for t in moved] == [
+        ("synthetic", "from-viper-nl-seed0"),
+        ("grid", "from-viper-nl-seed0"),
+    ]
+    assert moved[0].overrides == ("data.dataset=synthetic", "data.root=null")
+    assert moved[1].overrides == ("data.dataset=grid", f"data.root={tmp_path / 'peta-reid/GRID'}")
 
 
 def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
@@ -240,7 +259,7 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
     ]
     for path, label in zip(knob_files, [NO_KNOB, "occlusion"], strict=True):
         recorded = json.loads(path.read_text())["provenance"]["config"]["data"]["synthetic_knobs"]
-        assert recorded == knob_test_sets(0.9)[label]
+        assert recorded == knob_settings(0.9)[label]
     assert (tmp_path / "runs" / "data" / "synthetic-tiny-seed0").is_dir()
     generated = sorted(p.name for p in (tmp_path / "runs" / "data").iterdir())
     assert len(generated) == 3, "the training set, and one test set per knob setting"
