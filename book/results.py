@@ -55,7 +55,6 @@ from reid_lib.engine.provenance import git_state
 from reid_lib.engine.results import results_path
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
-#: The committed results files: what ``make results`` fills and every chapter's tables read.
 #: Datasets whose runs also evaluate multi-query (the only one of the paper's with gt_bbox images).
 MULTI_QUERY_DATASETS = ("market1501",)
 #: The knob-study test set with every nuisance off.
@@ -196,8 +195,9 @@ def run_sweep(
 
     A run of a row that :func:`equivalent_rows` maps to an earlier row is skipped.
     """
-    same = equivalent_rows(load_rows(), profile, dataset, extra)
-    infeasible = infeasible_rows(load_rows(), profile, dataset)
+    rows = load_rows()
+    same = equivalent_rows(rows, profile, dataset, extra)
+    infeasible = infeasible_rows(rows, profile, dataset)
     written = []
     for run in runs:
         if run.row in same:
