@@ -3,7 +3,7 @@
 For a plain ResNet baseline (BN neck, last stride 1: every flag off), +NL, +MSG, +WDP and the full
 model, prints a table of parameters, FLOPs per image of one training step (forward incl. loss, and
 forward + backward; torch's flop counter, a multiply-add = 2 FLOPs) and CPU forward+backward
-images/s, at 256x128 and at 128x64. The FLOP count (via ``reid_lib.models.cost_report``) doubles as
+images/s, at 256x128 and at 128x64. The FLOP count (via ``reid_lib.engine.cost_report``) doubles as
 the warm-up step; the throughput is that of the fastest of ``--repeats`` timed steps, the one least
 disturbed by other processes on a shared machine.
 
@@ -18,10 +18,10 @@ import time
 
 import torch
 
+from reid_lib.engine.cost_report import measure_cost, synthetic_batch
 from reid_lib.losses import ReIDLoss
 from reid_lib.models import build_model
 from reid_lib.models.backbone import BACKBONES
-from reid_lib.models.cost_report import measure_cost, synthetic_batch
 
 CONFIGS = {
     "baseline": {"non_local": False, "msg": False, "wdp": None},

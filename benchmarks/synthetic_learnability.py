@@ -19,9 +19,9 @@ import torch
 import torchvision
 from torch import nn
 
-from data_scripts.make_synthetic import parse_knob
 from reid_lib.data import build_dataset
 from reid_lib.data.loaders import build_test_loaders, build_train_loader
+from reid_lib.data.make_synthetic import parse_knob
 from reid_lib.data.synthetic import PRESETS, generate_synthetic
 from reid_lib.metrics.distance import compute_distance
 from reid_lib.metrics.feature_extraction import extract_features

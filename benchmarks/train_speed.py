@@ -19,9 +19,9 @@ import time
 import torch
 
 from reid_lib.engine.config import apply_overrides, load_config
+from reid_lib.engine.cost_report import synthetic_batch
 from reid_lib.engine.experiment import build_loss, build_model_from_config
 from reid_lib.engine.trainer import Trainer, amp_dtype, resolve_device
-from reid_lib.models.cost_report import synthetic_batch
 
 BASELINE = ["model.non_local=false", "model.msg=false", "model.tsa=false", "model.wdp=null"]
 NUM_CLASSES = 100

@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from reid_lib.cli import main
+from reid_lib.engine import evaluation
 from reid_lib.engine.results import validate_results
+from reid_lib.metrics import re_ranking_features
 
 
 def test_help_lists_every_command(capsys):
@@ -80,7 +82,7 @@ def test_eval_refuses_a_malicious_checkpoint(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_smoke_train_resume_and_eval(tmp_path, capsys):
+def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
     """``reid train --config smoke``, then ``--resume`` for one more epoch, then ``reid eval``."""
     common = [f"run.output_dir={tmp_path / 'runs'}", f"run.results_dir={tmp_path / 'results'}"]
     assert main(["train", "--config", "smoke", *common]) == 0
@@ -100,7 +102,16 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys):
     assert main([*resume, "schedule.epochs=2"]) == 0
     assert json.loads(results.read_text())["epoch"] == 2
 
-    assert main(["eval", "--checkpoint", str(run_dir / "best.pt"), "--rerank"]) == 0
+    asked = []
+
+    def recording(*args, **kwargs):
+        asked.append({k: kwargs[k] for k in ("k1", "k2", "lambda_value")})
+        return re_ranking_features(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "re_ranking_features", recording)
+    best = str(run_dir / "best.pt")
+    assert main(["eval", "--checkpoint", best, "--rerank", "eval.rerank_k1=5"]) == 0
+    assert asked == [{"k1": 5, "k2": 6, "lambda_value": 0.3}], "config keys reach re-ranking"
     data = json.loads(results.read_text())
     validate_results(data)
     assert set(data["metrics"]) == {"single_query", "single_query_rerank"}

@@ -37,6 +37,9 @@ def test_full_preset_is_the_spec_recipe():
     s = cfg.schedule
     assert (s.epochs, s.warmup_epochs, s.warmup_factor, s.milestones) == (120, 10, 0.1, (40, 70))
     assert cfg.run.amp == "auto"
+    m = cfg.model
+    assert (m.wdp, m.part_fusion, m.num_parts, m.wdp_shared_fc) == (True, "adaptive", 6, True)
+    assert (cfg.eval.rerank_k1, cfg.eval.rerank_k2, cfg.eval.rerank_lambda) == (20, 6, 0.3)
 
 
 def test_preset_files_are_shipped_as_package_data():
@@ -50,7 +53,9 @@ def test_overrides_are_typed_and_round_trip(tmp_path):
         [
             "optim.lr=1e-4",
             "schedule.milestones=[20, 30]",
-            "model.wdp=null",
+            "model.wdp=false",
+            "model.part_fusion=fixed",
+            "eval.rerank_k1=15",
             "model.non_local=false",
             "run.name=abc",
             "optim.weight_decay=0",
@@ -58,7 +63,7 @@ def test_overrides_are_typed_and_round_trip(tmp_path):
     )
     assert cfg.optim.lr == 1e-4 and isinstance(cfg.optim.lr, float)
     assert cfg.schedule.milestones == (20, 30)
-    assert cfg.model.wdp is None
+    assert (cfg.model.wdp, cfg.model.part_fusion, cfg.eval.rerank_k1) == (False, "fixed", 15)
     assert cfg.model.non_local is False
     assert cfg.optim.weight_decay == 0.0 and isinstance(cfg.optim.weight_decay, float)
     assert load_yaml(save_yaml(cfg, tmp_path / "c.yaml")) == cfg
@@ -156,3 +161,26 @@ def test_synthetic_knobs_is_a_typed_mapping_that_round_trips(tmp_path):
         apply_overrides(Config(), ["data.synthetic_knobs=[1, 2]"])
     with pytest.raises(ConfigError, match=r"data\.synthetic_knobs\.occlusion"):
         apply_overrides(Config(), ["data.synthetic_knobs={occlusion: high}"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model.num_parts=6"], r"model\.num_parts=6 needs images at least 96 pixels high"),
+        (["data.height=16", "model.num_parts=2"], r"data\.height=16 \(1 stage4 rows\)"),
+        (["model.num_parts=1"], r"model\.num_parts=1: expected at least 2"),
+    ],
+)
+def test_parts_are_checked_against_the_image_height_when_loaded(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("smoke", overrides)
+
+
+def test_the_part_rule_holds_only_with_the_part_branch(tmp_path):
+    cfg = load_config("smoke", ["model.wdp=false", "model.num_parts=6"])
+    assert (cfg.model.wdp, cfg.model.num_parts) == (False, 6)
+    assert load_config("smoke", ["data.height=96", "model.num_parts=6"]).model.num_parts == 6
+    path = tmp_path / "tall_parts.yaml"
+    path.write_text("data: {height: 64}\nmodel: {num_parts: 8}\n")
+    with pytest.raises(ConfigError, match=r"tall_parts\.yaml: model\.num_parts=8"):
+        load_yaml(path)

@@ -221,8 +221,8 @@ def test_fixed_fusion_is_point_eight_point_two():
     assert torch.allclose(fused, 0.8 * parts + 0.2 * remainder_parts(parts))
 
 
-def test_no_fusion_gives_plain_stripes():
-    wdp = WeightDrivenParts(8, num_parts=2, fusion="none")
+def test_plain_fusion_gives_the_stripes_alone():
+    wdp = WeightDrivenParts(8, num_parts=2, fusion="plain")
     f4 = torch.randn(2, 8, 4, 2)
     fused, _ = wdp(f4)
     assert torch.equal(fused, wdp.parts(f4))
@@ -238,7 +238,8 @@ def test_per_part_fc_option():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"), [({"fusion": "soft"}, "wdp='soft'"), ({"num_parts": 1}, "num_parts=1")]
+    ("kwargs", "match"),
+    [({"fusion": "soft"}, "part_fusion='soft'"), ({"num_parts": 1}, "num_parts=1")],
 )
 def test_wdp_rejects_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):

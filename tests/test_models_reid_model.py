@@ -135,24 +135,35 @@ def test_tsa_flag_removes_ten_parameters(full18):
     assert n_params(full18) - n_params(model) == 10
 
 
-def test_wdp_none_removes_the_part_branch(full18):
-    model = _build(wdp=None)
+def test_wdp_false_removes_the_part_branch(full18):
+    model = _build(wdp=False)
     assert model.wdp is None and model.part_heads is None
     assert n_params(full18) - n_params(model) == n_params(full18.wdp) + n_params(full18.part_heads)
     assert model.train()(IMAGES).parts is None
 
 
 def test_baseline_is_backbone_and_two_stage_heads(full18):
-    model = _build(non_local=False, msg=False, wdp=None)
+    model = _build(non_local=False, msg=False, wdp=False)
     assert n_params(model) == n_params(model.backbone) + n_params(model.heads)
     assert set(dict(model.named_children())) == {"backbone", "heads"}
 
 
 def test_wdp_fusion_modes_differ_only_in_weight_fcs(full18):
-    fixed = _build(wdp="fixed")
+    fixed = _build(part_fusion="fixed")
     assert n_params(full18) - n_params(fixed) == n_params(full18.wdp.weights)
     weights = fixed.train()(IMAGES).parts.weights
     assert torch.allclose(weights, torch.tensor([0.8, 0.2]).expand(4, 6, 2))
+    plain = _build(part_fusion="plain").train()(IMAGES).parts.weights
+    assert torch.equal(plain, torch.tensor([1.0, 0.0]).expand(4, 6, 2))
+
+
+def test_spec_options_reach_the_modules(full18):
+    per_part = _build(wdp_shared_fc=False)
+    assert len(per_part.wdp.weights) == 6 and len(full18.wdp.weights) == 1
+    plain_convs = _build(msg_conv_bn_relu=False)
+    norms = [m for m in plain_convs.msg.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms == [], "msg_conv_bn_relu=False: MSG convolutions without BatchNorm"
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in full18.msg.modules())
 
 
 # --- bad input ---------------------------------------------------------------------------------
@@ -176,10 +187,10 @@ def test_bad_images_are_rejected(full18, images, match):
     ("kwargs", "match"),
     [
         ({"backbone": "vgg16"}, "backbone='vgg16' is unknown"),
-        ({"wdp": "soft"}, "wdp='soft' is unknown"),
+        ({"part_fusion": "soft"}, "part_fusion='soft' is unknown"),
         ({"embedding": "best"}, "embedding='best' is unknown"),
         ({"embedding": "paper+msg", "msg": False}, "embedding='paper\\+msg' needs the msg"),
-        ({"embedding": "all", "wdp": None}, "needs the parts branch"),
+        ({"embedding": "all", "wdp": False}, "needs the parts branch"),
         ({"msg_branches": (0, 1)}, "msg_branches"),
     ],
 )

@@ -1,11 +1,11 @@
 """The P x K identity sampler: every batch holds P identities with K images each.
 
 The paper states no sampler; the P x K batch (16 ids x 4 images) is the recipe of the strong
-baselines that MODEL_SPEC.md adopts, and batch-hard triplet mining needs it. The way batches are
-formed is that of torchreid's ``RandomIdentitySampler``: each identity's images are shuffled and cut
-into groups of K (a remainder shorter than K is dropped; an identity with fewer than K images is
-sampled with replacement to K), then P identities that still have groups are drawn at random for
-each batch until fewer than P are left.
+baselines that the model specification (``docs/model_spec.md``) adopts, and batch-hard triplet
+mining needs it. The way batches are formed is that of torchreid's ``RandomIdentitySampler``: each
+identity's images are shuffled and cut into groups of K (a remainder shorter than K is dropped; an
+identity with fewer than K images is sampled with replacement to K), then P identities that still
+have groups are drawn at random for each batch until fewer than P are left.
 
 Sharding is ours, in the manner of ``DistributedSampler``: every rank builds the same global batches
 from ``seed`` and ``epoch`` and takes the identities ``rank::num_replicas`` of each, so ranks see

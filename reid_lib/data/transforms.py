@@ -1,11 +1,11 @@
 """Train and test image transforms on ``torchvision.transforms.v2``.
 
-The paper states no augmentation. The training recipe is MODEL_SPEC.md's (that of the strong
-baselines): resize, random horizontal flip, pad 10 then random crop back to size, ImageNet
-normalisation, random erasing with p = 0.5. Our choices where the recipe is silent: bilinear
-resizing with anti-aliasing, zero (black) padding, and erased pixels set to 0 after normalisation,
-i.e. to the ImageNet mean colour; erasing scale (0.02, 0.33) and ratio (0.3, 3.3) are torchvision's
-defaults, the values of Zhong et al.'s random erasing.
+The paper states no augmentation. The training recipe is the model specification's
+(``docs/model_spec.md``, that of the strong baselines): resize, random horizontal flip, pad 10 then
+random crop back to size, ImageNet normalisation, random erasing with p = 0.5. Our choices where the
+recipe is silent: bilinear resizing with anti-aliasing, zero (black) padding, and erased pixels set
+to 0 after normalisation, i.e. to the ImageNet mean colour; erasing scale (0.02, 0.33) and ratio
+(0.3, 3.3) are torchvision's defaults, the values of Zhong et al.'s random erasing.
 """
 
 from __future__ import annotations

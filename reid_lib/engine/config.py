@@ -6,7 +6,8 @@ enters a config (from YAML or from the command line) is checked against it: a wr
 key, an unknown key gets the nearest valid key suggested.
 
 The paper states the model, not a training recipe; every default below that concerns training is
-OUR choice, taken from ``MODEL_SPEC.md`` (itself following the strong ResNet-50 baselines). The
+OUR choice, taken from the project's model specification (``docs/model_spec.md``, itself
+following the strong ResNet-50 baselines). The
 three shipped presets are YAML files in ``reid_lib/engine/presets/``:
 
 - ``smoke``: seconds on a CPU (tiny synthetic set, ResNet-18, 64x32 images, 1 epoch), for CI;
@@ -27,6 +28,8 @@ from typing import Any, Literal
 
 import yaml
 
+from reid_lib.models.backbone import STAGE4_STRIDE
+
 PRESETS = ("smoke", "cpu", "full")
 
 
@@ -36,7 +39,13 @@ class ConfigError(ValueError):
 
 @dataclass
 class ModelConfig:
-    """Keyword arguments of ``reid_lib.models.build_model`` (see ``MODEL_SPEC.md``)."""
+    """Keyword arguments of ``reid_lib.models.build_model`` (see ``docs/model_spec.md``).
+
+    ``wdp`` switches the part branch on or off; ``part_fusion`` says how it fuses each part with
+    its remainder: ``plain`` (the stripes alone, as PCB), ``fixed`` (0.8/0.2) or ``adaptive``
+    (the paper's learned weights). ``msg_conv_bn_relu`` and ``wdp_shared_fc`` are the spec's
+    options (ours: both on).
+    """
 
     backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet50"
     pretrained: str | None = None
@@ -44,8 +53,11 @@ class ModelConfig:
     msg: bool = True
     msg_branches: tuple[int, ...] = (1, 2, 3, 4)
     tsa: bool = True
-    wdp: Literal["none", "fixed", "adaptive"] | None = "adaptive"
+    msg_conv_bn_relu: bool = True
+    wdp: bool = True
+    part_fusion: Literal["plain", "fixed", "adaptive"] = "adaptive"
     num_parts: int = 6
+    wdp_shared_fc: bool = True
     embedding: Literal["paper", "paper+msg", "paper+parts", "all"] = "paper"
 
 
@@ -120,12 +132,19 @@ class ScheduleConfig:
 
 @dataclass
 class EvalConfig:
-    """When and how to evaluate; ``every`` = 0 evaluates only at the end."""
+    """When and how to evaluate; ``every`` = 0 evaluates only at the end.
+
+    ``rerank_k1``, ``rerank_k2`` and ``rerank_lambda`` are k-reciprocal re-ranking's parameters
+    (Zhong et al., CVPR 2017, whose defaults these are).
+    """
 
     every: int = 10
     flip: bool = True
     metric: Literal["euclidean", "cosine"] = "euclidean"
     rerank: bool = False
+    rerank_k1: int = 20
+    rerank_k2: int = 6
+    rerank_lambda: float = 0.3
     multi_query: bool = False
     best_metric: Literal["mAP", "rank1"] = "mAP"
 
@@ -135,11 +154,14 @@ class RunConfig:
     """Run identity, outputs, device and reproducibility switches.
 
     ``amp`` is ``"auto"`` (bf16 on a GPU that supports it, else fp16 on GPU, off on CPU),
-    ``"bf16"``, ``"fp16"`` or ``"off"``; AMP and ``channels_last`` apply on GPU only.
+    ``"bf16"``, ``"fp16"`` or ``"off"``; AMP and ``channels_last`` apply on GPU only. ``row`` names
+    the study row (``studies/ablations.yaml``) a run belongs to: the sweep sets it and the results
+    file records it; None for a run outside the book's studies.
     """
 
     name: str = "run"
     profile: str = "custom"
+    row: str | None = None
     output_dir: str = "runs"
     results_dir: str = "results"
     seed: int = 0
@@ -283,6 +305,28 @@ def from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
             raise ConfigError(f"{source}: section {section!r} must be a mapping, got {values!r}")
         for name, value in values.items():
             _set(cfg, f"{section}.{name}", value, source=source)
+    return check_rules(cfg, source=source)
+
+
+def check_rules(cfg: Config, *, source: str = "config") -> Config:
+    """Check the rules that span several keys; return ``cfg``.
+
+    The part branch cuts the stage4 map (1/16 of ``data.height``, last stride 1) into
+    ``model.num_parts`` stripes, so it needs at least that many rows, and at least two parts.
+
+    Raises:
+        ConfigError: naming the keys and the values they need.
+    """
+    model, rows = cfg.model, cfg.data.height // STAGE4_STRIDE
+    if model.wdp and model.num_parts < 2:
+        raise ConfigError(f"{source}: model.num_parts={model.num_parts}: expected at least 2")
+    if model.wdp and model.num_parts > rows:
+        raise ConfigError(
+            f"{source}: model.num_parts={model.num_parts} needs images at least "
+            f"{model.num_parts * STAGE4_STRIDE} pixels high (data.height), got "
+            f"data.height={cfg.data.height} ({rows} stage4 rows); lower model.num_parts or set "
+            "model.wdp=false"
+        )
     return cfg
 
 
@@ -304,7 +348,7 @@ def _set(cfg: Config, key: str, value: Any, *, source: str) -> None:
 def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     """Return a copy of ``cfg`` with ``key.sub=value`` overrides applied.
 
-    Values are read as YAML scalars or flow lists: ``optim.lr=1e-4``, ``model.wdp=null``,
+    Values are read as YAML scalars or flow lists: ``optim.lr=1e-4``, ``model.wdp=false``,
     ``schedule.milestones=[20,30]``, ``model.non_local=false``. A string key takes the text as
     written when YAML reads something else (``run.name=007`` stays ``"007"``).
     """
@@ -323,7 +367,7 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
         if value is not None and not isinstance(value, str) and _takes_text(key):
             value = text
         _set(cfg, key, value, source="override")
-    return cfg
+    return check_rules(cfg, source="override")
 
 
 def _takes_text(key: str) -> bool:

@@ -67,7 +67,14 @@ def evaluate_model(
         dist = compute_distance(feats, gallery, metric)
         metrics[variant] = rank_metrics(evaluate(dist, pids, g_pids, camids, g_camids))
         if cfg.eval.rerank:
-            dist = re_ranking_features(feats, gallery, metric=metric)
+            dist = re_ranking_features(
+                feats,
+                gallery,
+                metric=metric,
+                k1=cfg.eval.rerank_k1,
+                k2=cfg.eval.rerank_k2,
+                lambda_value=cfg.eval.rerank_lambda,
+            )
             metrics[f"{variant}_rerank"] = rank_metrics(
                 evaluate(dist, pids, g_pids, camids, g_camids)
             )

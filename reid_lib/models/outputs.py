@@ -66,7 +66,7 @@ class ModelOutput:
     Attributes:
         stages: ``{"stage3": ..., "stage4": ...}``.
         msg: the MSG head, ``None`` when the model has no MSG module.
-        parts: the WDP branch, ``None`` when the model has no part branch (``wdp=None``).
+        parts: the WDP branch, ``None`` when the model has no part branch (``wdp=False``).
     """
 
     stages: dict[str, StageOutput]

@@ -10,14 +10,16 @@ Layout (shapes for a 256x128 input and ResNet-50)::
     stage4 -> WDP -> PartHeads     P fused parts, fusion weights, P x (256-d feature, logits)
 
 Every ablation flag removes its module entirely (``non_local=False``, ``msg=False``, ``tsa=False``,
-``wdp=None``). Train mode returns a :class:`~reid_lib.models.outputs.ModelOutput`; eval mode returns
-the L2-normalised embedding of :data:`EMBEDDINGS` ``[embedding]``.
+``wdp=False``); ``part_fusion`` picks how WDP fuses each part with its remainder. Train mode returns
+a :class:`~reid_lib.models.outputs.ModelOutput`; eval mode returns the L2-normalised embedding of
+:data:`EMBEDDINGS` ``[embedding]``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -53,9 +55,11 @@ class ReIDModel(nn.Module):
         non_local: a non-local block after stage1 and after stage2.
         msg_branches: MSG branches to use; ``None`` removes MSG and its head.
         tsa: TSA inside MSG (ignored without MSG).
-        wdp: ``None`` (no part branch), ``"none"``, ``"fixed"`` or ``"adaptive"``.
+        msg_conv_bn_relu: BatchNorm + ReLU after each MSG convolution (spec option, ours: on).
+        wdp: the part branch (WDP and the part heads); False removes it.
+        part_fusion: ``"plain"`` (stripes alone), ``"fixed"`` or ``"adaptive"`` (the paper's).
         num_parts: ``P``; the stage4 map needs at least ``P`` rows (image height >= 16 P).
-        shared_fc: WDP's weight FCs shared over the parts (spec) or one pair per part.
+        wdp_shared_fc: WDP's weight FCs shared over the parts (spec) or one pair per part.
         embedding: a key of :data:`EMBEDDINGS`.
 
     Attributes:
@@ -70,9 +74,11 @@ class ReIDModel(nn.Module):
         non_local: bool = True,
         msg_branches: Sequence[int] | None = BRANCHES,
         tsa: bool = True,
-        wdp: str | None = "adaptive",
+        msg_conv_bn_relu: bool = True,
+        wdp: bool = True,
+        part_fusion: str = "adaptive",
         num_parts: int = 6,
-        shared_fc: bool = True,
+        wdp_shared_fc: bool = True,
         embedding: str = "paper",
     ) -> None:
         super().__init__()
@@ -93,11 +99,11 @@ class ReIDModel(nn.Module):
         self.heads = nn.ModuleDict({s: StageHead(channels[s], num_classes) for s in HEAD_STAGES})
         self.msg = self.msg_head = None
         if msg_branches is not None:
-            self.msg = MultiScaleGlobal(c4, msg_branches, tsa=tsa)
+            self.msg = MultiScaleGlobal(c4, msg_branches, tsa=tsa, conv_bn_relu=msg_conv_bn_relu)
             self.msg_head = GlobalHead(c4, num_classes)
         self.wdp = self.part_heads = None
-        if wdp is not None:
-            self.wdp = WeightDrivenParts(c4, num_parts, wdp, shared_fc=shared_fc)
+        if wdp:
+            self.wdp = WeightDrivenParts(c4, num_parts, part_fusion, shared_fc=wdp_shared_fc)
             self.part_heads = PartHeads(num_parts, c4, num_classes)
         dims = {s: channels[s] for s in HEAD_STAGES}
         dims["msg"] = c4 if self.msg is not None else None
@@ -106,7 +112,7 @@ class ReIDModel(nn.Module):
         if absent:
             raise ValueError(
                 f"embedding={embedding!r} needs the {' and '.join(absent)} branch, which this "
-                "model does not have (msg=False or wdp=None); use embedding='paper'"
+                "model does not have (msg=False or wdp=False); use embedding='paper'"
             )
         self.embedding = embedding
         self.embedding_dim = sum(dims[name] for name in EMBEDDINGS[embedding])
@@ -184,13 +190,9 @@ def build_model(
     *,
     backbone: str = "resnet50",
     pretrained: str | Path | None = None,
-    non_local: bool = True,
     msg: bool = True,
     msg_branches: Sequence[int] = BRANCHES,
-    tsa: bool = True,
-    wdp: str | None = "adaptive",
-    num_parts: int = 6,
-    embedding: str = "paper",
+    **options: Any,
 ) -> ReIDModel:
     """Build the paper's model, or one of its ablations.
 
@@ -199,21 +201,15 @@ def build_model(
         backbone: ``"resnet50"`` (the paper's), ``"resnet34"`` or ``"resnet18"``.
         pretrained: ``None`` (random), ``"imagenet"`` or a path to a torchvision state dict; see
             :func:`~reid_lib.models.backbone.build_backbone`.
-        non_local: non-local blocks after stage1 and stage2.
         msg: the multi-scale global module and its head.
         msg_branches: which MSG branches (1..4) to use.
-        tsa: tiny spatial attention inside MSG.
-        wdp: ``None`` (no part branch) or the fusion ``"none"``, ``"fixed"``, ``"adaptive"``.
-        num_parts: number of parts ``P``.
-        embedding: test embedding, a key of :data:`EMBEDDINGS`.
+        options: the other switches of :class:`ReIDModel`, by name: ``non_local``, ``tsa``,
+            ``msg_conv_bn_relu``, ``wdp``, ``part_fusion``, ``num_parts``, ``wdp_shared_fc``,
+            ``embedding`` (the config's ``model`` section holds each).
     """
     return ReIDModel(
         build_backbone(backbone, pretrained),
         num_classes,
-        non_local=non_local,
         msg_branches=msg_branches if msg else None,
-        tsa=tsa,
-        wdp=wdp,
-        num_parts=num_parts,
-        embedding=embedding,
+        **options,
     )

@@ -4,7 +4,8 @@ Paper: split F4 into six horizontal parts ``p_1..p_6``; each part's "remainder p
 sum of its one or two neighbours; two FC layers and a sigmoid give a weight pair ``(a_i, b_i)``; the
 fused part is ``f_i = a_i p_i + b_i t_i``. Spec: parts by average pooling to ``(P, 1)``; FC1 ``2C ->
 256`` on ``[p_i ; t_i]``, ReLU, FC2 ``256 -> 2``, shared over the parts; fusion modes for the
-ablation: ``"none"`` (``f_i = p_i``, as PCB), ``"fixed"`` (``0.8 p_i + 0.2 t_i``), ``"adaptive"``.
+ablation: ``"plain"`` (``f_i = p_i``, plain stripes as PCB), ``"fixed"`` (``0.8 p_i + 0.2 t_i``),
+``"adaptive"``.
 
 Ours: ``P`` is configurable (at least 2); the F4 height must be at least ``P``. When it is not a
 multiple of ``P`` the stripes are torch's adaptive-average-pooling bins, which overlap by at most
@@ -17,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-FUSIONS = ("none", "fixed", "adaptive")
+FUSIONS = ("plain", "fixed", "adaptive")
 FIXED_WEIGHTS = (0.8, 0.2)
 
 
@@ -50,13 +51,13 @@ class WeightDrivenParts(nn.Module):
     """``F4 [N, C, H, W] -> (fused parts [N, P, C], weights [N, P, 2])``.
 
     ``weights[..., 0]`` is ``a_i`` (on the part), ``weights[..., 1]`` is ``b_i`` (on the remainder
-    part), so ``fused = a * p + b * t`` in every mode: ``"none"`` reports ``(1, 0)``, ``"fixed"``
+    part), so ``fused = a * p + b * t`` in every mode: ``"plain"`` reports ``(1, 0)``, ``"fixed"``
     ``(0.8, 0.2)``.
 
     Args:
         in_channels: ``C``.
         num_parts: ``P`` (the paper: 6).
-        fusion: ``"none"``, ``"fixed"`` or ``"adaptive"``.
+        fusion: ``"plain"``, ``"fixed"`` or ``"adaptive"``.
         shared_fc: one FC pair for all parts (spec) or one per part.
         hidden: FC1 width (spec: 256).
     """
@@ -72,7 +73,7 @@ class WeightDrivenParts(nn.Module):
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
-            raise ValueError(f"wdp={fusion!r} is unknown; expected None or one of {FUSIONS}")
+            raise ValueError(f"part_fusion={fusion!r} is unknown; expected one of {FUSIONS}")
         if num_parts < 2:
             raise ValueError(f"num_parts={num_parts}: expected at least 2")
         self.num_parts = num_parts
@@ -97,7 +98,7 @@ class WeightDrivenParts(nn.Module):
         """``[N, P, C], [N, P, C] -> [N, P, 2]``: ``(a_i, b_i)`` for each part."""
         n, p, _ = parts.shape
         if self.weights is None:
-            pair = (1.0, 0.0) if self.fusion == "none" else FIXED_WEIGHTS
+            pair = (1.0, 0.0) if self.fusion == "plain" else FIXED_WEIGHTS
             return parts.new_tensor(pair).expand(n, p, 2)
         pairs = torch.cat([parts, remainders], dim=2)
         if len(self.weights) == 1:

@@ -6,7 +6,7 @@ multiply-add as 2 FLOPs and counts only matrix products and convolutions). The p
 are forward FLOPs: torch's module tracker attributes backward operations to modules unreliably when
 a map feeds several branches (F3 and F4 here), so the backward pass is reported only as a total.
 
-``python -m reid_lib.models.cost_report`` prints the table for the full model on a synthetic batch
+``python -m reid_lib.engine.cost_report`` prints the table for the full model on a synthetic batch
 (the job ``make book`` runs until the book's chapters land); ``--help`` lists the options.
 """
 
