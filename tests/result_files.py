@@ -7,14 +7,33 @@ RANKS = {"rank1": 0.5, "rank5": 0.75, "rank10": 0.875, "rank20": 1.0}
 
 
 def result_dict(
-    run: str, *, profile: str, dataset: str, rank1: float, mAP: float = 0.25, seed: int = 0
+    name: str,
+    *,
+    profile: str,
+    dataset: str,
+    rank1: float,
+    mAP: float = 0.25,
+    seed: int = 0,
+    row: str | None = None,
+    train_set: str | None = None,
+    knob: str | None = None,
 ) -> dict:
-    """A results dict of ``reid_lib.engine.results`` layout with the given run and numbers."""
+    """A results dict of ``reid_lib.engine.results`` layout with the given identity and numbers.
+
+    ``train_set`` defaults to ``dataset`` (a run tested on its own training set).
+    """
     metrics = {**RANKS, "rank1": rank1, "mAP": mAP, "mINP": 0.125, "num_valid_queries": 4}
     return {
-        "schema_version": 1,
-        "run_name": run,
-        "profile": profile,
+        "schema_version": 2,
+        "run": {
+            "name": name,
+            "profile": profile,
+            "row": row,
+            "seed": seed,
+            "train_set": train_set or dataset,
+            "knob": knob,
+            "pretraining": None,
+        },
         "epoch": 1,
         "dataset": {
             "name": dataset,
@@ -33,7 +52,6 @@ def result_dict(
             "device": "cpu",
             "torch_version": "2",
             "python_version": "3.11",
-            "seed": seed,
             "deterministic": True,
             "wall_time_s": 1.0,
             "created_at": "2026-01-02T03:04:05+00:00",

@@ -73,12 +73,14 @@ def test_manifest_checksum_tracks_the_split(tmp_path):
 @pytest.mark.parametrize(
     ("edit", "field"),
     [
-        (lambda d: d.pop("run_name"), "run_name"),
+        (lambda d: d.pop("run"), "run"),
+        (lambda d: d["run"].pop("train_set"), "run.train_set"),
+        (lambda d: d["run"].update(knob=1), "run.knob"),
         (lambda d: d["metrics"].pop("single_query"), "metrics.single_query"),
         (lambda d: d["metrics"]["single_query"].update(mAP=1.5), "metrics.single_query.mAP"),
         (lambda d: d["metrics"]["single_query"].update(rank5=0.0), "metrics.single_query"),
         (lambda d: d["metrics"].update(other={}), "metrics.other"),
-        (lambda d: d["provenance"].update(seed="0"), "provenance.seed"),
+        (lambda d: d["run"].update(seed="0"), "run.seed"),
         (lambda d: d["provenance"].update(git_dirty=1), "provenance.git_dirty"),
         (lambda d: d["dataset"].update(manifest_sha256="abc"), "dataset.manifest_sha256"),
         (lambda d: d.update(schema_version=0), "schema_version"),

@@ -192,7 +192,8 @@ def evaluate_checkpoint(
     The run's results file is replaced by one holding the variants asked for; returns its path.
     """
     state = load_checkpoint(path)
-    cfg = apply_overrides(from_dict(state["config"], source=str(path)), list(overrides))
+    trained = from_dict(state["config"], source=str(path))
+    cfg = apply_overrides(trained, list(overrides))
     cfg.eval.rerank = cfg.eval.rerank or rerank
     cfg.eval.multi_query = cfg.eval.multi_query or multi_query
     check_compatible(state, cfg.to_dict(), state["num_classes"], path=path)
@@ -210,5 +211,6 @@ def evaluate_checkpoint(
         device=device_description(device),
         wall_time_s=state["wall_time_s"] + time.perf_counter() - start,
         images_per_s=state.get("images_per_s"),
+        trained=trained,
     )
     return write_results(results, cfg.run.results_dir)

@@ -1,20 +1,29 @@
-"""Results files: ``<results_dir>/<profile>/<dataset>/<run_name>.json``, one per evaluation.
+"""Results files: ``<results_dir>/<profile>/<dataset>/<run name>.json``, one per evaluation.
 
-The book builds its tables from these files alone, so each holds the metrics and the full
-provenance. The layout (``schema_version`` 1)::
+The book builds its tables from these files alone, so each holds the metrics, the run's identity
+as structured fields, and the full provenance. The layout (``schema_version`` 2)::
 
     {
-      "schema_version": 1,
-      "run_name": str, "profile": str, "epoch": int,
+      "schema_version": 2,
+      "run": {"name": str, "profile": str, "row": str or null, "seed": int, "train_set": str,
+              "knob": str or null, "pretraining": str or null},
+      "epoch": int,
       "dataset": {"name": str, "split": int, "manifest_sha256": str (64 hex),
                   "num_train_ids": int, "num_query": int, "num_gallery": int},
       "metrics": {variant: {"rank1", "rank5", "rank10", "rank20", "mAP", "mINP": float in [0, 1],
                             "num_valid_queries": int}},
       "training": {"images_per_s": float or null, "epochs_completed": int},
       "provenance": {"git_commit": str or null, "git_dirty": bool or null, "config": dict,
-                     "device": str, "torch_version": str, "python_version": str, "seed": int,
+                     "device": str, "torch_version": str, "python_version": str,
                      "deterministic": bool, "wall_time_s": float, "created_at": str (ISO 8601 UTC)}
     }
+
+``dataset`` is the test set (its protocol split is ``dataset.split``). ``run`` says what was
+tested, so that tables group by fields and never read a name: ``row`` is the study row
+(``run.row`` of the config), ``train_set`` the dataset the model trained on (the test set itself,
+or another one for cross-dataset transfer), ``knob`` the synthetic test set's nuisance setting when
+it differs from the training set's (:func:`knob_label`; null otherwise), and ``pretraining`` the
+weights the backbone started from (``model.pretrained``). The file's name carries no meaning.
 
 ``wall_time_s`` counts the run's seconds in the trainer up to this evaluation (summed over
 resumes; ``reid eval`` adds its own time). ``variant`` is ``single_query`` (always), and
@@ -36,7 +45,9 @@ from reid_lib.data.records import ReIDDataset
 from reid_lib.engine.config import Config
 from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The knob label of a synthetic test set with every nuisance knob off.
+NO_KNOB = "none"
 RANKS = (1, 5, 10, 20)
 VARIANTS = ("single_query", "single_query_rerank", "multi_query", "multi_query_rerank")
 METRIC_KEYS = (*(f"rank{r}" for r in RANKS), "mAP", "mINP")
@@ -98,8 +109,7 @@ def validate_results(data: Mapping[str, Any]) -> None:
     _check_types(
         data,
         {
-            "run_name": (str,),
-            "profile": (str,),
+            "run": (dict,),
             "epoch": (int,),
             "dataset": (dict,),
             "metrics": (dict,),
@@ -107,6 +117,19 @@ def validate_results(data: Mapping[str, Any]) -> None:
             "provenance": (dict,),
         },
         "",
+    )
+    _check_types(
+        data["run"],
+        {
+            "name": (str,),
+            "profile": (str,),
+            "row": (str, type(None)),
+            "seed": (int,),
+            "train_set": (str,),
+            "knob": (str, type(None)),
+            "pretraining": (str, type(None)),
+        },
+        "run.",
     )
     _check_types(
         data["dataset"],
@@ -157,7 +180,6 @@ def validate_results(data: Mapping[str, Any]) -> None:
             "device": (str,),
             "torch_version": (str,),
             "python_version": (str,),
-            "seed": (int,),
             "deterministic": (bool,),
             "wall_time_s": (float,),
             "created_at": (str,),
@@ -171,10 +193,17 @@ def results_path(results_dir: str | Path, profile: str, dataset: str, run_name: 
     return Path(results_dir) / profile / dataset / f"{run_name}.json"
 
 
+def knob_label(knobs: Mapping[str, float]) -> str:
+    """The knobs above zero, sorted and joined by ``+``; :data:`NO_KNOB` when all are off."""
+    on = sorted(name for name, value in knobs.items() if value > 0)
+    return "+".join(on) if on else NO_KNOB
+
+
 def write_results(data: Mapping[str, Any], results_dir: str | Path) -> Path:
     """Validate ``data`` and write it atomically to its :func:`results_path`; return the path."""
     validate_results(data)
-    path = results_path(results_dir, data["profile"], data["dataset"]["name"], data["run_name"])
+    run = data["run"]
+    path = results_path(results_dir, run["profile"], data["dataset"]["name"], run["name"])
     text = json.dumps(data, indent=2) + "\n"
     return atomic_write(path, lambda fh: fh.write(text.encode()))
 
@@ -188,13 +217,30 @@ def make_results(
     device: str,
     wall_time_s: float,
     images_per_s: float | None,
+    trained: Config | None = None,
 ) -> dict[str, Any]:
-    """Assemble a results dict (metrics from :func:`rank_metrics`) with the run's provenance."""
+    """Assemble a results dict (metrics from :func:`rank_metrics`) with the run's provenance.
+
+    ``cfg`` is the evaluation's config; ``trained`` the config the model was trained under (a
+    checkpoint's), None when it is ``cfg`` itself.
+    """
     git = git_state()
+    trained = trained or cfg
+    knobs = cfg.data.synthetic_knobs
+    tested_on_other_knobs = (
+        cfg.data.dataset == "synthetic" and knobs != trained.data.synthetic_knobs
+    )
     return {
         "schema_version": SCHEMA_VERSION,
-        "run_name": cfg.run.name,
-        "profile": cfg.run.profile,
+        "run": {
+            "name": cfg.run.name,
+            "profile": cfg.run.profile,
+            "row": cfg.run.row,
+            "seed": cfg.run.seed,
+            "train_set": trained.data.dataset,
+            "knob": knob_label(knobs) if tested_on_other_knobs else None,
+            "pretraining": trained.model.pretrained,
+        },
         "epoch": epoch,
         "dataset": {
             "name": cfg.data.dataset,
@@ -213,7 +259,6 @@ def make_results(
             "device": device,
             "torch_version": environment()["torch"],
             "python_version": environment()["python"],
-            "seed": cfg.run.seed,
             "deterministic": cfg.run.deterministic,
             "wall_time_s": float(wall_time_s),
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
