@@ -16,11 +16,11 @@ gallery = camera 1 images of the test ids (all ten of each, a multi-shot gallery
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
-from reid_lib.data.protocol_splits import half_split
+from reid_lib.data.protocol_splits import camera_pair_dataset, half_split
 from reid_lib.data.records import Record, ReIDDataset
 
 CAVIAR4REID_RULE = NameRule(
@@ -48,36 +48,26 @@ def load_caviar4reid(
     *,
     protocol: Literal["half", "all_test"] = "half",
     split_index: int = 0,
-    num_splits: int = 10,
-    seed: int = 0,
-    splits_dir: str | Path | None = None,
+    **split_options: Any,
 ) -> ReIDDataset:
-    """CAVIAR4REID under ``protocol`` (split ``split_index`` for ``"half"``)."""
+    """CAVIAR4REID under ``protocol`` (split ``split_index`` for ``"half"``).
+
+    ``split_options`` (``num_splits``, ``seed``, ``splits_dir``) go to
+    :func:`~reid_lib.data.protocol_splits.half_split`.
+    """
     if protocol not in ("half", "all_test"):
         raise ValueError(f"protocol={protocol!r}: expected 'half' or 'all_test'")
     base, records = read_caviar4reid_records(root)
     two_camera = {r.pid for r in records if r.camid == 1}
     if protocol == "half":
-        split, where = half_split(
-            base,
-            "caviar4reid",
-            two_camera,
-            split_index=split_index,
-            num_splits=num_splits,
-            seed=seed,
-            splits_dir=splits_dir,
-        )
+        split, where = half_split(base, "caviar4reid", two_camera, split_index, **split_options)
         test = set(split.test)
         description = f"half, {where}"
     else:
         test = two_camera
         description = "all_test"
-    return ReIDDataset(
-        "caviar4reid",
-        base,
-        train=[r for r in records if r.pid not in test],
-        query=[r for r in records if r.pid in test and r.camid == 0],
-        gallery=[r for r in records if r.pid in test and r.camid == 1],
-        protocol=f"{description}; probe = camera 0, gallery = camera 1; "
-        f"{len({r.pid for r in records} - two_camera)} single-camera ids train",
+    protocol = (
+        f"{description}; probe = camera 0, gallery = camera 1; "
+        f"{len({r.pid for r in records} - two_camera)} single-camera ids train"
     )
+    return camera_pair_dataset("caviar4reid", base, records, test, protocol)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
@@ -95,21 +96,15 @@ def load_grid(
     root: str | Path,
     *,
     split_index: int = 0,
-    num_splits: int = 10,
-    seed: int = 0,
-    splits_dir: str | Path | None = None,
+    **split_options: Any,
 ) -> ReIDDataset:
-    """GRID, split ``split_index`` of the seeded random splits of the paired ids."""
+    """GRID, split ``split_index`` of the seeded random splits of the paired ids.
+
+    ``split_options`` (``num_splits``, ``seed``, ``splits_dir``) go to
+    :func:`~reid_lib.data.protocol_splits.half_split`.
+    """
     base, pairs, distractors = read_grid_records(root)
-    split, where = half_split(
-        base,
-        "grid",
-        pairs,
-        split_index=split_index,
-        num_splits=num_splits,
-        seed=seed,
-        splits_dir=splits_dir,
-    )
+    split, where = half_split(base, "grid", pairs, split_index, **split_options)
     return ReIDDataset(
         "grid",
         base,

@@ -15,6 +15,7 @@ camid 0 = a, 1 = b.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
@@ -61,24 +62,18 @@ def load_prid2011(
     root: str | Path,
     *,
     split_index: int = 0,
-    num_splits: int = 10,
-    seed: int = 0,
-    splits_dir: str | Path | None = None,
+    **split_options: Any,
 ) -> ReIDDataset:
-    """PRID 2011, split ``split_index`` of the seeded random splits of the shared ids."""
+    """PRID 2011, split ``split_index`` of the seeded random splits of the shared ids.
+
+    ``split_options`` (``num_splits``, ``seed``, ``splits_dir``) go to
+    :func:`~reid_lib.data.protocol_splits.half_split`.
+    """
     base, records = read_prid2011_records(root)
     cam_a = {r.pid for r in records if r.camid == 0}
     cam_b = {r.pid for r in records if r.camid == 1}
     shared = cam_a & cam_b
-    split, where = half_split(
-        base,
-        "prid2011",
-        shared,
-        split_index=split_index,
-        num_splits=num_splits,
-        seed=seed,
-        splits_dir=splits_dir,
-    )
+    split, where = half_split(base, "prid2011", shared, split_index, **split_options)
     train, test = set(split.train), set(split.test)
     return ReIDDataset(
         "prid2011",

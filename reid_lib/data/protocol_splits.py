@@ -21,8 +21,10 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reid_lib.atomic_write import atomic_write
+from reid_lib.data.records import Record, ReIDDataset
 
 SPLITS_DIR_ENV = "REID_SPLITS_DIR"
 DEFAULT_SPLITS_CACHE = Path.home() / ".cache" / "reid_lib" / "splits"
@@ -151,29 +153,30 @@ def select_split(splits: list[IdSplit], split_index: int, path: Path) -> IdSplit
 
 
 def half_split(
-    data_dir: Path,
-    dataset: str,
-    ids: Iterable[int],
-    *,
-    split_index: int,
-    num_splits: int = 10,
-    seed: int = 0,
-    splits_dir: str | Path | None = None,
+    data_dir: Path, dataset: str, ids: Iterable[int], split_index: int, **options: Any
 ) -> tuple[IdSplit, str]:
     """Split ``split_index`` of the standard half/half id splits, and a line that describes it.
 
-    The splits are read or drawn and saved by :func:`load_or_make_splits` with half of ``ids``
-    (rounded down) for training; the description names the index, the count and the JSON file.
+    The splits are read or drawn and saved by :func:`load_or_make_splits` (``options``:
+    ``num_splits``, ``seed``, ``splits_dir``) with half of ``ids`` (rounded down) for training; the
+    description names the index, the count and the JSON file.
     """
     ids = set(ids)
-    splits, path = load_or_make_splits(
-        data_dir,
-        dataset,
-        ids,
-        len(ids) // 2,
-        num_splits=num_splits,
-        seed=seed,
-        splits_dir=splits_dir,
-    )
+    splits, path = load_or_make_splits(data_dir, dataset, ids, len(ids) // 2, **options)
     split = select_split(splits, split_index, path)
     return split, f"split {split_index} of {len(splits)} ({path})"
+
+
+def camera_pair_dataset(
+    name: str, base: Path, records: list[Record], test: set[int], protocol: str
+) -> ReIDDataset:
+    """The two-camera protocol: ids outside ``test`` train; the ``test`` ids' camera-0 images are
+    the queries and their camera-1 images the gallery."""
+    return ReIDDataset(
+        name,
+        base,
+        train=[r for r in records if r.pid not in test],
+        query=[r for r in records if r.pid in test and r.camid == 0],
+        gallery=[r for r in records if r.pid in test and r.camid == 1],
+        protocol=protocol,
+    )

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from reid_lib.data.layout import list_images, locate_dataset
 from reid_lib.data.naming import NameRule
-from reid_lib.data.protocol_splits import half_split
+from reid_lib.data.protocol_splits import camera_pair_dataset, half_split
 from reid_lib.data.records import Record, ReIDDataset
 
 VIPER_FLAT_RULE = NameRule(
@@ -73,27 +74,14 @@ def load_viper(
     root: str | Path,
     *,
     split_index: int = 0,
-    num_splits: int = 10,
-    seed: int = 0,
-    splits_dir: str | Path | None = None,
+    **split_options: Any,
 ) -> ReIDDataset:
-    """VIPeR, split ``split_index`` of the seeded random half/half id splits (saved as JSON)."""
+    """VIPeR, split ``split_index`` of the seeded random half/half id splits (saved as JSON).
+
+    ``split_options`` (``num_splits``, ``seed``, ``splits_dir``) go to
+    :func:`~reid_lib.data.protocol_splits.half_split`.
+    """
     base, records = read_viper_records(root)
-    split, where = half_split(
-        base,
-        "viper",
-        {r.pid for r in records},
-        split_index=split_index,
-        num_splits=num_splits,
-        seed=seed,
-        splits_dir=splits_dir,
-    )
-    test = set(split.test)
-    return ReIDDataset(
-        "viper",
-        base,
-        train=[r for r in records if r.pid not in test],
-        query=[r for r in records if r.pid in test and r.camid == 0],
-        gallery=[r for r in records if r.pid in test and r.camid == 1],
-        protocol=f"{where}; probe = cam_a, gallery = cam_b",
-    )
+    split, where = half_split(base, "viper", {r.pid for r in records}, split_index, **split_options)
+    protocol = f"{where}; probe = cam_a, gallery = cam_b"
+    return camera_pair_dataset("viper", base, records, set(split.test), protocol)
