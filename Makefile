@@ -23,18 +23,18 @@ $(STAMP): pyproject.toml Makefile
 	touch $@
 
 book: $(STAMP)
-	$(PY) -m book.run --profile $(PROFILE)
-	$(PY) -m book.site
+	$(PY) -m tools.run_book --profile $(PROFILE)
+	$(PY) -m tools.build_site
 
-# Trains and evaluates every run behind the book's tables (python -m book.results all): results
+# Trains and evaluates every run behind the book's tables (python -m tools.sweep all): results
 # files land in results/<profile>/<dataset>/, runs that have one are skipped, real sets are used when
-# $REID_DATA_ROOT holds them. With DATASET or ROWS it trains just those ablation rows (book.results
-# run); SHARD=i/n takes a disjoint part of them (a CI matrix; merge with book.results merge).
+# $REID_DATA_ROOT holds them. With DATASET or ROWS it trains just those ablation rows (tools.sweep
+# run); SHARD=i/n takes a disjoint part of them (a CI matrix; merge with tools.sweep merge).
 results: $(STAMP)
 ifeq ($(DATASET)$(ROWS)$(SHARD),)
-	$(PY) -m book.results all --profile $(PROFILE)
+	$(PY) -m tools.sweep all --profile $(PROFILE)
 else
-	$(PY) -m book.results run --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) \
+	$(PY) -m tools.sweep run --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) \
 	  $(if $(DATASET),--dataset $(DATASET)) $(if $(ROWS),--rows $(ROWS)) \
 	  $(if $(SHARD),--shard $(SHARD))
 endif
@@ -42,12 +42,12 @@ endif
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m book.strip --check
+	$(PY) -m tools.strip_notebooks --check
 
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
-	$(PY) -m book.strip
+	$(PY) -m tools.strip_notebooks
 
 # Debian's Chromium for the browser check (Playwright drives it; it downloads no browser).
 browser:

@@ -6,7 +6,7 @@
 1. The archive is downloaded to ``DIR/<archive>`` with a progress bar (``DIR/<archive>.part``
    while incomplete; running the command again resumes it with an HTTP ``Range`` request), or taken
    from ``--from-archive``.
-2. Its checksum is compared with the one recorded in ``data_scripts/datasets.json``: the SHA-256,
+2. Its checksum is compared with the one recorded in ``reid_lib/data/datasets.json``: the SHA-256,
    or, where only a third-party MD5 is known, that MD5. A mismatch shows both hashes and deletes the
    download. Where no checksum is recorded (none is published for these sets) the command stops
    and prints the archive's SHA-256, unless ``--allow-unverified`` is given.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import re
 import shutil
 import sys
@@ -37,14 +36,13 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
 from reid_lib.data.layout import IMAGE_SUFFIXES
+from reid_lib.data.registry import REGISTRY_PATH, DatasetEntry, load_registry
 
-REGISTRY_PATH = Path(__file__).with_name("datasets.json")
 CHUNK_BYTES = 1 << 20
 
 
@@ -62,34 +60,6 @@ class UnsafeArchiveError(FetchError):
 
 class ManualStepRequired(FetchError):
     """The dataset cannot be downloaded automatically; the message says how to obtain it."""
-
-
-@dataclass(frozen=True)
-class DatasetEntry:
-    """One dataset of the registry (see ``datasets.json`` for the meaning of each field)."""
-
-    name: str
-    title: str
-    access: str
-    page: str
-    url: str | None
-    archive: str
-    extracts_to: str
-    expected_images: dict[str, int]
-    sha256: str | None
-    md5: str | None
-    checksum_source: str
-    instructions: str
-
-
-def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, DatasetEntry]:
-    """The datasets recorded in the registry file at ``path``."""
-    content = json.loads(Path(path).read_text())
-    return {
-        name: DatasetEntry(name=name, **fields)
-        for name, fields in content.items()
-        if not name.startswith("_")
-    }
 
 
 def file_digest(path: Path, algorithm: str) -> str:

@@ -4,7 +4,7 @@
 
     reid train --config PRESET_OR_YAML [--resume PATH] [key.sub=value ...]
     reid eval --checkpoint PATH [--rerank] [--multi-query] [key.sub=value ...]
-    reid synth [--out DIR --preset small --seed 0 ...]      (data_scripts.make_synthetic)
+    reid synth [--out DIR --preset small --seed 0 ...]      (reid_lib.data.make_synthetic)
     reid data verify ROOT --dataset NAME                     (reid_lib.data.verify)
 """
 
@@ -37,7 +37,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _synth(argv: list[str]) -> int:
-    from data_scripts.make_synthetic import main as make_synthetic
+    from reid_lib.data.make_synthetic import main as make_synthetic
 
     make_synthetic(argv)
     return 0
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=_eval)
 
     commands.add_parser(
-        "synth", help="write the synthetic dataset (python -m data_scripts.make_synthetic)"
+        "synth", help="write the synthetic dataset (python -m reid_lib.data.make_synthetic)"
     )
 
     data = commands.add_parser("data", help="dataset tools: reid data verify ROOT --dataset NAME")

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from book.check_site import RANKED_LIST_PAGE, check_site, site_pages
+from tools.check_site import RANKED_LIST_PAGE, check_site, site_pages
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

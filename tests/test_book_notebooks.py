@@ -7,7 +7,8 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from book import run, strip
+from tools import run_book as run
+from tools import strip_notebooks as strip
 
 CHAPTERS = run.resolve_chapters(None)
 PARAMETER_NAMES = {"profile", "dataset", "data_root", "device", "epochs", "seed", "results_dir"}

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from book import run
+from tools import run_book as run
 
 PARAMETERS = 'profile = "auto"\nresults_dir = None\nseed = 0'
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from book import run, site
-from book.check_site import check_site
-from book.status import book_numbers, glued_numbers
+from reid_lib.reports import book_numbers, glued_numbers
+from tools import build_site as site
+from tools import run_book as run
+from tools.check_site import check_site
 
 pytestmark = pytest.mark.slow
 # The chapters import the engine; until it is installed there is no book to build.

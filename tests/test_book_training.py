@@ -1,13 +1,13 @@
-"""The chapters' short run: its config, with or without an ablation row of book/ablations.yaml."""
+"""The chapters' short run: its config, with or without a study row."""
 
 from __future__ import annotations
 
 import pytest
 
-from book.chapter import start
-from book.results import load_rows
-from book.training import short_run_config
+from reid_lib.book.chapter import start
+from reid_lib.book.training import short_run_config
 from reid_lib.engine.config import apply_overrides
+from tools.sweep import load_rows
 
 
 @pytest.fixture
@@ -26,7 +26,8 @@ def test_a_row_applies_its_overrides_and_names_the_run_after_it(ch):
     assert config.run.name == "book-baseline"
     assert config.run_dir().name == "book-baseline"
     assert (config.model.non_local, config.model.msg, config.model.tsa) == (False, False, False)
-    assert config.model.wdp is None
+    assert config.model.wdp is False
+    assert config.run.row == "baseline"
     expected = apply_overrides(short_run_config(ch), load_rows()["baseline"])
     assert config.model == expected.model
     assert short_run_config(ch, "full").model == short_run_config(ch).model

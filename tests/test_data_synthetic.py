@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_scripts.make_synthetic import main as make_synthetic_main
-from data_scripts.make_synthetic import parse_knob
 from reid_lib.data import build_dataset
+from reid_lib.data.make_synthetic import main as make_synthetic_main
+from reid_lib.data.make_synthetic import parse_knob
 from reid_lib.data.synthetic import (
     PRESETS,
     SPLIT_DIRS,

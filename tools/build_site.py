@@ -2,12 +2,13 @@
 
 Usage::
 
-    python -m book.site [--executed _build/executed] [--output _build/site]
+    python -m tools.build_site [--executed _build/executed] [--output _build/site]
 
 Jupyter Book reads a source tree; ours is staged in ``_build/stage``: ``_config.yml``,
-``_toc.yml`` and the book's non-notebook files from the repository, with every chapter taken
-from its executed copy (``python -m book.run`` writes them). The build runs with warnings as
-errors (``-W --keep-going``); the pages land in ``<output>/_build/html``.
+``_toc.yml``, the book's non-notebook files and the Markdown pages the toc lists (the model
+specification in ``docs/``) from the repository, with every chapter taken from its executed copy
+(``python -m tools.run_book`` writes them). The build runs with warnings as errors
+(``-W --keep-going``); the pages land in ``<output>/_build/html``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from book.paths import BUILD, ROOT
-from book.run import EXECUTED, TOC, toc_files
+from reid_lib.book.paths import BUILD, ROOT
+from tools.run_book import EXECUTED, TOC, toc_files, toc_notebooks
 
 STAGE = BUILD / "stage"
 SITE = BUILD / "site"
@@ -33,10 +34,10 @@ def stage(executed_dir: Path = EXECUTED, stage_dir: Path = STAGE) -> Path:
     Raises:
         FileNotFoundError: a chapter of the toc has no executed copy.
     """
-    missing = [f for f in toc_files() if not (executed_dir / f"{f}.ipynb").is_file()]
+    missing = [f for f in toc_notebooks() if not (executed_dir / f"{f}.ipynb").is_file()]
     if missing:
         raise FileNotFoundError(
-            f"no executed copy of {missing} in {executed_dir}; run `python -m book.run` first"
+            f"no executed copy of {missing} in {executed_dir}; run `python -m tools.run_book` first"
         )
     shutil.rmtree(stage_dir, ignore_errors=True)
     (stage_dir / "book").mkdir(parents=True)
@@ -46,7 +47,10 @@ def stage(executed_dir: Path = EXECUTED, stage_dir: Path = STAGE) -> Path:
         if path.suffix in STAGED_SUFFIXES:
             shutil.copy2(path, stage_dir / "book" / path.name)
     for f in toc_files():
-        shutil.copy2(executed_dir / f"{f}.ipynb", stage_dir / f"{f}.ipynb")
+        page = ROOT / f"{f}.md"
+        source = page if page.is_file() else executed_dir / f"{f}.ipynb"
+        (stage_dir / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, stage_dir / f"{f}{source.suffix}")
     return stage_dir
 
 
@@ -64,7 +68,9 @@ def build(stage_dir: Path = STAGE, output: Path = SITE) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m book.site", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.build_site", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--executed", type=Path, default=EXECUTED)
     parser.add_argument("--output", type=Path, default=SITE)
     args = parser.parse_args(argv)
@@ -74,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(str(exc)) from None
     except subprocess.CalledProcessError as exc:
         raise SystemExit(f"jupyter-book build failed (exit {exc.returncode})") from None
-    print(f"[book.site] {html / 'index.html'}")
+    print(f"[tools.build_site] {html / 'index.html'}")
     return 0
 
 

@@ -1,14 +1,17 @@
-"""The chapters' tables from results files: ablation rows, verdicts, transfer, knobs, benchmarks."""
+"""The book's tables from results files: ablation rows, verdicts, transfer, knobs, benchmarks."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from book.result_tables import (
+from reid_lib.engine.results import write_results
+from reid_lib.reports import (
+    NOT_REPRODUCED,
     ablation_points,
     ablation_table,
     finding_verdicts,
@@ -16,39 +19,90 @@ from book.result_tables import (
     knob_winners,
     large_benchmark_table,
     load_findings,
+    paper_claims,
     per_dataset_table,
     results_table,
     transfer_table,
     verdict,
     verdict_summary,
 )
-from book.status import NOT_REPRODUCED, paper_claims
-from reid_lib.engine.results import write_results
 from tests.result_files import result_dict
 
 
-def write(root: Path, run: str, dataset: str, mAP: float, profile: str = "cpu", seed: int = 0):
-    write_results(
-        result_dict(run, profile=profile, dataset=dataset, rank1=0.5, mAP=mAP, seed=seed), root
+def write(
+    root: Path,
+    row: str,
+    dataset: str,
+    mAP: float,
+    *,
+    profile: str = "cpu",
+    seed: int = 0,
+    train: str | None = None,
+    knob: str | None = None,
+) -> Path:
+    """Write one results file; its name is a counter, so no table can read anything from it."""
+    name = f"file{sum(1 for _ in root.rglob('*.json')) if root.exists() else 0}"
+    data = result_dict(
+        name,
+        profile=profile,
+        dataset=dataset,
+        rank1=0.5,
+        mAP=mAP,
+        seed=seed,
+        row=row,
+        train_set=train,
+        knob=knob,
     )
+    return write_results(data, root)
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     root = tmp_path / "results"
     for seed, (base, full) in enumerate([(0.20, 0.40), (0.22, 0.42), (0.21, 0.41)]):
-        write(root, f"baseline-seed{seed}", "synthetic", base, seed=seed)
-        write(root, f"full-seed{seed}", "synthetic", full, seed=seed)
-        write(root, f"nl-seed{seed}", "synthetic", 0.30 + 0.05 * (-1) ** seed, seed=seed)
-    write(root, "msg-seed0", "synthetic", 0.5)
-    write(root, "full-seed0", "viper", 0.10)
-    write(root, "from-synthetic-full-seed0", "viper", 0.05)
-    write(root, "from-viper-full-seed0", "synthetic", 0.15)
-    write(root, "knob-none-full-seed0", "synthetic", 0.80)
-    write(root, "knob-occlusion-full-seed0", "synthetic", 0.40)
-    write(root, "knob-none-baseline-seed0", "synthetic", 0.60)
-    write(root, "knob-occlusion-baseline-seed0", "synthetic", 0.15)
+        write(root, "baseline", "synthetic", base, seed=seed)
+        write(root, "full", "synthetic", full, seed=seed)
+        write(root, "nl", "synthetic", 0.30 + 0.05 * (-1) ** seed, seed=seed)
+    write(root, "msg", "synthetic", 0.5)
+    write(root, "full", "viper", 0.10)
+    write(root, "full", "viper", 0.05, train="synthetic")
+    write(root, "full", "synthetic", 0.15, train="viper")
+    write(root, "full", "synthetic", 0.80, knob="none")
+    write(root, "full", "synthetic", 0.40, knob="occlusion")
+    write(root, "baseline", "synthetic", 0.60, knob="none")
+    write(root, "baseline", "synthetic", 0.15, knob="occlusion")
     return root
+
+
+def all_tables(root: Path) -> list[pd.DataFrame]:
+    """Every table the book builds from the results files under ``root``."""
+    table = results_table([root])
+    knobs = knob_table(table, "cpu")
+    return [
+        ablation_table(table, "cpu", "synthetic"),
+        ablation_points(table, "cpu", "synthetic"),
+        finding_verdicts(table, "cpu", "synthetic"),
+        per_dataset_table(table, "cpu", ["baseline", "full"]),
+        transfer_table(table, "cpu", "full"),
+        knobs,
+        knob_winners(knobs),
+        large_benchmark_table([root], paper_claims(root)),
+    ]
+
+
+def test_renaming_results_files_and_runs_leaves_every_table_unchanged(root, tmp_path):
+    before = all_tables(root)
+    moved = tmp_path / "moved"
+    for i, path in enumerate(sorted(root.rglob("*.json"))):
+        data = json.loads(path.read_text())
+        data["run"]["name"] = f"renamed-{i}-seed99"
+        target = moved / path.parent.relative_to(root) / f"knob-x-from-y-{i}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(data))
+    after = all_tables(moved)
+    assert not before[0].empty and not before[4].empty and not before[5].empty
+    for old, new in zip(before, after, strict=True):
+        pd.testing.assert_frame_equal(old, new)
 
 
 def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
@@ -63,7 +117,7 @@ def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
     adaptive = table.loc[("part fusion", "fusion-adaptive")]
     assert (adaptive["same as"], adaptive["seeds"]) == ("full", 3), "cpu: adaptive fusion is full"
     assert table.loc[("number of parts", "parts-4"), "mAP mean"] == pytest.approx(41.0)
-    assert not table.reset_index()["row"].str.startswith(("from-", "knob-")).any()
+    assert table.loc[("tiny spatial attention", "msg-no-tsa"), "status"] == "not yet run"
 
 
 def test_points_are_one_line_per_study_row_and_seed(root):
@@ -146,7 +200,7 @@ def test_large_benchmarks_are_not_yet_reproduced_without_files(root):
     market = grid.set_index(["dataset", "variant"]).loc[("market1501", "multi_query")]
     assert (market["rank1 paper"], market["mAP paper"]) == (96.1, 90.3)
     assert math.isnan(market["rank1 ours"])
-    write(root, "full-seed0", "market1501", 0.9, profile="full")
+    write(root, "full", "market1501", 0.9, profile="full")
     grid = large_benchmark_table([root], paper_claims(root)).set_index(["dataset", "variant"])
     assert grid.loc[("market1501", "multi_query"), "mAP ours"] == pytest.approx(90.0)
     assert grid.loc[("market1501", "single_query_rerank"), "status"] == NOT_REPRODUCED

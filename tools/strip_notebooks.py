@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m book.strip [--check] [NOTEBOOK ...]     (default: every book/*.ipynb)
-    python -m book.strip --outputs-from _build/executed/book   (refresh the checked outputs)
+    python -m tools.strip_notebooks [--check] [NOTEBOOK ...]  (default: every book/*.ipynb)
+    python -m tools.strip_notebooks --outputs-from _build/executed/book  (refresh checked outputs)
 
 A cell tagged ``nbval-check-output`` keeps its outputs and execution count (``pytest
 --nbval-lax`` compares the outputs of reference cells that ran); every other cell loses both.
@@ -12,7 +12,7 @@ key; cell metadata keeps only tags and ``mystnb`` (figure names and captions).
 
 With ``--check`` nothing is written and the exit status is 1 when a notebook would change.
 ``--outputs-from DIR`` first copies the outputs of the checked cells from the executed copies in
-``DIR`` (``python -m book.run --profile smoke`` writes them), matching cells by their source.
+``DIR`` (``python -m tools.run_book --profile smoke`` writes them), matching cells by their source.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def serialise(nb: nbformat.NotebookNode) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m book.strip", description=__doc__.split("\n")[0]
+        prog="python -m tools.strip_notebooks", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--check", action="store_true", help="report, do not write")
     parser.add_argument("--outputs-from", type=Path, help="folder of executed copies")
@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         verb = "carries outputs or run metadata" if args.check else "stripped"
         print(f"{path}: {verb}", file=sys.stderr if args.check else sys.stdout)
     if args.check and dirty:
-        print("run `python -m book.strip` to strip them", file=sys.stderr)
+        print("run `python -m tools.strip_notebooks` to strip them", file=sys.stderr)
         return 1
     return 0
 

@@ -1,4 +1,5 @@
-"""The results runner: rows, studies, planning, sharding, merging, smoke runs and evaluations."""
+"""The studies and their sweep (``python -m tools.sweep``): rows, planning, sharding, merging,
+smoke runs and evaluations on other test sets."""
 
 from __future__ import annotations
 
@@ -8,20 +9,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from book.results import (
+from reid_lib.data.synthetic_people import KNOBS
+from reid_lib.engine.config import PRESETS, load_config
+from reid_lib.engine.results import NO_KNOB
+from reid_lib.studies import (
     CORE_ROWS,
-    NO_KNOB,
+    PROFILES,
     PlannedRun,
     Step,
     available_real_sets,
     book_steps,
     equivalent_rows,
+    get_profile,
     infeasible_rows,
     knob_settings,
     knob_test_sets,
     load_rows,
     load_studies,
-    main,
     merge_trees,
     parse_shard,
     plan_runs,
@@ -29,8 +33,7 @@ from book.results import (
     shard,
     transfer_test_sets,
 )
-from reid_lib.data.synthetic_people import KNOBS
-from reid_lib.engine.config import load_config
+from tools.sweep import main
 
 ROWS = {"baseline": ["model.non_local=false"], "full": [], "parts-2": ["model.num_parts=2"]}
 
@@ -41,8 +44,12 @@ def test_every_ablation_row_is_a_valid_config_change():
     for overrides in rows.values():
         load_config("cpu", overrides)
     base = load_config("cpu", rows["baseline"]).model
-    assert (base.non_local, base.msg, base.tsa, base.wdp) == (False, False, False, None)
-    assert (full.non_local, full.msg, full.tsa, full.wdp) == (True, True, True, "adaptive")
+    assert (base.non_local, base.msg, base.tsa, base.wdp) == (False, False, False, False)
+    assert (full.non_local, full.msg, full.tsa, full.wdp) == (True, True, True, True)
+    assert full.part_fusion == "adaptive"
+    msg, plain = (load_config("cpu", rows[r]).model for r in ("msg", "msg-no-tsa"))
+    assert (msg.msg, msg.tsa, plain.msg, plain.tsa) == (True, True, True, False), "MSG has TSA"
+    assert load_config("cpu", rows["fusion-plain"]).model.part_fusion == "plain"
     assert load_config("cpu", rows["msg-branches-1-2"]).model.msg_branches == (1, 2)
     parts = [load_config("cpu", rows[f"parts-{n}"]).model.num_parts for n in (2, 3, 4, 6, 8)]
     assert parts == [2, 3, 4, 6, 8]
@@ -210,7 +217,15 @@ def test_one_smoke_run_writes_its_results_file_and_is_skipped_after(tmp_path, ca
     assert main(argv) == 0
     path = results / "smoke" / "synthetic" / "baseline-seed0.json"
     data = json.loads(path.read_text())
-    assert data["run_name"] == "baseline-seed0"
+    assert data["run"] | {"name": None} == {
+        "name": None,
+        "profile": "smoke",
+        "row": "baseline",
+        "seed": 0,
+        "train_set": "synthetic",
+        "knob": None,
+        "pretraining": None,
+    }
     assert data["provenance"]["config"]["model"]["non_local"] is False
     mtime = path.stat().st_mtime_ns
     assert main(argv) == 0
@@ -241,13 +256,18 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
     write_fake_viper(tmp_path / "data" / "peta-reid" / "VIPeR")
     common = ["--profile", "smoke", "--rows", "baseline", "--seeds", "0"]
     assert main(["transfer", *common, "--train", "synthetic", "--test", "viper"]) == 2
-    assert "train it first with python -m book.results run" in capsys.readouterr().err
+    assert "train it first with python -m tools.sweep run" in capsys.readouterr().err
 
     assert main(["run", *common]) == 0
     assert main(["transfer", *common, "--train", "synthetic", "--test", "synthetic", "viper"]) == 0
     results = tmp_path / "results" / "smoke"
     moved = json.loads((results / "viper" / "from-synthetic-baseline-seed0.json").read_text())
     assert moved["dataset"]["name"] == "viper"
+    assert (moved["run"]["train_set"], moved["run"]["row"], moved["run"]["knob"]) == (
+        "synthetic",
+        "baseline",
+        None,
+    )
     assert moved["dataset"]["num_query"] == moved["dataset"]["num_gallery"] == 6
     assert not (results / "synthetic" / "from-synthetic-baseline-seed0.json").exists()
 
@@ -258,8 +278,9 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
         "knob-occlusion-baseline-seed0.json",
     ]
     for path, label in zip(knob_files, [NO_KNOB, "occlusion"], strict=True):
-        recorded = json.loads(path.read_text())["provenance"]["config"]["data"]["synthetic_knobs"]
-        assert recorded == knob_settings(0.9)[label]
+        data = json.loads(path.read_text())
+        assert data["provenance"]["config"]["data"]["synthetic_knobs"] == knob_settings(0.9)[label]
+        assert (data["run"]["knob"], data["run"]["train_set"]) == (label, "synthetic")
     assert (tmp_path / "runs" / "data" / "synthetic-tiny-seed0").is_dir()
     generated = sorted(p.name for p in (tmp_path / "runs" / "data").iterdir())
     assert len(generated) == 3, "the training set, and one test set per knob setting"
@@ -268,5 +289,14 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
 def test_rows_with_more_parts_than_stage4_rows_are_refused_with_the_reason():
     smoke = infeasible_rows(load_rows(), "smoke")
     assert set(smoke) == {"parts-6", "parts-8"}
-    assert smoke["parts-8"] == "8 parts need images at least 128 pixels high; smoke has 64"
+    assert smoke["parts-8"].startswith("model.num_parts=8 needs images at least 128 pixels high")
+    assert "data.height=64" in smoke["parts-8"]
     assert infeasible_rows(load_rows(), "cpu") == {}
+
+
+def test_every_engine_preset_is_a_profile_and_unknown_ones_are_named():
+    assert tuple(PROFILES) == PRESETS
+    assert get_profile("cpu").seeds == (0, 1, 2)
+    assert [p.trains_in_build for p in PROFILES.values()] == [True, False, False]
+    with pytest.raises(ValueError, match=r"profile 'gpu' is unknown; expected one of"):
+        get_profile("gpu")

@@ -4,7 +4,7 @@ The chapters *Weight-driven part fusion* and *Losses and training* both look at 
 under the chapter's profile. :func:`short_run` trains it with the engine
 (``reid_lib.engine.experiment.train``) unless ``last.pt`` of a finished run with the same config is
 already there, so a book build trains once per profile. With ``row``, it trains that ablation row
-of ``book/ablations.yaml`` instead (the chapter *Activation maps* compares two rows).
+of ``reid_lib/studies/ablations.yaml`` instead (the chapter *Activation maps* compares two rows).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from book.chapter import Chapter
-from book.data import dataset_config
-from book.paths import RUNS_DIR
-from book.results import load_rows
+from reid_lib.book.chapter import Chapter
+from reid_lib.book.data import dataset_config
+from reid_lib.book.paths import RUNS_DIR
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config, apply_overrides, load_yaml
 from reid_lib.engine.experiment import build_model_from_config, train
+from reid_lib.studies.rows import load_rows
 
 RUN_NAME = "book"
 
@@ -74,7 +74,7 @@ def short_run_config(ch: Chapter, row: str | None = None) -> Config:
     The run is named ``book`` (no row) or ``book-<row>``.
 
     Raises:
-        ValueError: a ``row`` that ``book/ablations.yaml`` does not define (the message lists them).
+        ValueError: a ``row`` that the studies do not define (the message lists them).
     """
     overrides, name = [], RUN_NAME
     if row is not None:
@@ -83,7 +83,8 @@ def short_run_config(ch: Chapter, row: str | None = None) -> Config:
             raise ValueError(f"row={row!r} is not an ablation row; expected one of {list(rows)}")
         overrides, name = list(rows[row]), f"{RUN_NAME}-{row}"
     # A fixed results folder keeps the config (the cache key) the same for every caller.
-    overrides += [f"run.name={name}", f"run.results_dir={RUNS_DIR / 'results'}"]
+    overrides += [f"run.name={name}", f"run.row={row}" if row else "run.row=null"]
+    overrides.append(f"run.results_dir={RUNS_DIR / 'results'}")
     return apply_overrides(dataset_config(ch), overrides)
 
 

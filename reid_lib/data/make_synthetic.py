@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m data_scripts.make_synthetic --out DIR [--preset small] [--seed 0] \
+    python -m reid_lib.data.make_synthetic --out DIR [--preset small] [--seed 0] \
         [--knob lighting=0.8 --knob viewpoint=1.0] [--overwrite]
 
 Prints the counts per split, the time taken and the dataset's SHA-256 (also in DIR/manifest.json).
@@ -37,7 +37,7 @@ def parse_knob(text: str) -> tuple[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(
-        prog="python -m data_scripts.make_synthetic", description=__doc__
+        prog="python -m reid_lib.data.make_synthetic", description=__doc__
     )
     parser.add_argument("--out", required=True, help="output folder (Market-1501 layout)")
     parser.add_argument("--preset", default="small", choices=list(PRESETS))

@@ -164,7 +164,7 @@ def ranked_list_figure(
 def study_figure(points: pd.DataFrame, metric: str = "mAP", *, width: float = 3.2) -> Figure:
     """One panel per ablation study: each seed as a dot, the mean and standard deviation as a bar.
 
-    ``points`` is ``book.result_tables.ablation_points`` (columns study, row, seed and metric).
+    ``points`` is ``reid_lib.reports.ablation_points`` (columns study, row, seed and metric).
     """
     studies = list(dict.fromkeys(points["study"]))
     columns = min(3, len(studies)) or 1

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m book.check_site [HTML_DIR] [--screenshots DIR]
+    python -m tools.check_site [HTML_DIR] [--screenshots DIR]
 
 Checks: every page loads without a JavaScript error, every ``<img>`` has loaded (complete, with
 a non-zero natural width), and the evaluation chapter shows its ranked-list figure
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
-from book.site import SITE
+from tools.build_site import SITE
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -131,7 +131,7 @@ def check_site(html_dir: Path, screenshots: Path | None = None) -> list[PageRepo
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m book.check_site", description=__doc__.split("\n")[0]
+        prog="python -m tools.check_site", description=__doc__.split("\n")[0]
     )
     parser.add_argument("html_dir", nargs="?", type=Path, default=SITE / "_build" / "html")
     parser.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page here")

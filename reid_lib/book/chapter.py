@@ -19,15 +19,16 @@ from typing import Any
 
 import torch
 
-from book.paths import BUILD, ROOT, RUNS_DIR
+from reid_lib.book.paths import BUILD, ROOT, RUNS_DIR
 from reid_lib.engine.config import Config, load_config
 from reid_lib.engine.experiment import DATA_ROOT_ENV
 from reid_lib.engine.provenance import git_state
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.trainer import resolve_device
+from reid_lib.studies.profiles import COLAB_PROFILE, DEFAULT_PROFILE, Profile, get_profile
 
 AUTO = "auto"
-# Set by the batch runners (book.run, make nbval): no live frontend, so widgets are not shown.
+# Set by the batch runners (tools.run_book, make nbval): no live frontend, so no widgets.
 BATCH_ENV = "REID_BOOK_BATCH"
 
 
@@ -37,8 +38,9 @@ def in_colab() -> bool:
 
 
 def default_profile_name() -> str:
-    """``"full"`` on Colab (the paper-sized run on its GPU), ``"smoke"`` elsewhere."""
-    return "full" if in_colab() else "smoke"
+    """:data:`~reid_lib.studies.profiles.COLAB_PROFILE` on Colab (its GPU), else
+    :data:`~reid_lib.studies.profiles.DEFAULT_PROFILE`."""
+    return COLAB_PROFILE if in_colab() else DEFAULT_PROFILE
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ class Chapter:
     def interactive(self) -> bool:
         """False under a batch run (``$REID_BOOK_BATCH`` set): show static figures, no widgets."""
         return not os.environ.get(BATCH_ENV)
+
+    @property
+    def settings(self) -> Profile:
+        """What the profile runs (seeds, whether the build trains what it shows, ...)."""
+        return get_profile(self.profile)
 
     @property
     def seed(self) -> int:

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m book.run --profile smoke|cpu|full [--chapters NAME ...] [-p KEY VALUE ...]
+    python -m tools.run_book --profile smoke|cpu|full [--chapters NAME ...] [-p KEY VALUE ...]
 
 Chapters come from ``_toc.yml`` in its order, except those whose notebook metadata sets
 ``reid_book.run_last`` (the introduction, which summarises the others' results): they run after
@@ -29,15 +29,12 @@ import papermill as pm
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
-from book.chapter import BATCH_ENV
-from book.paths import BUILD, ROOT
+from reid_lib.book.chapter import BATCH_ENV
+from reid_lib.book.paths import BUILD, ROOT
+from reid_lib.studies.profiles import PROFILES, get_profile
 
 TOC = ROOT / "_toc.yml"
 EXECUTED = BUILD / "executed"
-# The engine's presets (reid_lib/engine/presets/<name>.yaml) of the same names.
-PROFILES = ("smoke", "cpu", "full")
-# Seconds a cell may run before its chapter fails (a hung kernel must not hang CI); None: no limit.
-CELL_TIMEOUTS = {"smoke": 900, "cpu": 4 * 3600, "full": None}
 RESULTS = BUILD / "results"
 
 
@@ -50,13 +47,18 @@ def toc_files(toc: Path = TOC) -> list[str]:
     return files
 
 
+def toc_notebooks(toc: Path = TOC) -> list[str]:
+    """The entries of :func:`toc_files` that are chapters (notebooks), not Markdown pages."""
+    return [f for f in toc_files(toc) if not (ROOT / f"{f}.md").is_file()]
+
+
 def resolve_chapters(names: Sequence[str] | None, toc: Path = TOC) -> list[Path]:
     """Notebook paths for ``names`` (chapter stems or ``.ipynb`` paths); all of the toc for None.
 
     Raises:
         ValueError: a name is neither a chapter of the toc nor an existing notebook.
     """
-    listed = {Path(f).name: ROOT / f"{f}.ipynb" for f in toc_files(toc)}
+    listed = {Path(f).name: ROOT / f"{f}.ipynb" for f in toc_notebooks(toc)}
     if not names:
         return list(listed.values())
     paths = []
@@ -165,11 +167,12 @@ def run_book(
 ) -> list[ChapterRun]:
     """Execute ``notebooks`` (``run_last`` ones at the end) and write ``run.json`` beside them.
 
-    ``cell_timeout`` defaults to the profile's entry in :data:`CELL_TIMEOUTS`.
+    ``cell_timeout`` defaults to the profile's (``reid_lib.studies.profiles``).
     """
     results_dir = results_dir or RESULTS / str(parameters["profile"])
     if cell_timeout is None:
-        cell_timeout = CELL_TIMEOUTS.get(str(parameters["profile"]))
+        # A hung kernel must not hang CI: a cell that runs too long fails its chapter.
+        cell_timeout = get_profile(str(parameters["profile"])).cell_timeout_s
     ordered = sorted(notebooks, key=runs_last)
     # Kernels run without a frontend (widgets stay off) and import ``book`` and ``reid_lib``
     # from this checkout, whatever is installed.
@@ -179,9 +182,12 @@ def run_book(
     )
     runs = []
     for notebook in ordered:
-        print(f"[book.run] {notebook.stem} ...", flush=True)
+        print(f"[tools.run_book] {notebook.stem} ...", flush=True)
         run = run_chapter(notebook, parameters, executed_dir, results_dir, cell_timeout)
-        print(f"[book.run] {notebook.stem}: {run.error or 'ok'} ({run.seconds:.1f} s)", flush=True)
+        print(
+            f"[tools.run_book] {notebook.stem}: {run.error or 'ok'} ({run.seconds:.1f} s)",
+            flush=True,
+        )
         runs.append(run)
     summary = {
         "parameters": parameters,
@@ -196,8 +202,10 @@ def run_book(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m book.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", choices=PROFILES, default="smoke")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.run_book", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--profile", choices=list(PROFILES), default="smoke")
     parser.add_argument(
         "--chapters", nargs="+", metavar="NAME", help="chapter stems or .ipynb paths (default: all)"
     )
@@ -213,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", type=Path, default=EXECUTED, help="executed notebooks")
     parser.add_argument("--results-dir", type=Path, help="default: _build/results/<profile>")
     parser.add_argument(
-        "--cell-timeout", type=int, help="seconds per cell (default: by profile, see CELL_TIMEOUTS)"
+        "--cell-timeout", type=int, help="seconds per cell (default: the profile's)"
     )
     return parser
 
@@ -230,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = run_book(notebooks, parameters, args.output_dir, args.results_dir, args.cell_timeout)
     failures = [r.error for r in runs if r.error]
     for line in failures:
-        print(f"[book.run] FAILED {line}", file=sys.stderr)
+        print(f"[tools.run_book] FAILED {line}", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -12,30 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from book.chapter import Chapter
-from data_scripts.fetch import load_registry
+from reid_lib.book.chapter import Chapter
 from reid_lib.data import Record, ReIDDataset
 from reid_lib.data.loaders import read_image
+from reid_lib.data.registry import dataset_folder
 from reid_lib.data.transforms import build_test_transforms
 from reid_lib.engine.config import Config, apply_overrides
 from reid_lib.engine.experiment import load_dataset
-
-# Where the small real benchmarks sit under data_root (the layout of the project's shared data
-# folder); the large ones sit in the folder their archive extracts to (data_scripts/datasets.json).
-SMALL_REAL_SETS = {
-    "viper": "peta-reid/VIPeR",
-    "prid2011": "peta-reid/PRID",
-    "grid": "peta-reid/GRID",
-    "caviar4reid": "peta-reid/CAVIAR4REID",
-}
-
-
-def dataset_folder(name: str) -> str:
-    """Folder of real dataset ``name`` relative to data_root (``""``: data_root itself)."""
-    if name in SMALL_REAL_SETS:
-        return SMALL_REAL_SETS[name]
-    entry = load_registry().get(name)
-    return entry.extracts_to if entry is not None else ""
 
 
 def dataset_config(ch: Chapter, name: str | None = None) -> Config:

@@ -1,0 +1,57 @@
+"""The registry of real datasets (``datasets.json``): where each comes from and how it unpacks.
+
+``data_scripts.fetch`` downloads and checks archives from it; :func:`dataset_folder` says where
+a dataset sits under the data root. Its ``_``-prefixed keys are notes on the fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+REGISTRY_PATH = Path(__file__).with_name("datasets.json")
+# Where the small real benchmarks sit under the data root (the layout of the project's shared
+# data folder); the large ones sit in the folder their archive extracts to (``extracts_to``).
+SMALL_REAL_SETS = {
+    "viper": "peta-reid/VIPeR",
+    "prid2011": "peta-reid/PRID",
+    "grid": "peta-reid/GRID",
+    "caviar4reid": "peta-reid/CAVIAR4REID",
+}
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One dataset of the registry (see ``datasets.json`` for the meaning of each field)."""
+
+    name: str
+    title: str
+    access: str
+    page: str
+    url: str | None
+    archive: str
+    extracts_to: str
+    expected_images: dict[str, int]
+    sha256: str | None
+    md5: str | None
+    checksum_source: str
+    instructions: str
+
+
+def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, DatasetEntry]:
+    """The datasets recorded in the registry file at ``path``."""
+    content = json.loads(Path(path).read_text())
+    return {
+        name: DatasetEntry(name=name, **fields)
+        for name, fields in content.items()
+        if not name.startswith("_")
+    }
+
+
+def dataset_folder(name: str) -> str:
+    """Folder of real dataset ``name`` relative to the data root (``""``: the root itself)."""
+    if name in SMALL_REAL_SETS:
+        return SMALL_REAL_SETS[name]
+    entry = load_registry().get(name)
+    return entry.extracts_to if entry is not None else ""

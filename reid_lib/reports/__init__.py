@@ -1,0 +1,76 @@
+"""The book's tables and claims, built only from results files.
+
+``records`` reads the files into one table whose columns are their structured run fields;
+``ablation`` makes the study tables; ``verdicts`` judges the paper's findings
+(``paper_findings.yaml``); ``comparisons`` the transfer and knob tables; ``paper`` sets the
+paper's stated numbers (``paper_reported.yaml``) beside ours; ``glue`` gives the numbers the
+prose cites and checks them against the files.
+"""
+
+from reid_lib.reports.ablation import (
+    SHOWN_METRICS,
+    ablation_points,
+    ablation_runs,
+    ablation_table,
+    per_dataset_table,
+)
+from reid_lib.reports.comparisons import knob_table, knob_winners, transfer_table
+from reid_lib.reports.glue import (
+    book_numbers,
+    check_claims,
+    glue_book_numbers,
+    glue_name,
+    glued_numbers,
+)
+from reid_lib.reports.paper import LARGE_DATASETS, large_benchmark_table, paper_claims
+from reid_lib.reports.records import (
+    IDENTITY,
+    NOT_REPRODUCED,
+    chapter_overview,
+    collect_results,
+    load_result_files,
+    provenance_line,
+    results_table,
+    seed_spread,
+    shown,
+)
+from reid_lib.reports.verdicts import (
+    METRIC,
+    finding_verdicts,
+    load_findings,
+    verdict,
+    verdict_summary,
+)
+
+__all__ = [
+    "IDENTITY",
+    "LARGE_DATASETS",
+    "METRIC",
+    "NOT_REPRODUCED",
+    "SHOWN_METRICS",
+    "ablation_points",
+    "ablation_runs",
+    "ablation_table",
+    "book_numbers",
+    "chapter_overview",
+    "check_claims",
+    "collect_results",
+    "finding_verdicts",
+    "glue_book_numbers",
+    "glue_name",
+    "glued_numbers",
+    "knob_table",
+    "knob_winners",
+    "large_benchmark_table",
+    "load_findings",
+    "load_result_files",
+    "paper_claims",
+    "per_dataset_table",
+    "provenance_line",
+    "results_table",
+    "seed_spread",
+    "shown",
+    "transfer_table",
+    "verdict",
+    "verdict_summary",
+]

@@ -1,0 +1,77 @@
+"""The ablation tables: each study's rows, their seeds, means and spreads, from results files.
+
+Input is a :func:`reid_lib.reports.records.results_table`; metrics are in percent. A run belongs
+to a row through its results file's ``run.row`` field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from reid_lib.reports.records import own_runs
+from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, load_studies
+
+#: The two metrics the ablation tables show.
+SHOWN_METRICS = ("rank1", "mAP")
+
+
+def ablation_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """The runs of known study rows, each tested on its own training set (no knob turned)."""
+    runs = own_runs(table)
+    return runs[runs["row"].isin(load_rows())].reset_index(drop=True)
+
+
+def _runs_of(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
+    runs = ablation_runs(table)
+    return runs[(runs["profile"] == profile) & (runs["dataset"] == dataset)]
+
+
+def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
+    """One line per study and row: seeds, mean and standard deviation of R1 and mAP.
+
+    A row that equals an earlier row under ``profile``
+    (:func:`~reid_lib.studies.rows.equivalent_rows`) shows that row's runs and names it under
+    ``same as``; a row with no runs says why (the profile cannot build it, or "not yet run").
+    """
+    runs = _runs_of(table, profile, dataset)
+    same = equivalent_rows(load_rows(), profile)
+    infeasible = infeasible_rows(load_rows(), profile)
+    lines = []
+    for study, rows in load_studies().items():
+        for row in rows:
+            mine = runs[runs["row"] == same.get(row, row)]
+            line: dict[str, Any] = {"study": study, "row": row, "seeds": len(mine)}
+            for metric in SHOWN_METRICS:
+                values = mine[metric]
+                line[f"{metric} mean"] = values.mean() if len(values) else math.nan
+                line[f"{metric} sd"] = values.std() if len(values) > 1 else math.nan
+            line["same as"] = same.get(row, "")
+            line["status"] = "" if len(mine) else infeasible.get(row, "not yet run")
+            lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def ablation_points(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
+    """One line per study, row and seed (long form, for plots); equal rows repeat the runs."""
+    runs = _runs_of(table, profile, dataset)
+    same = equivalent_rows(load_rows(), profile)
+    parts = []
+    for study, rows in load_studies().items():
+        for row in rows:
+            mine = runs[runs["row"] == same.get(row, row)]
+            parts.append(mine.assign(study=study, row=row))
+    columns = ["study", "row", "seed", *SHOWN_METRICS]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def per_dataset_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
+    """Mean and seeds of R1 and mAP of ``rows`` on every dataset that has runs of them."""
+    runs = ablation_runs(table)
+    runs = runs[(runs["profile"] == profile) & runs["row"].isin(rows)]
+    grouped = runs.groupby(["dataset", "row"])[list(SHOWN_METRICS)]
+    summary = grouped.mean().join(grouped.size().rename("seeds"))
+    return summary.reset_index()

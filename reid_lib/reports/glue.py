@@ -1,0 +1,108 @@
+"""The numbers the book's prose cites, glued from results files and checked against them.
+
+Every number the book shows from ``results/`` comes from :func:`book_numbers`: a chapter glues
+them with myst-nb (:func:`glue_book_numbers`), and :func:`check_claims` recomputes them from the
+files to catch a displayed number that no longer matches its file. A glue name is built from the
+results file's fields (:func:`glue_name`), never from its file name.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from reid_lib.engine.config import PRESETS
+from reid_lib.engine.results import METRIC_KEYS
+from reid_lib.reports.paper import paper_claims
+from reid_lib.reports.records import NOT_REPRODUCED, collect_results, shown
+
+#: The mime-type prefix myst-nb gives a value glued with ``display=False``.
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def glue_name(line: dict[str, Any]) -> str:
+    """``<profile>.<test set>[.from-<train set>][.knob-<knob>].<row>.seed<k>[.split<s>]``.
+
+    For a line of :func:`~reid_lib.reports.records.collect_results`; a run outside the studies
+    (no ``row``) is named ``run-<name>`` in the row's place.
+    """
+    parts = [line["profile"], line["dataset"]]
+    if line["train_set"] != line["dataset"]:
+        parts.append(f"from-{line['train_set']}")
+    if isinstance(line["knob"], str):
+        parts.append(f"knob-{line['knob']}")
+    parts.append(line["row"] if isinstance(line["row"], str) else f"run-{line['run']}")
+    parts.append(f"seed{line['seed']}")
+    if line["split"]:
+        parts.append(f"split{line['split']}")
+    return ".".join(parts)
+
+
+def book_numbers(results_root: Path) -> dict[str, str]:
+    """Every number the book may cite from ``results_root``, by glue name, as shown.
+
+    ``<glue_name>.<variant>.<metric>`` for each results file, and ``paper.<dataset>.<metric>``
+    for our side of each paper claim that is reproduced.
+
+    Raises:
+        ValueError: two results files with the same fields (their provenance is named).
+    """
+    numbers: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for line in collect_results(results_root).to_dict("records"):
+        name = f"{glue_name(line)}.{line['variant']}"
+        if name in sources:
+            raise ValueError(
+                f"two results files for {name}: {sources[name]} and {line['provenance']}"
+            )
+        sources[name] = line["provenance"]
+        numbers.update({f"{name}.{key}": shown(line[key]) for key in METRIC_KEYS})
+    for claim in paper_claims(results_root).to_dict("records"):
+        if claim["status"] != NOT_REPRODUCED:
+            numbers[f"paper.{claim['dataset']}.{claim['metric']}"] = shown(claim["ours (%)"])
+    return numbers
+
+
+def glue_book_numbers(results_root: Path) -> dict[str, str]:
+    """Glue :func:`book_numbers` into the running notebook (not displayed); return them."""
+    from myst_nb import glue
+
+    numbers = book_numbers(results_root)
+    for name, text in numbers.items():
+        glue(name, text, display=False)
+    return numbers
+
+
+def glued_numbers(notebook: Path) -> dict[str, str]:
+    """The values glued (myst-nb ``glue``) in an executed notebook, as displayed, by name.
+
+    Only the names :func:`book_numbers` gives out (``<profile>.`` or ``paper.`` first) are read;
+    a chapter may glue other things.
+    """
+    glued = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook")
+            if scrap is None or scrap["name"].split(".")[0] not in (*PRESETS, "paper"):
+                continue
+            text = output["data"][scrap["mime_prefix"] + "text/plain"]
+            glued[scrap["name"]] = ast.literal_eval(text)
+    return glued
+
+
+def check_claims(notebooks: list[Path], results_root: Path) -> list[str]:
+    """Each glued number in ``notebooks`` that differs from its results file, as a message."""
+    expected = book_numbers(results_root)
+    problems = []
+    for notebook in notebooks:
+        for name, value in glued_numbers(notebook).items():
+            if name not in expected:
+                problems.append(f"{notebook}: {name} = {value!r} has no results file")
+            elif value != expected[name]:
+                problems.append(
+                    f"{notebook}: {name} shows {value!r}, its results file gives {expected[name]!r}"
+                )
+    return problems

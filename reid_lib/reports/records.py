@@ -1,0 +1,156 @@
+"""Results files as one table: a line per file and evaluation variant, grouped by run fields.
+
+Two sources: the engine's results files (``<root>/<profile>/<dataset>/<name>.json``, see
+``reid_lib.engine.results``) and the small files the chapters write about themselves
+(``<results_dir>/<chapter>.json``, see ``reid_lib.book.chapter``). Every table of the book is
+built from :func:`collect_results`, whose columns are the files' structured ``run`` fields: no
+table reads a file name or a run name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reid_lib.engine.results import METRIC_KEYS, validate_results
+
+#: The identity of a results file, in the columns of :func:`collect_results`.
+IDENTITY = ("profile", "dataset", "train_set", "row", "seed", "split", "knob", "pretraining")
+COLUMNS = [*IDENTITY, "run", "variant", *METRIC_KEYS, "provenance"]
+NOT_REPRODUCED = "not yet reproduced"
+_OVERVIEW_COLUMNS = ["chapter", "profile", "dataset", "device", "commit", "numbers recorded"]
+
+
+def flatten(numbers: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists are kept as values."""
+    flat: dict[str, Any] = {}
+    for key, value in numbers.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def chapter_overview(results_dir: Path, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per chapter results file in ``results_dir``: what ran, where, how many numbers."""
+    rows = []
+    for path in sorted(Path(results_dir).glob("*.json")):
+        data = json.loads(path.read_text())
+        if data.get("chapter") in exclude:
+            continue
+        numbers = flatten(data.get("numbers", {}))
+        rows.append(
+            {
+                "chapter": data.get("chapter", path.stem),
+                "profile": data.get("profile"),
+                "dataset": data.get("dataset"),
+                "device": data.get("device"),
+                "commit": (data.get("commit") or "unknown")[:10],
+                "numbers recorded": len(numbers),
+            }
+        )
+    return pd.DataFrame(rows, columns=_OVERVIEW_COLUMNS)
+
+
+def shown(percent: float) -> str:
+    """How the book shows a metric in percent: one decimal (``96.13`` -> ``"96.1"``)."""
+    return f"{percent:.1f}"
+
+
+def provenance_line(data: dict[str, Any]) -> str:
+    """One line saying where a results file's numbers come from.
+
+    Commit (``+dirty`` when the tree had uncommitted changes), a digest of the full config, the
+    dataset manifest's checksum, the device and the time the file was written.
+    """
+    prov = data["provenance"]
+    commit = (prov["git_commit"] or "unknown")[:10] + ("+dirty" if prov["git_dirty"] else "")
+    config = hashlib.sha256(json.dumps(prov["config"], sort_keys=True).encode()).hexdigest()
+    return (
+        f"commit {commit}, config {config[:10]}, data {data['dataset']['manifest_sha256'][:10]}, "
+        f"{prov['device']}, {prov['created_at']}"
+    )
+
+
+def load_result_files(results_root: Path) -> list[dict[str, Any]]:
+    """Every engine results file under ``results_root`` (sorted by path), each validated.
+
+    Raises:
+        ValueError: a file that is not JSON or does not follow the results layout (names the file).
+    """
+    root = Path(results_root)
+    files = sorted(root.rglob("*.json")) if root.is_dir() else []
+    loaded = []
+    for path in files:
+        try:
+            data = json.loads(path.read_text())
+            validate_results(data)
+        except ValueError as err:
+            raise ValueError(f"results file {path}: {err}") from None
+        loaded.append(data)
+    return loaded
+
+
+def identity(data: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`IDENTITY` fields of one results file."""
+    run = data["run"]
+    return {
+        "profile": run["profile"],
+        "dataset": data["dataset"]["name"],
+        "train_set": run["train_set"],
+        "row": run["row"],
+        "seed": run["seed"],
+        "split": data["dataset"]["split"],
+        "knob": run["knob"],
+        "pretraining": run["pretraining"],
+    }
+
+
+def collect_results(results_root: Path) -> pd.DataFrame:
+    """One line per results file and evaluation variant, metrics in percent, with provenance.
+
+    ``dataset`` is the test set; ``run`` is the run's name, shown but never read. Lines are
+    sorted by their fields, so the order does not depend on the files' names either.
+    """
+    rows = []
+    for data in load_result_files(results_root):
+        for variant, metrics in data["metrics"].items():
+            rows.append(
+                {
+                    **identity(data),
+                    "run": data["run"]["name"],
+                    "variant": variant,
+                    **{key: 100 * metrics[key] for key in METRIC_KEYS},
+                    "provenance": provenance_line(data),
+                }
+            )
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    order = [*IDENTITY, "variant"]
+    return table.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)
+
+
+def results_table(roots: Sequence[Path], variant: str = "single_query") -> pd.DataFrame:
+    """:func:`collect_results` of several roots, one evaluation variant."""
+    tables = [collect_results(Path(root)) for root in roots]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
+    return table[table["variant"] == variant].reset_index(drop=True)
+
+
+def own_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """The lines of study runs tested on their own training set's test split (no knob turned)."""
+    keep = table["row"].notna() & (table["train_set"] == table["dataset"]) & table["knob"].isna()
+    return table[keep].reset_index(drop=True)
+
+
+def seed_spread(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and count over seeds of the study runs of a
+    :func:`collect_results` table, by profile, dataset, row and variant."""
+    keys = ["profile", "dataset", "row", "variant"]
+    return own_runs(table).groupby(keys)[list(METRIC_KEYS)].agg(["mean", "std", "count"])

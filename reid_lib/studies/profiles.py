@@ -1,0 +1,58 @@
+"""The book's profiles and what each one runs, in one place.
+
+A profile is also the engine preset of the same name (``reid_lib/engine/presets/<name>.yaml``),
+which sets the model and the training; this table sets the rest: how many seeds the sweep trains,
+whether a book build trains what it shows, which datasets it trains on, and how long a chapter's
+cell may run. All of it is our choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a profile runs.
+
+    Attributes:
+        name: the profile, and the engine preset it uses.
+        seeds: the seeds the sweep trains for each study row.
+        trains_in_build: the chapters train the runs they show during the book build (CI's
+            ``smoke``); otherwise they read the committed results files.
+        trains_on_real_sets: the sweep trains on the small real benchmarks found under the data
+            root (``smoke`` only tests on them: an epoch on one takes minutes, not seconds).
+        large_benchmarks: the sweep trains on Market-1501, DukeMTMC-reID and MSMT17 instead of
+            the synthetic and small real sets (a GPU's work).
+        cell_timeout_s: seconds a chapter's cell may run under ``tools.run_book``; None: no limit.
+    """
+
+    name: str
+    seeds: tuple[int, ...]
+    trains_in_build: bool
+    trains_on_real_sets: bool
+    large_benchmarks: bool
+    cell_timeout_s: int | None
+
+
+PROFILES = {
+    profile.name: profile
+    for profile in (
+        Profile("smoke", (0,), True, False, False, 900),
+        Profile("cpu", (0, 1, 2), False, True, False, 4 * 3600),
+        Profile("full", (0,), False, True, True, None),
+    )
+}
+#: The profile a chapter runs when none is given: ``full`` on Colab (its GPU), else ``smoke``.
+DEFAULT_PROFILE, COLAB_PROFILE = "smoke", "full"
+
+
+def get_profile(name: str) -> Profile:
+    """The profile ``name``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the profiles).
+    """
+    if name not in PROFILES:
+        raise ValueError(f"profile {name!r} is unknown; expected one of {list(PROFILES)}")
+    return PROFILES[name]

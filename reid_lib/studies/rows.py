@@ -1,0 +1,117 @@
+"""The study rows (``ablations.yaml`` beside this file) and the config each gives under a profile.
+
+A row is a list of config overrides applied on top of a profile's preset (the full model); a
+study is a list of rows that one of the paper's ablation tables compares. A run of a row carries
+the row's name in ``run.row``, which its results file records (``reid_lib.engine.results``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from reid_lib.data.registry import dataset_folder
+from reid_lib.engine.config import Config, ConfigError, load_config
+
+ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
+#: Datasets whose runs also evaluate multi-query (the only one of the paper's with gt_bbox images).
+MULTI_QUERY_DATASETS = ("market1501",)
+#: The rows of the paper's main ablation (each module alone, and all of them).
+CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
+#: The rows the dataset comparisons train on every dataset.
+COMPARED_ROWS = ("baseline", "full")
+
+
+def _load_ablations(path: Path) -> dict:
+    data = yaml.safe_load(Path(path).read_text())
+    rows = data.get("rows") if isinstance(data, dict) else None
+    if not isinstance(rows, dict) or not all(isinstance(v, list) for v in rows.values()):
+        raise ValueError(f"{path}: expected 'rows:', a mapping of row name -> list of overrides")
+    studies = data.get("studies")
+    if not isinstance(studies, dict) or not all(isinstance(v, list) for v in studies.values()):
+        raise ValueError(f"{path}: expected 'studies:', a mapping of study name -> list of rows")
+    for study, names in studies.items():
+        unknown = [name for name in names if name not in rows]
+        if unknown:
+            raise ValueError(f"{path}: study {study!r} names rows {unknown} that 'rows' lacks")
+    return data
+
+
+def load_rows(path: Path = ABLATIONS) -> dict[str, list[str]]:
+    """The study rows: name -> config overrides on top of the profile's preset."""
+    return _load_ablations(path)["rows"]
+
+
+def load_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:
+    """The studies: name -> the rows it compares, in the order the book shows them."""
+    return _load_ablations(path)["studies"]
+
+
+def real_root(dataset: str, data_root: Path | None = None) -> str:
+    """``data.root`` of a real dataset: its folder under ``data_root``, or, for None, the folder
+    alone (read under ``$REID_DATA_ROOT``)."""
+    folder = dataset_folder(dataset)
+    return str(Path(data_root) / folder) if data_root else folder
+
+
+def row_config(
+    profile: str, overrides: Sequence[str], dataset: str | None = None, extra: Sequence[str] = ()
+) -> Config:
+    """The config of one row: the profile's preset, the row's overrides, then the dataset's.
+
+    A real dataset's ``data.root`` defaults to its folder under ``$REID_DATA_ROOT``
+    (``reid_lib.data.registry.dataset_folder``); ``extra`` overrides come last.
+
+    Raises:
+        ConfigError: the row cannot be built under the profile (the message says why).
+    """
+    overrides = list(overrides)
+    if dataset is not None:
+        overrides.append(f"data.dataset={dataset}")
+        if dataset != "synthetic":
+            overrides.append(f"data.root={real_root(dataset)}")
+        if dataset in MULTI_QUERY_DATASETS:
+            overrides.append("eval.multi_query=true")
+    return load_config(profile, [*overrides, *extra])
+
+
+def infeasible_rows(
+    rows: dict[str, list[str]], profile: str, dataset: str | None = None
+) -> dict[str, str]:
+    """Rows that cannot be built under ``profile``: row -> why (the config's own message).
+
+    For example, the part branch cuts the stage4 map (1/16 of the image height) into
+    ``num_parts`` stripes, so 8 parts do not fit the 64-pixel images of ``smoke``.
+    """
+    reasons = {}
+    for row, overrides in rows.items():
+        try:
+            row_config(profile, overrides, dataset)
+        except ConfigError as err:
+            reasons[row] = str(err).removeprefix("override: ")
+    return reasons
+
+
+def equivalent_rows(
+    rows: dict[str, list[str]], profile: str, dataset: str | None = None, extra: Sequence[str] = ()
+) -> dict[str, str]:
+    """Rows whose config equals an earlier row's under ``profile``: row -> that earlier row.
+
+    Rows that cannot be built under ``profile`` (:func:`infeasible_rows`) are left out.
+    """
+    first: dict[str, str] = {}
+    same = {}
+    for row, overrides in rows.items():
+        try:
+            config = row_config(profile, overrides, dataset, extra)
+        except ConfigError:
+            continue
+        key = json.dumps(config.to_dict(), sort_keys=True)
+        if key in first:
+            same[row] = first[key]
+        else:
+            first[key] = row
+    return same

@@ -1,0 +1,121 @@
+"""Every step behind the book's tables under a profile: what ``make results`` carries out.
+
+A :class:`Step` trains study rows on a dataset (``run``) or evaluates trained runs elsewhere
+(``transfer``, ``knobs``); :func:`book_steps` lists them for a profile and :func:`run_step` carries
+one out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reid_lib.data.registry import SMALL_REAL_SETS
+from reid_lib.studies.profiles import get_profile
+from reid_lib.studies.rows import COMPARED_ROWS, CORE_ROWS, load_rows, real_root
+from reid_lib.studies.sweep import plan_runs, run_sweep
+from reid_lib.studies.test_sets import (
+    evaluate_runs,
+    knob_test_sets,
+    transfer_test_sets,
+)
+
+COMMANDS = ("run", "transfer", "knobs")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of the book's plan: ``run`` (train), ``transfer`` or ``knobs`` (evaluate).
+
+    ``dataset`` is where the runs train; ``tests`` the datasets a ``transfer`` tests on.
+    """
+
+    command: str
+    dataset: str
+    rows: tuple[str, ...] | None
+    seeds: tuple[int, ...]
+    tests: tuple[str, ...] = ()
+
+
+def available_real_sets(data_root: Path | None) -> list[str]:
+    """The small real benchmarks whose folder exists under ``data_root`` (none for None)."""
+    if data_root is None:
+        return []
+    return [name for name, folder in SMALL_REAL_SETS.items() if (Path(data_root) / folder).is_dir()]
+
+
+def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
+    """Every step behind the book's tables under ``profile``, given the real sets at hand.
+
+    With the large benchmarks (``full``): every row on Market-1501, the full model on
+    DukeMTMC-reID and MSMT17. Otherwise: every row on the synthetic set; the core rows on VIPeR;
+    baseline and full on the other real sets; the knob study of the core rows; transfer from the
+    synthetic set and from VIPeR. Only the first seed trains on the other sets and enters the knob
+    and transfer studies. A profile that does not train on the real sets (``smoke``) only tests
+    on them. What each profile does is :data:`~reid_lib.studies.profiles.PROFILES`.
+    """
+    settings = get_profile(profile)
+    seeds = settings.seeds
+    if settings.large_benchmarks:
+        return [
+            Step("run", "market1501", None, seeds),
+            Step("run", "dukemtmc_reid", ("full",), seeds),
+            Step("run", "msmt17", ("full",), seeds),
+        ]
+    first = seeds[:1]
+    steps = [Step("run", "synthetic", None, seeds)]
+    trained = list(real) if settings.trains_on_real_sets else []
+    if "viper" in trained:
+        steps.append(Step("run", "viper", CORE_ROWS, seeds))
+    steps += [Step("run", name, COMPARED_ROWS, first) for name in trained if name != "viper"]
+    steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
+    if real:
+        steps.append(Step("transfer", "synthetic", COMPARED_ROWS, first, tuple(real)))
+    if "viper" in trained:
+        others = ("synthetic", *(name for name in real if name != "viper"))
+        steps.append(Step("transfer", "viper", COMPARED_ROWS, first, others))
+    return steps
+
+
+def run_step(
+    step: Step,
+    *,
+    profile: str,
+    results_dir: Path,
+    runs_dir: Path = Path("runs"),
+    data_root: Path | None = None,
+    extra: Sequence[str] = (),
+    level: float = 1.0,
+) -> list[Path]:
+    """Carry out one :class:`Step`; return the results files written.
+
+    ``extra`` overrides go to every training run (``run``); ``data_root`` replaces
+    ``$REID_DATA_ROOT`` for the real sets.
+
+    Raises:
+        ValueError: a step whose command is not one of :data:`COMMANDS`.
+    """
+    runs = plan_runs(load_rows(), step.rows, step.seeds)
+    if step.command == "run":
+        roots = []
+        if data_root is not None and step.dataset != "synthetic":
+            roots = [f"data.root={real_root(step.dataset, data_root)}"]
+        overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
+        return run_sweep(
+            runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
+        )
+    if step.command == "transfer":
+        test_sets = transfer_test_sets(step.dataset, step.tests, data_root)
+    elif step.command == "knobs":
+        test_sets = knob_test_sets(level)
+    else:
+        raise ValueError(f"step {step.command!r}: expected one of {COMMANDS}")
+    return evaluate_runs(
+        runs,
+        test_sets,
+        profile=profile,
+        train_dataset=step.dataset,
+        runs_dir=runs_dir,
+        results_dir=results_dir,
+    )

@@ -1,0 +1,138 @@
+"""Train the study rows: one engine run per row and seed, skipping runs already done.
+
+A run of row ``r`` and seed ``k`` is named ``<r>-seed<k>`` (a file name only: its results file
+records ``run.row`` and ``run.seed`` as fields) and writes
+``<results_dir>/<profile>/<dataset>/<r>-seed<k>.json``. A run whose results file exists is
+skipped, so an interrupted sweep resumes; so is a row whose config equals an earlier row's under
+the profile (e.g. ``parts-4`` when the preset has 4 parts) and a row the profile cannot build.
+``shard(i, n)`` keeps every n-th run from the i-th, so n runners (a CI matrix) take disjoint runs.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reid_lib.engine.experiment import train
+from reid_lib.engine.results import results_path
+from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, row_config
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One training of the sweep: a study row under one seed."""
+
+    row: str
+    seed: int
+    overrides: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The run's folder and file name (never parsed: the results file holds the fields)."""
+        return f"{self.row}-seed{self.seed}"
+
+    def identity(self) -> list[str]:
+        """The overrides that give a run its identity: name, row and seed."""
+        return [f"run.name={self.name}", f"run.row={self.row}", f"run.seed={self.seed}"]
+
+
+def plan_runs(
+    rows: dict[str, list[str]], names: Sequence[str] | None, seeds: Sequence[int]
+) -> list[PlannedRun]:
+    """The runs of ``names`` (all rows when None) times ``seeds``, in row order then seed order.
+
+    Raises:
+        ValueError: a row name that ``rows`` does not define (the message lists the defined ones).
+    """
+    unknown = [name for name in names or () if name not in rows]
+    if unknown:
+        raise ValueError(f"--rows: unknown row(s) {unknown}; expected some of {list(rows)}")
+    chosen = list(names) if names else list(rows)
+    return [PlannedRun(row, seed, tuple(rows[row])) for row in chosen for seed in seeds]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``.
+
+    Raises:
+        ValueError: anything else (the message shows the expected form).
+    """
+    index, sep, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i, n = -1, 0
+    if not sep or not 0 <= i < n:
+        raise ValueError(f"--shard {text!r}: expected i/n with 0 <= i < n, e.g. 0/4")
+    return i, n
+
+
+def shard(runs: Sequence[PlannedRun], index: int, count: int) -> list[PlannedRun]:
+    """The runs of shard ``index`` of ``count``: every ``count``-th run from the ``index``-th."""
+    return list(runs[index::count])
+
+
+def run_sweep(
+    runs: Sequence[PlannedRun],
+    *,
+    profile: str,
+    results_dir: Path,
+    dataset: str | None = None,
+    extra: Sequence[str] = (),
+) -> list[Path]:
+    """Train every run whose results file is missing; return the results files written.
+
+    Runs of rows that :func:`~reid_lib.studies.rows.equivalent_rows` maps to an earlier row, or
+    that :func:`~reid_lib.studies.rows.infeasible_rows` rules out, are skipped with a message.
+    """
+    rows = load_rows()
+    same = equivalent_rows(rows, profile, dataset, extra)
+    infeasible = infeasible_rows(rows, profile, dataset)
+    written = []
+    for run in runs:
+        if run.row in same:
+            print(f"skip {run.name}: row {run.row!r} is row {same[run.row]!r} under {profile}")
+            continue
+        if run.row in infeasible:
+            print(f"skip {run.name}: {infeasible[run.row]}")
+            continue
+        naming = [*run.identity(), f"run.results_dir={results_dir}"]
+        cfg = row_config(profile, run.overrides, dataset, [*extra, *naming])
+        target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, run.name)
+        if target.is_file():
+            print(f"skip {run.name}: {target} exists")
+            continue
+        result = train(cfg)
+        if result.results_path is None:
+            raise RuntimeError(f"run {run.name} ended ({result.status}) without a results file")
+        print(f"{run.name}: {result.results_path}")
+        written.append(Path(result.results_path))
+    return written
+
+
+def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:
+    """Copy the ``*.json`` files of each shard's results tree into ``into`` at the same path.
+
+    A file already there with the same bytes is left alone.
+
+    Raises:
+        FileExistsError: two different files for one path (names both).
+        FileNotFoundError: a source that is not a folder.
+    """
+    copied = []
+    for source in map(Path, sources):
+        if not source.is_dir():
+            raise FileNotFoundError(f"merge source {source} is not a folder of results files")
+        for path in sorted(source.rglob("*.json")):
+            target = Path(into) / path.relative_to(source)
+            if target.exists():
+                if not filecmp.cmp(path, target, shallow=False):
+                    raise FileExistsError(f"{path} and {target} are different results files")
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            copied.append(target)
+    return copied

@@ -1,0 +1,138 @@
+"""Evaluate trained runs on other test sets: cross-dataset transfer and the synthetic knob study.
+
+Transfer tests the runs of one dataset on the standard test split of others. The knob study tests
+the runs trained on the synthetic set on synthetic test sets where one nuisance knob is turned up
+and the others are off (plus the set with every knob off). Both read the checkpoints
+``<runs_dir>/<profile>/<dataset>/<run>/last.pt`` that the sweep left, and each evaluation writes a
+results file whose ``run`` fields say what was trained and what was tested
+(``train_set``, ``knob``); its file name, ``<prefix>-<run>``, only keeps the files apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reid_lib.data.synthetic_people import KNOBS
+from reid_lib.engine.checkpoint import LAST
+from reid_lib.engine.experiment import evaluate_checkpoint
+from reid_lib.engine.results import NO_KNOB, results_path
+from reid_lib.studies.rows import equivalent_rows, load_rows, real_root
+from reid_lib.studies.sweep import PlannedRun
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """A test set that trained runs are evaluated on.
+
+    Attributes:
+        dataset: the dataset tested on; its results go to ``<results>/<profile>/<dataset>/``.
+        prefix: results files are named ``<prefix>-<run>``, to keep them apart from the run's own.
+        overrides: the config overrides that select the test images.
+    """
+
+    dataset: str
+    prefix: str
+    overrides: tuple[str, ...]
+
+    def result_name(self, run_name: str) -> str:
+        """The file name of run ``run_name`` tested here."""
+        return f"{self.prefix}-{run_name}"
+
+
+def knob_settings(level: float, knobs: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+    """Knob settings of the knob study: every knob off, then each of ``knobs`` (default: all)
+    alone at ``level``.
+
+    Raises:
+        ValueError: ``level`` outside (0, 1], or an unknown knob (the message lists the knobs).
+    """
+    if not 0.0 < level <= 1.0:
+        raise ValueError(f"--level {level}: expected a knob strength in (0, 1]")
+    unknown = [knob for knob in knobs or () if knob not in KNOBS]
+    if unknown:
+        raise ValueError(f"--knobs: unknown knob(s) {unknown}; expected some of {list(KNOBS)}")
+    off = dict.fromkeys(KNOBS, 0.0)
+    return {NO_KNOB: off, **{knob: {**off, knob: level} for knob in knobs or KNOBS}}
+
+
+def knob_test_sets(level: float, knobs: Sequence[str] | None = None) -> list[TestSet]:
+    """The knob study's test sets (:func:`knob_settings`), on the run's own preset and seed."""
+    return [
+        TestSet(
+            "synthetic",
+            f"knob-{label}",
+            (
+                "data.dataset=synthetic",
+                "data.root=null",
+                "data.synthetic_knobs={" + ", ".join(f"{k}: {v}" for k, v in setting.items()) + "}",
+            ),
+        )
+        for label, setting in knob_settings(level, knobs).items()
+    ]
+
+
+def transfer_test_sets(
+    train_dataset: str, datasets: Sequence[str], data_root: Path | None = None
+) -> list[TestSet]:
+    """The standard test split of each of ``datasets`` other than ``train_dataset``.
+
+    A real dataset is read from its folder under ``data_root`` (None: under ``$REID_DATA_ROOT``).
+    """
+    test_sets = []
+    for dataset in (name for name in datasets if name != train_dataset):
+        root = "null" if dataset == "synthetic" else real_root(dataset, data_root)
+        overrides = (f"data.dataset={dataset}", f"data.root={root}")
+        test_sets.append(TestSet(dataset, f"from-{train_dataset}", overrides))
+    return test_sets
+
+
+def evaluate_runs(
+    runs: Sequence[PlannedRun],
+    test_sets: Sequence[TestSet],
+    *,
+    profile: str,
+    train_dataset: str,
+    runs_dir: Path,
+    results_dir: Path,
+) -> list[Path]:
+    """Evaluate each trained run on each test set; return the results files written.
+
+    Args:
+        runs: the trained runs (their checkpoints ``<runs_dir>/<profile>/<train_dataset>/<run>``).
+        test_sets: where to test them (:func:`transfer_test_sets`, :func:`knob_test_sets`).
+
+    Raises:
+        FileNotFoundError: a run that has no checkpoint (the message says how to train it).
+    """
+    same = equivalent_rows(load_rows(), profile, train_dataset)
+    written = []
+    for run in runs:
+        if run.row in same:
+            continue
+        checkpoint = Path(runs_dir) / profile / train_dataset / run.name / LAST
+        if not checkpoint.is_file():
+            raise FileNotFoundError(
+                f"{checkpoint}: no trained run {run.name!r}; train it first with "
+                f"python -m tools.sweep run --profile {profile} --dataset {train_dataset} "
+                f"--rows {run.row} --seeds {run.seed}"
+            )
+        for test_set in test_sets:
+            result_name = test_set.result_name(run.name)
+            target = results_path(results_dir, profile, test_set.dataset, result_name)
+            if target.is_file():
+                print(f"skip {result_name}: {target} exists")
+                continue
+            path = evaluate_checkpoint(
+                checkpoint,
+                overrides=[
+                    *test_set.overrides,
+                    f"run.name={result_name}",
+                    f"run.results_dir={results_dir}",
+                    "run.progress=false",
+                ],
+            )
+            print(f"{result_name}: {path}")
+            written.append(Path(path))
+    return written

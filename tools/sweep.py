@@ -1,0 +1,140 @@
+"""Regenerate the results files behind the book's tables: ``python -m tools.sweep``.
+
+::
+
+    python -m tools.sweep run --profile cpu [--dataset viper] [--rows baseline full ...]
+                              [--seeds 0 1 2] [--shard 0/4] [--results-dir results] [--set k=v ...]
+    python -m tools.sweep transfer --profile cpu --train synthetic --test viper grid ...
+                              [--rows ...] [--seeds ...] [--runs-dir runs]
+    python -m tools.sweep knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
+    python -m tools.sweep all --profile cpu
+    python -m tools.sweep merge RUNNER_DIR ... --into results
+
+``run`` trains the study rows (``reid_lib/studies/ablations.yaml``) per seed
+(``reid_lib.studies.sweep``); a real dataset is read from ``$REID_DATA_ROOT/<its folder>`` unless
+``--set data.root=...`` says otherwise. ``transfer`` and ``knobs`` evaluate trained runs on other
+test sets (``reid_lib.studies.test_sets``). ``all`` runs every step behind the book's tables
+(``reid_lib.studies.steps.book_steps``): what ``make results PROFILE=cpu`` does. ``merge`` combines
+the results trees of several runners, refusing two different files at the same path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from reid_lib.data.synthetic_people import KNOBS
+from reid_lib.engine import DATA_ROOT_ENV, ConfigError
+from reid_lib.studies import (
+    available_real_sets,
+    book_steps,
+    evaluate_runs,
+    get_profile,
+    knob_test_sets,
+    load_rows,
+    merge_trees,
+    parse_shard,
+    plan_runs,
+    run_step,
+    run_sweep,
+    shard,
+    transfer_test_sets,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m tools.sweep`` argument parser."""
+    parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="train the study rows that have no results file")
+    run.add_argument("--profile", required=True, help="smoke, cpu or full (an engine preset)")
+    run.add_argument("--dataset", help="dataset name (default: the preset's)")
+    run.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
+    run.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
+    run.add_argument("--shard", default="0/1", metavar="i/n", help="take shard i of n (0-based)")
+    run.add_argument("--results-dir", type=Path, default=Path("results"))
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="overrides",
+        metavar="key.sub=value",
+        help="a config override for every run (repeatable), e.g. --set data.root=peta-reid/VIPeR",
+    )
+    for command, text in (
+        ("transfer", "evaluate trained runs on other datasets"),
+        ("knobs", "evaluate synthetic-trained runs with one nuisance knob turned up"),
+    ):
+        sub = commands.add_parser(command, help=text)
+        sub.add_argument("--profile", required=True, help="smoke, cpu or full")
+        sub.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
+        sub.add_argument("--seeds", nargs="+", type=int, default=[0])
+        sub.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+        sub.add_argument("--results-dir", type=Path, default=Path("results"))
+        if command == "transfer":
+            sub.add_argument("--train", required=True, help="the dataset the runs trained on")
+            sub.add_argument("--test", nargs="+", required=True, help="datasets to test on")
+        else:
+            sub.add_argument("--level", type=float, default=1.0, help="knob strength, (0, 1]")
+            sub.add_argument("--knobs", nargs="+", metavar="KNOB", help=f"default: {KNOBS}")
+    every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
+    every.add_argument("--profile", required=True, help="smoke, cpu or full")
+    every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+    every.add_argument("--results-dir", type=Path, default=Path("results"))
+    merge = commands.add_parser("merge", help="combine the results trees of several runners")
+    merge.add_argument("sources", nargs="+", type=Path)
+    merge.add_argument("--into", type=Path, default=Path("results"))
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "merge":
+        copied = merge_trees(args.sources, args.into)
+        print(f"merged {len(copied)} new results file(s) into {args.into}")
+    elif args.command in ("transfer", "knobs"):
+        transfer = args.command == "transfer"
+        evaluate_runs(
+            plan_runs(load_rows(), args.rows, args.seeds),
+            transfer_test_sets(args.train, args.test)
+            if transfer
+            else knob_test_sets(args.level, args.knobs),
+            profile=args.profile,
+            train_dataset=args.train if transfer else "synthetic",
+            runs_dir=args.runs_dir,
+            results_dir=args.results_dir,
+        )
+    elif args.command == "all":
+        env = os.environ.get(DATA_ROOT_ENV)
+        for step in book_steps(args.profile, available_real_sets(Path(env) if env else None)):
+            print(f"== {step}")
+            run_step(
+                step, profile=args.profile, results_dir=args.results_dir, runs_dir=args.runs_dir
+            )
+    else:
+        seeds = args.seeds or get_profile(args.profile).seeds
+        runs = shard(plan_runs(load_rows(), args.rows, seeds), *parse_shard(args.shard))
+        run_sweep(
+            runs,
+            profile=args.profile,
+            results_dir=args.results_dir,
+            dataset=args.dataset,
+            extra=args.overrides,
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m tools.sweep``."""
+    args = build_parser().parse_args(argv)
+    try:
+        _run(args)
+    except (ValueError, ConfigError, FileExistsError, FileNotFoundError) as err:
+        print(f"python -m tools.sweep: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
