@@ -68,5 +68,5 @@ def test_every_page_loads_with_its_images_and_the_ranked_list(html_dir):
 
 
 def test_stage_refuses_a_missing_executed_chapter(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"run `python -m book\.run` first"):
+    with pytest.raises(FileNotFoundError, match=r"run `python -m tools\.run_book` first"):
         site.stage(tmp_path / "nothing", tmp_path / "stage")
