@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from reid_lib.cli import main
-from reid_lib.engine import evaluation
+from reid_lib.engine import build_model_from_config, evaluation, from_dict, load_checkpoint
 from reid_lib.engine.results import validate_results
 from reid_lib.metrics import re_ranking_features
+from reid_lib.models.activation_maps import activation_maps
 
 
 def test_help_lists_every_command(capsys):
@@ -128,3 +129,27 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
     ]
     assert main(wrong) == 2
     assert "model.num_parts: checkpoint 2, config 4" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["resnet_global", "pcb", "hpm"])
+def test_each_comparison_model_trains_evaluates_and_shows_its_maps(tmp_path, arch):
+    """``reid train --config smoke model.arch=...``, ``reid eval``, and its activation maps."""
+    common = [f"run.output_dir={tmp_path / 'runs'}", f"run.results_dir={tmp_path / 'results'}"]
+    assert main(["train", "--config", "smoke", f"model.arch={arch}", "run.name=m", *common]) == 0
+    results = tmp_path / "results" / "smoke" / "synthetic" / "m.json"
+    data = json.loads(results.read_text())
+    validate_results(data)
+    assert data["provenance"]["config"]["model"]["arch"] == arch
+    checkpoint = tmp_path / "runs" / "smoke" / "synthetic" / "m" / "last.pt"
+    assert main(["eval", "--checkpoint", str(checkpoint), "--rerank"]) == 0
+    assert set(json.loads(results.read_text())["metrics"]) == {
+        "single_query",
+        "single_query_rerank",
+    }
+    state = load_checkpoint(checkpoint)
+    cfg = from_dict(state["config"])
+    model = build_model_from_config(cfg, state["num_classes"])
+    model.load_state_dict(state["model"])
+    maps = activation_maps(model, torch.randn(2, 3, cfg.data.height, cfg.data.width))
+    assert [m.shape[0] for m in maps.values()] == [2, 2, 2]

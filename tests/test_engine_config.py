@@ -184,3 +184,14 @@ def test_the_part_rule_holds_only_with_the_part_branch(tmp_path):
     path.write_text("data: {height: 64}\nmodel: {num_parts: 8}\n")
     with pytest.raises(ConfigError, match=r"tall_parts\.yaml: model\.num_parts=8"):
         load_yaml(path)
+
+
+def test_the_comparison_models_are_checked_against_the_image_height():
+    assert load_config("smoke", ["model.arch=hpm"]).model.hpm_bins == (1, 2, 4)
+    with pytest.raises(
+        ConfigError, match=r"model\.hpm_bins=\[1, 2, 4, 8\] needs images at least 128"
+    ):
+        load_config("smoke", ["model.arch=hpm", "model.hpm_bins=[1, 2, 4, 8]"])
+    with pytest.raises(ConfigError, match=r"model\.num_parts=6 needs images at least 96"):
+        load_config("smoke", ["model.arch=pcb", "model.wdp=false", "model.num_parts=6"])
+    assert load_config("smoke", ["model.arch=resnet_global", "model.num_parts=6"]).model.arch

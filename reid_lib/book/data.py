@@ -14,11 +14,12 @@ import torch
 
 from reid_lib.book.chapter import Chapter
 from reid_lib.data import Record, ReIDDataset
-from reid_lib.data.loaders import read_image
+from reid_lib.data.loaders import build_test_loader, read_image
 from reid_lib.data.registry import dataset_folder
 from reid_lib.data.transforms import build_test_transforms
 from reid_lib.engine.config import Config, apply_overrides
 from reid_lib.engine.experiment import load_dataset
+from reid_lib.metrics import extract_features
 
 
 def dataset_config(ch: Chapter, name: str | None = None) -> Config:
@@ -62,3 +63,12 @@ def image_batch(
     batch = torch.stack([transform(p) for p in pictures])
     shown = [np.asarray(p.resize(image_size[::-1])) for p in pictures]
     return batch, shown
+
+
+def embed_records(
+    model: torch.nn.Module, records: Sequence[Record], ch: Chapter, *, flip: bool = True
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """``(features [N, D], pids [N], camids [N])`` of ``records`` under ``model`` at the
+    chapter's image size, with horizontal-flip averaging unless ``flip`` is False."""
+    loader = build_test_loader(records, image_size=ch.image_size, batch_size=64)
+    return extract_features(model, loader, flip=flip, device=ch.device, progress=False)

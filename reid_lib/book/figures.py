@@ -126,17 +126,14 @@ def ranked_gallery(
     return order, g_pids[order] == q_pid
 
 
-def ranked_list_figure(
+def _ranked_row(
+    axes: Sequence[plt.Axes],
     query: np.ndarray,
     gallery: Sequence[np.ndarray],
     matches: Sequence[bool],
-    *,
-    distances: Sequence[float] | None = None,
-    title: str | None = None,
-) -> Figure:
-    """The query, then its ranked gallery with green (same person) or red (other) borders."""
-    n = len(gallery)
-    fig, axes = plt.subplots(1, n + 1, figsize=(0.95 * (n + 1), 2.3))
+    distances: Sequence[float] | None,
+) -> None:
+    """Draw the query, then its ranked gallery with green or red borders, on one row of axes."""
     panels = [
         (query, "query", None),
         *[(img, f"{i + 1}", m) for i, (img, m) in enumerate(zip(gallery, matches, strict=True))],
@@ -155,8 +152,37 @@ def ranked_list_figure(
             if distances is not None:
                 label = f"{label}\n{distances[j - 1]:.2f}"
         ax.set_title(label, fontsize=8)
+
+
+def ranked_list_figure(
+    query: np.ndarray,
+    gallery: Sequence[np.ndarray],
+    matches: Sequence[bool],
+    *,
+    distances: Sequence[float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The query, then its ranked gallery with green (same person) or red (other) borders."""
+    fig, axes = plt.subplots(1, len(gallery) + 1, figsize=(0.95 * (len(gallery) + 1), 2.3))
+    _ranked_row(axes, query, gallery, matches, distances)
     if title:
         fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def models_ranked_lists_figure(
+    query: np.ndarray, lists: Mapping[str, tuple[Sequence[np.ndarray], Sequence[bool]]]
+) -> Figure:
+    """The layout of the paper's Fig. 9: one query's ranked gallery under each model, a row per
+    model named on its left (``lists[model] = (gallery images, matches)``)."""
+    n = max(len(gallery) for gallery, _ in lists.values())
+    fig, axes = plt.subplots(
+        len(lists), n + 1, figsize=(0.95 * (n + 1), 2.1 * len(lists)), squeeze=False
+    )
+    for row, (model, (gallery, matches)) in zip(axes, lists.items(), strict=True):
+        _ranked_row(row[: len(gallery) + 1], query, gallery, matches, None)
+        row[0].set_ylabel(model, fontsize=9)
     fig.tight_layout()
     return fig
 

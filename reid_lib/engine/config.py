@@ -39,14 +39,17 @@ class ConfigError(ValueError):
 
 @dataclass
 class ModelConfig:
-    """Keyword arguments of ``reid_lib.models.build_model`` (see ``docs/model_spec.md``).
+    """Keyword arguments of ``reid_lib.models.build_any_model`` (see ``docs/model_spec.md``).
 
-    ``wdp`` switches the part branch on or off; ``part_fusion`` says how it fuses each part with
-    its remainder: ``plain`` (the stripes alone, as PCB), ``fixed`` (0.8/0.2) or ``adaptive``
-    (the paper's learned weights). ``msg_conv_bn_relu`` and ``wdp_shared_fc`` are the spec's
-    options (ours: both on).
+    ``arch`` is the paper's model (``tang2022``) or one it compares with (``resnet_global``,
+    ``pcb``, ``hpm``); ``num_parts`` is also PCB's stripe count and ``hpm_bins`` HPM's pyramid.
+    The other switches belong to the paper's model. ``wdp`` switches the part branch on or off;
+    ``part_fusion`` says how it fuses each part with its remainder: ``plain`` (the stripes
+    alone, as PCB), ``fixed`` (0.8/0.2) or ``adaptive`` (the paper's learned weights).
+    ``msg_conv_bn_relu`` and ``wdp_shared_fc`` are the spec's options (ours: both on).
     """
 
+    arch: Literal["tang2022", "resnet_global", "pcb", "hpm"] = "tang2022"
     backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet50"
     pretrained: str | None = None
     non_local: bool = True
@@ -58,6 +61,7 @@ class ModelConfig:
     part_fusion: Literal["plain", "fixed", "adaptive"] = "adaptive"
     num_parts: int = 6
     wdp_shared_fc: bool = True
+    hpm_bins: tuple[int, ...] = (1, 2, 4, 8)
     embedding: Literal["paper", "paper+msg", "paper+parts", "all"] = "paper"
 
 
@@ -311,16 +315,24 @@ def from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
 def check_rules(cfg: Config, *, source: str = "config") -> Config:
     """Check the rules that span several keys; return ``cfg``.
 
-    The part branch cuts the stage4 map (1/16 of ``data.height``, last stride 1) into
-    ``model.num_parts`` stripes, so it needs at least that many rows, and at least two parts.
+    The part branch (and PCB) cuts the stage4 map (1/16 of ``data.height``, last stride 1) into
+    ``model.num_parts`` stripes, so it needs at least that many rows, and at least two parts;
+    HPM's finest bin count (``model.hpm_bins``) needs as many rows.
 
     Raises:
         ConfigError: naming the keys and the values they need.
     """
     model, rows = cfg.model, cfg.data.height // STAGE4_STRIDE
-    if model.wdp and model.num_parts < 2:
+    stripes = model.arch == "pcb" or (model.arch == "tang2022" and model.wdp)
+    if model.arch == "hpm" and (not model.hpm_bins or max(model.hpm_bins) > rows):
+        raise ConfigError(
+            f"{source}: model.hpm_bins={list(model.hpm_bins)} needs images at least "
+            f"{max(model.hpm_bins, default=1) * STAGE4_STRIDE} pixels high (data.height), got "
+            f"data.height={cfg.data.height} ({rows} stage4 rows); use fewer bins"
+        )
+    if stripes and model.num_parts < 2:
         raise ConfigError(f"{source}: model.num_parts={model.num_parts}: expected at least 2")
-    if model.wdp and model.num_parts > rows:
+    if stripes and model.num_parts > rows:
         raise ConfigError(
             f"{source}: model.num_parts={model.num_parts} needs images at least "
             f"{model.num_parts * STAGE4_STRIDE} pixels high (data.height), got "

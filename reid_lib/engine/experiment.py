@@ -40,8 +40,8 @@ from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.results import make_results, write_results
 from reid_lib.engine.trainer import FitResult, Trainer, resolve_device
-from reid_lib.losses import ReIDLoss
-from reid_lib.models import build_model
+from reid_lib.losses import BranchLoss, ReIDLoss
+from reid_lib.models import build_any_model
 
 DATA_ROOT_ENV = "REID_DATA_ROOT"
 
@@ -118,23 +118,20 @@ def load_dataset(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> ReIDDataset:
 
 
 def build_model_from_config(cfg: Config, num_classes: int) -> torch.nn.Module:
-    """``build_model(num_classes, **model section)``."""
-    return build_model(num_classes, **dataclasses.asdict(cfg.model))
+    """``build_any_model(num_classes, **model section)``."""
+    return build_any_model(num_classes, **dataclasses.asdict(cfg.model))
 
 
-def build_loss(cfg: Config) -> ReIDLoss:
-    """``ReIDLoss`` from the ``loss`` section."""
+def build_loss(cfg: Config) -> ReIDLoss | BranchLoss:
+    """The loss of ``model.arch`` from the ``loss`` section: ``ReIDLoss`` for the paper's model,
+    ``BranchLoss`` (``weight_ce`` and ``weight_tri``) for the models it compares with."""
     loss = cfg.loss
-    return ReIDLoss(
-        epsilon=loss.label_smoothing,
-        margin=None if loss.soft_margin else loss.triplet_margin,
-        weights={
-            "ce": loss.weight_ce,
-            "tri": loss.weight_tri,
-            "msg": loss.weight_msg,
-            "parts": loss.weight_parts,
-        },
-    )
+    margin = None if loss.soft_margin else loss.triplet_margin
+    weights = {"ce": loss.weight_ce, "tri": loss.weight_tri}
+    if cfg.model.arch != "tang2022":
+        return BranchLoss(epsilon=loss.label_smoothing, margin=margin, weights=weights)
+    weights |= {"msg": loss.weight_msg, "parts": loss.weight_parts}
+    return ReIDLoss(epsilon=loss.label_smoothing, margin=margin, weights=weights)
 
 
 def _image_size(cfg: Config) -> tuple[int, int]:

@@ -158,7 +158,7 @@ class Trainer:
 
     Args:
         cfg: the run's config (optimiser, schedule, run settings; saved with the run).
-        model: the model, in its train-mode contract (``model(images) -> ModelOutput``).
+        model: the model; in train mode ``model(images)`` gives what ``loss_fn`` takes.
         loss_fn: ``(output, pids) -> LossOutput``.
         train_loader: yields batch dicts (``images``, ``pids``, ...), P x K per process.
         num_classes: training identities (stored in checkpoints, checked on resume).

@@ -13,29 +13,19 @@ when the model has no MSG or no part branch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from reid_lib.losses.cross_entropy import label_smoothed_cross_entropy
 from reid_lib.losses.triplet import batch_hard_triplet
+from reid_lib.losses.weighted_terms import LossOutput, WeightedTermLoss
 from reid_lib.models.outputs import ModelOutput
 
 # Term kind -> default weight; the weight of "ce_stage3" is that of "ce", etc.
 DEFAULT_WEIGHTS = {"ce": 1.0, "tri": 1.0, "msg": 1.0, "parts": 1.0}
 
 
-@dataclass
-class LossOutput:
-    """``total``: the weighted sum, a scalar to back-propagate; ``terms``: each unweighted term."""
-
-    total: Tensor
-    terms: dict[str, Tensor]
-
-
-class ReIDLoss(nn.Module):
+class ReIDLoss(WeightedTermLoss):
     """``(ModelOutput, targets [N]) -> LossOutput``.
 
     Args:
@@ -45,22 +35,7 @@ class ReIDLoss(nn.Module):
             ``"tri"`` (stage triplets), ``"msg"`` and ``"parts"``.
     """
 
-    def __init__(
-        self,
-        *,
-        epsilon: float = 0.1,
-        margin: float | None = 0.3,
-        weights: Mapping[str, float] | None = None,
-    ) -> None:
-        super().__init__()
-        unknown = set(weights or {}) - set(DEFAULT_WEIGHTS)
-        if unknown:
-            raise ValueError(
-                f"weights: unknown term kinds {sorted(unknown)}; expected {list(DEFAULT_WEIGHTS)}"
-            )
-        self.epsilon = epsilon
-        self.margin = margin
-        self.weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    default_weights = DEFAULT_WEIGHTS
 
     def forward(self, output: ModelOutput, targets: Tensor) -> LossOutput:
         terms: dict[str, Tensor] = {}

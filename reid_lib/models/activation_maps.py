@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from reid_lib.models.comparison import ComparisonModel
 from reid_lib.models.reid_model import ReIDModel
 
 DEFAULT_STAGES = ("stage1", "stage2", "stage3")
@@ -37,13 +38,14 @@ def activation_map(features: Tensor) -> Tensor:
 
 
 def activation_maps(
-    model: ReIDModel, images: Tensor, stages: Sequence[str] = DEFAULT_STAGES
+    model: ReIDModel | ComparisonModel, images: Tensor, stages: Sequence[str] = DEFAULT_STAGES
 ) -> dict[str, Tensor]:
     """``[N, 3, H, W] -> {stage: [N, h, w]}``: the :func:`activation_map` of each stage.
 
-    The maps are those of :meth:`ReIDModel.stage_maps` (stage1 and stage2 after their non-local
-    blocks, when the model has them), computed in eval mode without gradients; the model's mode
-    is restored afterwards. ``images`` must be on the model's device.
+    The maps are those of the model's ``stage_maps`` (for the paper's model, stage1 and stage2 after
+    their non-local blocks when it has them; the comparison models have none), computed in eval
+    mode without gradients; the model's mode is restored afterwards. ``images`` must be on the
+    model's device.
 
     Raises:
         ValueError: a stage the backbone does not have (the message lists the valid ones).

@@ -68,10 +68,28 @@ class ResNetBackbone(nn.Module):
         """stage0: ``[N, 3, H, W] -> [N, 64, H/4, W/4]``."""
         return self.maxpool(self.relu(self.bn1(self.conv1(x))))
 
+    def stage_maps(self, images: Tensor) -> dict[str, Tensor]:
+        """``[N, 3, H, W] -> {"stage1": ..., "stage4": ...}``, the four stages' maps."""
+        check_images(images)
+        maps, x = {}, self.stem(images)
+        for i in range(1, 5):
+            x = maps[f"stage{i}"] = getattr(self, f"layer{i}")(x)
+        return maps
+
     def forward(self, x: Tensor) -> Tensor:
         """``[N, 3, H, W] -> [N, C4, H/16, W/16]`` (the stage4 map)."""
         x = self.layer2(self.layer1(self.stem(x)))
         return self.layer4(self.layer3(x))
+
+
+def check_images(images: Tensor) -> None:
+    """Raise a ValueError that names the shape or dtype unless ``images`` is float [N, 3, H, W]."""
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(
+            f"images: expected a float tensor [N, 3, H, W], got shape {tuple(images.shape)}"
+        )
+    if not images.is_floating_point():
+        raise ValueError(f"images: expected a float tensor, got dtype {images.dtype}")
 
 
 def _out_channels(layer: nn.Sequential) -> int:

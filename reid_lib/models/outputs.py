@@ -72,3 +72,20 @@ class ModelOutput:
     stages: dict[str, StageOutput]
     msg: GlobalOutput | None
     parts: PartOutput | None
+
+
+@dataclass
+class BranchOutput:
+    """Train-mode output of the comparison models (``reid_lib.models.comparison``).
+
+    ``B`` is the number of classifier branches, ``T`` of triplet features (0 for PCB).
+
+    Attributes:
+        logits: each branch's classifier, ``[N, B, K]``; each gets a cross-entropy.
+        triplet: the features that each get a batch-hard triplet loss, ``[N, T, D]``.
+        embedding: the test feature before L2 normalisation, ``[N, E]``.
+    """
+
+    logits: Tensor
+    triplet: Tensor
+    embedding: Tensor

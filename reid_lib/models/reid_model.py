@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from reid_lib.models.backbone import ResNetBackbone, build_backbone
+from reid_lib.models.backbone import ResNetBackbone, build_backbone, check_images
 from reid_lib.models.heads import GlobalHead, StageHead
 from reid_lib.models.multi_scale_global import BRANCHES, MultiScaleGlobal
 from reid_lib.models.nonlocal_block import NonLocalBlock
@@ -117,21 +117,13 @@ class ReIDModel(nn.Module):
         self.embedding = embedding
         self.embedding_dim = sum(dims[name] for name in EMBEDDINGS[embedding])
 
-    def _check_images(self, images: Tensor) -> None:
-        if images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError(
-                f"images: expected a float tensor [N, 3, H, W], got shape {tuple(images.shape)}"
-            )
-        if not images.is_floating_point():
-            raise ValueError(f"images: expected a float tensor, got dtype {images.dtype}")
-
     def stage_maps(self, images: Tensor, *, before_non_local: bool = False) -> dict[str, Tensor]:
         """``[N, 3, H, W] -> {"stage1": ..., "stage4": ...}``, the backbone's maps.
 
         ``stage1``/``stage2`` are taken after their non-local blocks, or, with
         ``before_non_local=True``, as they enter them.
         """
-        self._check_images(images)
+        check_images(images)
         maps, x = {}, self.backbone.stem(images)
         for i, stage in enumerate(("stage1", "stage2", "stage3", "stage4"), start=1):
             x = getattr(self.backbone, f"layer{i}")(x)

@@ -1,0 +1,46 @@
+"""PCB, the part-based convolutional baseline of Sun et al., "Beyond Part Models: Person Retrieval
+with Refined Part Pooling" (ECCV 2018).
+
+Theirs: ResNet-50 with last stride 1; the stage4 map cut into P = 6 horizontal stripes, each
+average-pooled; per stripe, a 1x1 convolution to 256 channels with BatchNorm and ReLU, and a
+classifier with its own cross-entropy; no triplet loss; the test feature concatenates the stripes.
+Ours: the per-stripe head is the paper model's part head (:class:`~reid_lib.models.part_heads.
+PartHeads`: a linear layer on the pooled stripe, which is a 1x1 convolution, then BatchNorm,
+ReLU, dropout 0.5 and the classifier), the test feature concatenates the heads' 256-d BatchNorm
+outputs, and P is ``model.num_parts`` (6 under ``full``). Their refined part pooling (RPP) is not
+implemented.
+
+Shapes for a 256x128 image, ResNet-50 and P = 6: ``[N, 2048, 16, 8] -> stripes [N, 6, 2048] ->
+features [N, 6, 256], logits [N, 6, K]``; the test feature is ``[N, 1536]``.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from reid_lib.models.backbone import ResNetBackbone
+from reid_lib.models.comparison import ComparisonModel
+from reid_lib.models.outputs import BranchOutput
+from reid_lib.models.part_heads import PartHeads
+
+
+class PCB(ComparisonModel):
+    """``[N, 3, H, W] ->`` ``num_parts`` branches, a cross-entropy each."""
+
+    def __init__(self, backbone: ResNetBackbone, num_classes: int, num_parts: int = 6) -> None:
+        super().__init__(backbone, num_classes)
+        if num_parts < 1:
+            raise ValueError(f"num_parts={num_parts}: expected at least 1 stripe")
+        self.num_parts = num_parts
+        self.pool = nn.AdaptiveAvgPool2d((num_parts, 1))
+        self.heads = PartHeads(num_parts, backbone.stage_channels["stage4"], num_classes)
+        self.embedding_dim = num_parts * self.heads.reduced
+
+    def outputs(self, f4: Tensor) -> BranchOutput:
+        if f4.shape[2] < self.num_parts:
+            raise ValueError(
+                f"num_parts={self.num_parts}: the stage4 map has {f4.shape[2]} rows; expected at "
+                f"least one per stripe"
+            )
+        features, logits = self.heads(self.pool(f4).squeeze(3).transpose(1, 2))
+        return BranchOutput(logits=logits, triplet=features[:, :0], embedding=features.flatten(1))
