@@ -24,10 +24,10 @@ from reid_lib.models import build_model
 from reid_lib.models.backbone import BACKBONES
 
 CONFIGS = {
-    "baseline": {"non_local": False, "msg": False, "wdp": None},
-    "+NL": {"non_local": True, "msg": False, "wdp": None},
-    "+MSG": {"non_local": False, "msg": True, "wdp": None},
-    "+WDP": {"non_local": False, "msg": False, "wdp": "adaptive"},
+    "baseline": {"non_local": False, "msg": False, "wdp": False},
+    "+NL": {"non_local": True, "msg": False, "wdp": False},
+    "+MSG": {"non_local": False, "msg": True, "wdp": False},
+    "+WDP": {"non_local": False, "msg": False, "wdp": True},
     "full": {},
 }
 SIZES = ((256, 128), (128, 64))

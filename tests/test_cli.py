@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from reid_lib.cli import main
-from reid_lib.engine import build_model_from_config, evaluation, from_dict, load_checkpoint
+from reid_lib.engine import evaluation, from_dict, load_checkpoint
+from reid_lib.engine.experiment import trained_model
 from reid_lib.engine.results import validate_results
 from reid_lib.metrics import re_ranking_features
 from reid_lib.models.activation_maps import activation_maps
@@ -149,7 +150,6 @@ def test_each_comparison_model_trains_evaluates_and_shows_its_maps(tmp_path, arc
     }
     state = load_checkpoint(checkpoint)
     cfg = from_dict(state["config"])
-    model = build_model_from_config(cfg, state["num_classes"])
-    model.load_state_dict(state["model"])
+    model = trained_model(state)
     maps = activation_maps(model, torch.randn(2, 3, cfg.data.height, cfg.data.width))
     assert [m.shape[0] for m in maps.values()] == [2, 2, 2]

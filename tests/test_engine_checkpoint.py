@@ -17,7 +17,8 @@ from reid_lib.engine.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from reid_lib.engine.config import Config, apply_overrides
+from reid_lib.engine.config import Config, apply_overrides, load_config
+from reid_lib.engine.experiment import build_model_from_config, trained_model
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
 
 
@@ -121,3 +122,21 @@ def test_training_only_changes_are_compatible():
     saved = {"config": Config().to_dict(), "num_classes": 10}
     current = apply_overrides(Config(), ["optim.lr=0.1", "schedule.epochs=3"])
     check_compatible(saved, current.to_dict(), 10, path="x.pt")
+
+
+def test_a_checkpoint_of_an_imagenet_run_reloads_offline(tmp_path, monkeypatch):
+    """Rebuilding a trained model never asks for the ImageNet weights it started from."""
+
+    def offline(*args, **kwargs):
+        raise OSError("no network here")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-cache"))
+    imagenet = load_config("smoke", ["model.pretrained=imagenet"])
+    with pytest.raises(RuntimeError, match="cannot be had"):
+        build_model_from_config(imagenet, 5)
+    weights = build_model_from_config(load_config("smoke"), 5).state_dict()
+    state = {"config": imagenet.to_dict(), "num_classes": 5, "model": weights}
+    model = trained_model(state)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, weights[key]), key

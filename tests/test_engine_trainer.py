@@ -11,7 +11,9 @@ import importlib.util
 import json
 import os
 import signal
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import torch
@@ -283,3 +285,32 @@ def test_real_sigint_finishes_the_step_then_saves(tmp_path):
     state = load_checkpoint(trainer.run_dir / "last.pt")
     assert state["interrupted"] and state["global_step"] == 2 and state["step_in_epoch"] == 2
     assert signal.getsignal(signal.SIGINT) is before, "the previous handler is restored"
+
+
+def test_the_loss_is_read_once_per_logging_interval(tmp_path, monkeypatch):
+    """Reading a tensor's value waits for a GPU: the steps read nothing, each log reads once.
+
+    Counted: every value read that the library's code makes (the data and torch's optimiser
+    read CPU tensors of their own). The trainer's label check reads the labels on the CPU before
+    they move (no device wait), so it is left out of the count.
+    """
+    import reid_lib.engine.trainer as trainer_module
+
+    library = str(Path(trainer_module.__file__).parents[1])
+    reads = []
+    for name in ("item", "tolist", "__bool__", "__float__", "__int__", "numpy"):
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _original=original, _name=name, **kwargs):
+            if sys._getframe(1).f_code.co_filename.startswith(library):
+                reads.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    monkeypatch.setattr(trainer_module, "check_labels", lambda targets, num_classes: None)
+    # 16 images, batch 4: 4 steps an epoch; logs at steps 3 and 6, and each epoch's end reads the
+    # steps left (4 and 7-8): 4 reads for 8 steps.
+    trainer = _trainer(_cfg(tmp_path, "run.log_every=3"))
+    assert trainer.fit().status == "finished"
+    assert trainer.global_step == 8
+    assert reads == ["tolist"] * 4

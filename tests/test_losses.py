@@ -204,3 +204,32 @@ def test_optimiser_steps_drive_the_loss_down(kwargs):
     assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < 0.8 * losses[0], losses
     assert all(later < earlier for earlier, later in itertools.pairwise(losses)), losses
+
+
+def test_triplet_under_bf16_autocast_equals_the_float32_loss():
+    """2048-d max-pooled features of realistic magnitude (non-negative, norms in the tens)."""
+    torch.manual_seed(0)
+    features = torch.relu(torch.randn(64, 2048) * 1.5 + 0.5)
+    targets = torch.arange(16).repeat_interleave(4)
+    exact = batch_hard_triplet(features, targets, 0.3)
+    exact_distances = pairwise_distances(features)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = batch_hard_triplet(features.bfloat16(), targets, 0.3)
+        mixed_from_fp32 = batch_hard_triplet(features, targets, 0.3)
+        distances = pairwise_distances(features)
+    assert distances.dtype == torch.float32
+    assert torch.allclose(distances, exact_distances, atol=1e-4)
+    assert abs(mixed_from_fp32.item() - exact.item()) < 1e-4
+    assert mixed.dtype == torch.float32
+    rounded = batch_hard_triplet(features.bfloat16().float(), targets)
+    assert abs(mixed.item() - rounded.item()) < 1e-4
+
+
+def test_cross_entropy_under_bf16_autocast_is_float32():
+    torch.manual_seed(0)
+    logits, targets = torch.randn(64, 751) * 4, torch.randint(0, 751, (64,))
+    exact = label_smoothed_cross_entropy(logits, targets)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = label_smoothed_cross_entropy(logits, targets)
+    assert mixed.dtype == torch.float32
+    assert abs(mixed.item() - exact.item()) < 1e-5

@@ -21,7 +21,7 @@ from reid_lib.book.data import dataset_config
 from reid_lib.book.paths import RUNS_DIR
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config, apply_overrides, load_yaml
-from reid_lib.engine.experiment import build_model_from_config, train
+from reid_lib.engine.experiment import build_model_from_config, train, trained_model
 from reid_lib.studies.rows import load_rows
 
 RUN_NAME = "book"
@@ -40,10 +40,7 @@ class TrainedRun:
 
     def model(self, device: torch.device | str = "cpu") -> torch.nn.Module:
         """The trained model (eval mode) on ``device``."""
-        state = load_checkpoint(self.checkpoint)
-        model = build_model_from_config(self.config, state["num_classes"])
-        model.load_state_dict(state["model"])
-        return model.to(device).eval()
+        return trained_model(load_checkpoint(self.checkpoint), self.config).to(device).eval()
 
     def untrained_model(self, device: torch.device | str = "cpu") -> torch.nn.Module:
         """The same architecture at initialisation (seeded with the run's seed), eval mode."""

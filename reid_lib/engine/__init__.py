@@ -23,6 +23,7 @@ from reid_lib.engine.experiment import (
     evaluate_checkpoint,
     load_dataset,
     train,
+    trained_model,
 )
 from reid_lib.engine.provenance import git_state
 from reid_lib.engine.reproducibility import seed_everything
@@ -68,5 +69,6 @@ __all__ = [
     "save_yaml",
     "seed_everything",
     "train",
+    "trained_model",
     "validate_results",
 ]

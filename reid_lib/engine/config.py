@@ -157,8 +157,9 @@ class EvalConfig:
 class RunConfig:
     """Run identity, outputs, device and reproducibility switches.
 
-    ``amp`` is ``"auto"`` (bf16 on a GPU that supports it, else fp16 on GPU, off on CPU),
-    ``"bf16"``, ``"fp16"`` or ``"off"``; AMP and ``channels_last`` apply on GPU only. ``row`` names
+    ``amp`` is ``"auto"`` (bf16 on a GPU of compute capability 8.0 or more, else fp16 with a
+    gradient scaler; off on the CPU), ``"bf16"`` (on the CPU too), ``"fp16"`` (GPU only) or
+    ``"off"``; ``channels_last`` applies on GPU only. ``row`` names
     the study row (``studies/ablations.yaml``) a run belongs to: the sweep sets it and the results
     file records it; None for a run outside the book's studies.
     """

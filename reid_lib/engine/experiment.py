@@ -122,6 +122,20 @@ def build_model_from_config(cfg: Config, num_classes: int) -> torch.nn.Module:
     return build_any_model(num_classes, **dataclasses.asdict(cfg.model))
 
 
+def trained_model(state: dict, cfg: Config | None = None) -> torch.nn.Module:
+    """The model of a loaded checkpoint ``state``, its weights restored.
+
+    The architecture is built from ``cfg`` (default: the checkpoint's own config) without any
+    pretrained weights, since the checkpoint replaces them all: a checkpoint reloads offline, with
+    no weight cache, even when its run started from ImageNet weights.
+    """
+    cfg = from_dict(state["config"]) if cfg is None else cfg
+    random_init = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=None))
+    model = build_model_from_config(random_init, state["num_classes"])
+    model.load_state_dict(state["model"])
+    return model
+
+
 def build_loss(cfg: Config) -> ReIDLoss | BranchLoss:
     """The loss of ``model.arch`` from the ``loss`` section: ``ReIDLoss`` for the paper's model,
     ``BranchLoss`` (``weight_ce`` and ``weight_tri``) for the models it compares with."""
@@ -196,8 +210,7 @@ def evaluate_checkpoint(
     check_compatible(state, cfg.to_dict(), state["num_classes"], path=path)
     device = resolve_device(cfg.run.device)
     dataset = load_dataset(cfg)
-    model = build_model_from_config(cfg, state["num_classes"])
-    model.load_state_dict(state["model"])
+    model = trained_model(state, cfg)
     start = time.perf_counter()
     metrics = evaluate_model(model.to(device), dataset, cfg, device)
     results = make_results(

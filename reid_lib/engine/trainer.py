@@ -6,8 +6,11 @@ when due, writes the results file and the checkpoints ``last.pt`` and ``best.pt`
 
 Choices that are ours, not the paper's:
 
-- AMP (bf16 where the GPU supports it, else fp16 with a gradient scaler) and ``channels_last``
-  apply on CUDA only; the CPU always runs in float32.
+- AMP (bf16 on GPUs with bf16 tensor cores, else fp16 with a gradient scaler) and
+  ``channels_last`` apply on CUDA; the CPU runs in float32 unless ``run.amp=bf16`` asks for bf16
+  autocast. The losses compute in float32 whatever the autocast state.
+- The loss is read (a device sync) once per logging interval, not at every step; a non-finite
+  loss stops the run at that read, naming the first bad step.
 - The learning rate changes once per epoch (see :mod:`reid_lib.engine.schedule`).
 - Evaluation runs on rank 0 and leaves the random generators as it found them, so that when and how
   often a run evaluates never changes its training.
@@ -22,6 +25,7 @@ Choices that are ours, not the paper's:
 from __future__ import annotations
 
 import inspect
+import math
 import signal
 import threading
 import time
@@ -52,6 +56,7 @@ from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
 from reid_lib.engine.results import make_results, write_results
 from reid_lib.engine.schedule import WarmupMultiStepLR
+from reid_lib.losses.cross_entropy import check_labels
 
 #: ``model -> {variant: metrics entry}``, as :func:`reid_lib.engine.evaluation.evaluate_model`.
 EvaluateFn = Callable[[nn.Module], Mapping[str, Mapping[str, float | int]]]
@@ -75,12 +80,29 @@ def resolve_device(name: str, info: DistInfo = SINGLE_PROCESS) -> torch.device:
     return device
 
 
+#: The first CUDA compute capability with bf16 tensor cores (Ampere); a T4 (7.5) has none.
+BF16_CAPABILITY = (8, 0)
+
+
 def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``run.amp`` on ``device``; ``None`` (float32) on the CPU."""
-    if device.type != "cuda" or amp == "off":
+    """The autocast dtype for ``run.amp`` on ``device``; ``None`` runs in float32.
+
+    ``auto``: bf16 on a GPU of compute capability 8.0 or more, fp16 (with a gradient scaler) on an
+    older one, float32 on the CPU. On the CPU, ``bf16`` is honoured (CI checks the full path with
+    it) and ``fp16`` refused.
+
+    Raises:
+        ValueError: ``fp16`` on the CPU.
+    """
+    if amp == "off":
         return None
+    if device.type != "cuda":
+        if amp == "fp16":
+            raise ValueError("run.amp=fp16 needs a GPU; on the CPU use run.amp=bf16 or off")
+        return torch.bfloat16 if amp == "bf16" else None
     if amp == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        bf16 = torch.cuda.get_device_capability(device) >= BF16_CAPABILITY
+        return torch.bfloat16 if bf16 else torch.float16
     return {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
 
 
@@ -102,6 +124,14 @@ def build_scheduler(cfg: ScheduleConfig, optimizer: torch.optim.Optimizer) -> Wa
         milestones=cfg.milestones,
         gamma=cfg.gamma,
     )
+
+
+def _add_up(sums: dict[str, float], rows: list[dict[str, float]]) -> dict[str, float]:
+    """Add each row's values to ``sums`` by name; return the last row."""
+    for row in rows:
+        for key, value in row.items():
+            sums[key] = sums.get(key, 0.0) + value
+    return rows[-1]
 
 
 def _can_skip_batches(sampler: Any) -> bool:
@@ -225,9 +255,13 @@ class Trainer:
     def forward_backward(self, batch: Mapping[str, Any]) -> Any:
         """Forward, loss and backward on one batch (gradients averaged over processes).
 
+        Nothing here waits for the device: the labels are checked on the CPU before they move,
+        and the loss is read later, once per logging interval (:meth:`_read_losses`).
+
         Raises:
-            NonFiniteLossError: the loss is NaN or infinite on any process.
+            ValueError: a label outside the classifier's range.
         """
+        check_labels(batch["pids"], self.num_classes)
         images = batch["images"].to(self.device, non_blocking=True)
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
@@ -236,18 +270,32 @@ class Trainer:
             self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None
         ):
             losses = self.loss_fn(self.net(images), targets)
-        if not all_true(bool(torch.isfinite(losses.total)), self.info, self.device):
-            terms = ", ".join(f"{k}={v.item():.4g}" for k, v in losses.terms.items())
-            last = self.run_dir / LAST
-            kept = f"the last good checkpoint is {last}" if last.exists() else "no checkpoint yet"
-            raise NonFiniteLossError(
-                f"the loss is not finite at epoch {self.epoch + 1}, step {self.global_step + 1} "
-                f"(total={losses.total.item()}; {terms}); training stopped, {kept}. "
-                f"Try a lower optim.lr or run.amp=off."
-            )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(losses.total).backward()
         return losses
+
+    def _read_losses(self, pending: list[tuple[int, torch.Tensor]], names: list[str]) -> list:
+        """The loss values of the steps in ``pending`` (one device sync for all of them).
+
+        ``pending`` holds ``(global step, [loss, *terms])`` per step since the last read.
+
+        Raises:
+            NonFiniteLossError: a step's loss is NaN or infinite on any process; the message
+                names the first such step.
+        """
+        rows = torch.stack([values for _, values in pending]).tolist()
+        bad = next((i for i, row in enumerate(rows) if not all(map(math.isfinite, row))), None)
+        if not all_true(bad is None, self.info, self.device):
+            step, row = pending[bad or 0][0], rows[bad or 0]
+            terms = ", ".join(f"{k}={v:.4g}" for k, v in zip(names, row, strict=True))
+            last = self.run_dir / LAST
+            kept = f"the last good checkpoint is {last}" if last.exists() else "no checkpoint yet"
+            raise NonFiniteLossError(
+                f"the loss is not finite at epoch {self.epoch + 1}, step {step} ({terms}); "
+                f"training stopped, {kept}. Try a lower optim.lr or run.amp=off."
+            )
+        pending.clear()
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def optimizer_step(self) -> None:
         """Apply the gradients (through the scaler when fp16 AMP is on)."""
@@ -284,6 +332,8 @@ class Trainer:
             disable=not (self.cfg.run.progress and self.info.is_main),
             dynamic_ncols=True,
         )
+        pending: list[tuple[int, torch.Tensor]] = []
+        names: list[str] = []
         for batch in bar:
             losses = self.forward_backward(batch)
             self.optimizer_step()
@@ -294,11 +344,12 @@ class Trainer:
                 raise KeyboardInterrupt
             steps += 1
             images += len(batch["pids"]) * self.info.world_size
-            values = {"loss": losses.total.item(), **{k: v.item() for k, v in losses.terms.items()}}
-            for key, value in values.items():
-                sums[key] = sums.get(key, 0.0) + value
+            names = ["loss", *losses.terms]
+            terms = [losses.total.detach(), *(v.detach() for v in losses.terms.values())]
+            pending.append((self.global_step, torch.stack(terms).float()))
             rate = images / max(time.perf_counter() - start, 1e-9)
             if self.global_step % self.cfg.run.log_every == 0:
+                values = _add_up(sums, self._read_losses(pending, names))
                 bar.set_postfix(
                     {k: f"{v:.3f}" for k, v in values.items()}
                     | {"lr": f"{lr:.2e}", "img/s": f"{rate:.1f}"}
@@ -312,6 +363,8 @@ class Trainer:
                         images_per_s=rate,
                         **values,
                     )
+        if pending:
+            _add_up(sums, self._read_losses(pending, names))
         if steps == 0:
             raise ValueError(
                 "the training loader yielded no batch; the P x K sampler needs at least "

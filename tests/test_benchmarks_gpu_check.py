@@ -1,0 +1,28 @@
+"""The GPU check skips without a GPU, and its code runs end to end on the CPU at a small size."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from benchmarks.gpu_check import PLAIN, ROWS, main
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is here: the check would run")
+def test_without_a_gpu_it_says_why_it_skips(capsys):
+    assert main([]) == 0
+    assert "gpu_check: skipped: no CUDA device here" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_on_the_cpu_at_a_small_size_it_reports_every_model(tmp_path, capsys):
+    small = ["--allow-cpu", "--height", "128", "--width", "64", "--identities", "2"]
+    small += ["--instances", "2", "--steps", "1", "--warmup", "0", "--sync-steps", "1"]
+    small += ["--infer-batch", "2", "--synthetic-preset", "tiny", "--epochs", "1"]
+    small += ["--num-workers", "0"]
+    assert main([*small, "--workdir", str(tmp_path / "work"), "--out", str(tmp_path)]) == 0
+    (report,) = tmp_path.glob("gpu_check-*.md")
+    text = report.read_text()
+    for name in (*ROWS, PLAIN):
+        assert f"| {name} |" in text
+    assert "The full preset on the synthetic set" in text and "| 1 |" in text
