@@ -39,10 +39,14 @@ else
 	  $(if $(SHARD),--shard $(SHARD))
 endif
 
+# The workflows in .github/workflows: actionlint (syntax, expressions, runner labels) and zizmor
+# (injection, pinning, permissions), offline.
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m tools.strip_notebooks --check
+	$(VENV)/bin/actionlint
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 format: $(STAMP)
 	$(PY) -m ruff format .

@@ -300,3 +300,12 @@ def test_every_engine_preset_is_a_profile_and_unknown_ones_are_named():
     assert [p.trains_in_build for p in PROFILES.values()] == [True, False, False]
     with pytest.raises(ValueError, match=r"profile 'gpu' is unknown; expected one of"):
         get_profile("gpu")
+
+
+def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys):
+    assert main(["plan", "--profile", "full"]) == 0
+    out = capsys.readouterr().out
+    market = len(load_rows()) - len(equivalent_rows(load_rows(), "full", "market1501"))
+    market -= len(infeasible_rows(load_rows(), "full"))
+    assert f"run market1501: {market} training run(s)" in out
+    assert f"full: {market + 2} training runs, {(market + 2) * 120} epochs in all" in out

@@ -8,14 +8,16 @@
                               [--rows ...] [--seeds ...] [--runs-dir runs]
     python -m tools.sweep knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
     python -m tools.sweep all --profile cpu
+    python -m tools.sweep plan --profile full       (what ``all`` would train: runs and epochs)
     python -m tools.sweep merge RUNNER_DIR ... --into results
 
 ``run`` trains the study rows (``reid_lib/studies/ablations.yaml``) per seed
 (``reid_lib.studies.sweep``); a real dataset is read from ``$REID_DATA_ROOT/<its folder>`` unless
 ``--set data.root=...`` says otherwise. ``transfer`` and ``knobs`` evaluate trained runs on other
 test sets (``reid_lib.studies.test_sets``). ``all`` runs every step behind the book's tables
-(``reid_lib.studies.steps.book_steps``): what ``make results PROFILE=cpu`` does. ``merge`` combines
-the results trees of several runners, refusing two different files at the same path.
+(``reid_lib.studies.steps.book_steps``): what ``make results PROFILE=cpu`` does; ``plan`` lists the
+same steps with the number of training runs and epochs each costs, training nothing. ``merge``
+combines the results trees of several runners, refusing two different files at the same path.
 """
 
 from __future__ import annotations
@@ -29,15 +31,19 @@ from pathlib import Path
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine import DATA_ROOT_ENV, ConfigError
 from reid_lib.studies import (
+    Step,
     available_real_sets,
     book_steps,
+    equivalent_rows,
     evaluate_runs,
     get_profile,
+    infeasible_rows,
     knob_test_sets,
     load_rows,
     merge_trees,
     parse_shard,
     plan_runs,
+    row_config,
     run_step,
     run_sweep,
     shard,
@@ -84,10 +90,30 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--profile", required=True, help="smoke, cpu or full")
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
     every.add_argument("--results-dir", type=Path, default=Path("results"))
+    plan = commands.add_parser("plan", help="the steps of 'all', with the training they cost")
+    plan.add_argument("--profile", required=True, help="smoke, cpu or full")
     merge = commands.add_parser("merge", help="combine the results trees of several runners")
     merge.add_argument("sources", nargs="+", type=Path)
     merge.add_argument("--into", type=Path, default=Path("results"))
     return parser
+
+
+def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
+    """``(run name, epochs)`` of each run that ``step`` trains (none for an evaluation step)."""
+    if step.command != "run":
+        return []
+    rows = load_rows()
+    skipped = {**equivalent_rows(rows, profile, step.dataset), **infeasible_rows(rows, profile)}
+    return [
+        (run.name, row_config(profile, run.overrides, step.dataset).schedule.epochs)
+        for run in plan_runs(rows, step.rows, step.seeds)
+        if run.row not in skipped
+    ]
+
+
+def _real_sets() -> list[str]:
+    env = os.environ.get(DATA_ROOT_ENV)
+    return available_real_sets(Path(env) if env else None)
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -106,9 +132,16 @@ def _run(args: argparse.Namespace) -> None:
             runs_dir=args.runs_dir,
             results_dir=args.results_dir,
         )
+    elif args.command == "plan":
+        total = epochs = 0
+        for step in book_steps(args.profile, _real_sets()):
+            runs = training_runs(step, args.profile)
+            total, epochs = total + len(runs), epochs + sum(e for _, e in runs)
+            where = f" -> {', '.join(step.tests)}" if step.tests else ""
+            print(f"{step.command} {step.dataset}{where}: {len(runs)} training run(s)")
+        print(f"{args.profile}: {total} training runs, {epochs} epochs in all")
     elif args.command == "all":
-        env = os.environ.get(DATA_ROOT_ENV)
-        for step in book_steps(args.profile, available_real_sets(Path(env) if env else None)):
+        for step in book_steps(args.profile, _real_sets()):
             print(f"== {step}")
             run_step(
                 step, profile=args.profile, results_dir=args.results_dir, runs_dir=args.runs_dir
