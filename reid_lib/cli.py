@@ -3,7 +3,7 @@
 ::
 
     reid train --config PRESET_OR_YAML [--resume PATH] [key.sub=value ...]
-    reid eval --checkpoint PATH [--rerank] [--multi-query] [key.sub=value ...]
+    reid eval --checkpoint PATH [--rerank] [--multi-query] [--results-dir DIR] [key.sub=value ...]
     reid synth [--out DIR --preset small --seed 0 ...]      (reid_lib.data.make_synthetic)
     reid data verify ROOT --dataset NAME                     (reid_lib.data.verify)
 """
@@ -15,8 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from reid_lib import train as train_entry
-from reid_lib.engine.checkpoint import CheckpointError
-from reid_lib.engine.config import ConfigError
+from reid_lib.errors import USER_ERRORS, report
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -28,10 +27,12 @@ def _eval(args: argparse.Namespace) -> int:
             rerank=args.rerank,
             multi_query=args.multi_query,
             overrides=args.overrides,
+            results_dir=args.results_dir,
         )
-    except (ConfigError, CheckpointError, FileNotFoundError, ValueError) as err:
-        print(f"reid eval: error: {err}", file=sys.stderr)
-        return 2
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        return report("reid eval", err)
     print(f"results: {path}")
     return 0
 
@@ -70,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--multi-query", action="store_true", help="add Market-1501 multi-query pooling"
     )
+    evaluate.add_argument(
+        "--results-dir",
+        default="results",
+        help="folder of the results file (default: %(default)s; never the checkpoint's own)",
+    )
+    evaluate.add_argument("--debug", action="store_true", help="show the traceback of an error")
     evaluate.add_argument(
         "overrides", nargs="*", metavar="key.sub=value", help="e.g. data.root=/elsewhere"
     )

@@ -11,9 +11,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from reid_lib.engine.checkpoint import CheckpointError
-from reid_lib.engine.config import ConfigError, load_config
+from reid_lib.engine.config import load_config
 from reid_lib.engine.trainer import NonFiniteLossError
+from reid_lib.errors import EXIT_USAGE, USER_ERRORS, report
 
 #: Exit status of a run stopped by Ctrl-C (128 + SIGINT), after its checkpoint was written.
 EXIT_INTERRUPTED = 130
@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="a preset (smoke, cpu, full) or a YAML config file",
     )
     parser.add_argument("--resume", metavar="PATH", help="checkpoint to resume from (last.pt)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     parser.add_argument(
         "overrides",
         nargs="*",
@@ -44,9 +45,10 @@ def run(args: argparse.Namespace) -> int:
         from reid_lib.engine.experiment import train
 
         result = train(cfg, resume=args.resume)
-    except (ConfigError, CheckpointError, FileNotFoundError, NonFiniteLossError) as err:
-        print(f"reid train: error: {err}", file=sys.stderr)
-        return 1 if isinstance(err, NonFiniteLossError) else 2
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        return report("reid train", err, 1 if isinstance(err, NonFiniteLossError) else EXIT_USAGE)
     if os.environ.get("RANK", "0") != "0":
         return EXIT_INTERRUPTED if result.status == "interrupted" else 0
     run_dir = cfg.run_dir()

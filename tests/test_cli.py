@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from reid_lib.cli import main
-from reid_lib.engine import evaluation, from_dict, load_checkpoint
+from reid_lib.engine import ConfigError, evaluation, from_dict, load_checkpoint
 from reid_lib.engine.experiment import trained_model
 from reid_lib.engine.results import validate_results
 from reid_lib.metrics import re_ranking_features
@@ -112,7 +112,8 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(evaluation, "re_ranking_features", recording)
     best = str(run_dir / "best.pt")
-    assert main(["eval", "--checkpoint", best, "--rerank", "eval.rerank_k1=5"]) == 0
+    out = ["--results-dir", str(tmp_path / "results")]
+    assert main(["eval", "--checkpoint", best, "--rerank", *out, "eval.rerank_k1=5"]) == 0
     assert asked == [{"k1": 5, "k2": 6, "lambda_value": 0.3}], "config keys reach re-ranking"
     data = json.loads(results.read_text())
     validate_results(data)
@@ -143,7 +144,8 @@ def test_each_comparison_model_trains_evaluates_and_shows_its_maps(tmp_path, arc
     validate_results(data)
     assert data["provenance"]["config"]["model"]["arch"] == arch
     checkpoint = tmp_path / "runs" / "smoke" / "synthetic" / "m" / "last.pt"
-    assert main(["eval", "--checkpoint", str(checkpoint), "--rerank"]) == 0
+    out = ["--results-dir", str(tmp_path / "results")]
+    assert main(["eval", "--checkpoint", str(checkpoint), "--rerank", *out]) == 0
     assert set(json.loads(results.read_text())["metrics"]) == {
         "single_query",
         "single_query_rerank",
@@ -153,3 +155,29 @@ def test_each_comparison_model_trains_evaluates_and_shows_its_maps(tmp_path, arc
     model = trained_model(state)
     maps = activation_maps(model, torch.randn(2, 3, cfg.data.height, cfg.data.width))
     assert [m.shape[0] for m in maps.values()] == [2, 2, 2]
+
+
+@pytest.mark.slow
+def test_eval_writes_where_the_command_says_never_where_the_checkpoint_says(tmp_path, capsys):
+    """A downloaded checkpoint cannot choose the files that ``reid eval`` writes."""
+    common = [f"run.output_dir={tmp_path / 'runs'}", f"run.results_dir={tmp_path / 'theirs'}"]
+    assert main(["train", "--config", "smoke", "run.name=m", *common]) == 0
+    checkpoint = tmp_path / "runs" / "smoke" / "synthetic" / "m" / "last.pt"
+    ours = tmp_path / "ours"
+    assert main(["eval", "--checkpoint", str(checkpoint), "--results-dir", str(ours)]) == 0
+    assert (ours / "smoke" / "synthetic" / "m.json").is_file()
+    state = load_checkpoint(checkpoint)
+    state["config"]["run"]["name"] = "../../escaped"
+    torch.save(state, checkpoint)
+    assert main(["eval", "--checkpoint", str(checkpoint), "--results-dir", str(ours)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run.name='../../escaped': expected one folder name" in err[0]
+    assert not (tmp_path / "escaped.json").exists()
+
+
+def test_bad_input_is_one_line_and_debug_shows_the_traceback(capsys):
+    assert main(["train", "--config", "smoke", "schedule.gamma=-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["reid train: error: override: schedule.gamma=-1.0: expected a finite number > 0"]
+    with pytest.raises(ConfigError, match=r"schedule\.gamma"):
+        main(["train", "--config", "smoke", "--debug", "schedule.gamma=-1"])

@@ -195,3 +195,31 @@ def test_the_comparison_models_are_checked_against_the_image_height():
     with pytest.raises(ConfigError, match=r"model\.num_parts=6 needs images at least 96"):
         load_config("smoke", ["model.arch=pcb", "model.wdp=false", "model.num_parts=6"])
     assert load_config("smoke", ["model.arch=resnet_global", "model.num_parts=6"]).model.arch
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("schedule.gamma=-0.1", r"schedule\.gamma=-0\.1: expected a finite number > 0"),
+        ("optim.lr=.nan", r"optim\.lr=nan: expected a finite number > 0"),
+        ("optim.lr=0", r"optim\.lr=0\.0: expected a finite number > 0"),
+        ("schedule.epochs=0", r"schedule\.epochs=0: expected an integer >= 1"),
+        ("sampler.num_instances=1", r"needs at least 2 images per identity"),
+        ("sampler.num_identities=1", r"needs at least 2 identities per batch"),
+        ("data.num_workers=-1", r"data\.num_workers=-1: expected >= 0"),
+        ("schedule.warmup_factor=0", r"warmup_factor=0\.0: expected a number in \(0, 1\]"),
+        ("data.dataset=toy", r"data\.dataset: unknown dataset 'toy'; expected one of"),
+        ("run.name=../..", r"run\.name='\.\./\.\.': expected one folder name"),
+        ("run.name=a/b", r"run\.name='a/b'"),
+        ("run.name=.hidden", r"run\.name='\.hidden'"),
+    ],
+)
+def test_out_of_range_values_are_refused_when_the_config_loads(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("smoke", [override])
+
+
+def test_the_triplet_rules_apply_only_with_a_triplet_loss():
+    single = ["sampler.num_instances=1"]
+    assert load_config("smoke", [*single, "loss.weight_tri=0"]).sampler.num_instances == 1
+    assert load_config("smoke", [*single, "model.arch=pcb"]).model.arch == "pcb"

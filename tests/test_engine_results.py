@@ -36,7 +36,7 @@ def _rank_result():
 
 
 def _results(tmp_path):
-    cfg = apply_overrides(Config(), ["run.name=r1", "run.profile=smoke", "data.dataset=toy"])
+    cfg = apply_overrides(Config(), ["run.name=r1", "run.profile=smoke", "data.dataset=viper"])
     metrics = {"single_query": rank_metrics(_rank_result())}
     metrics["single_query_rerank"] = rank_metrics(_rank_result())
     return make_results(
@@ -46,7 +46,7 @@ def _results(tmp_path):
 
 def test_written_file_has_the_documented_layout(tmp_path):
     path = write_results(_results(tmp_path), tmp_path / "results")
-    assert path == tmp_path / "results" / "smoke" / "toy" / "r1.json"
+    assert path == tmp_path / "results" / "smoke" / "viper" / "r1.json"
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask, "usual permissions, not mkstemp's 0600"

@@ -314,3 +314,16 @@ def test_the_loss_is_read_once_per_logging_interval(tmp_path, monkeypatch):
     assert trainer.fit().status == "finished"
     assert trainer.global_step == 8
     assert reads == ["tolist"] * 4
+
+
+def test_a_failing_evaluation_keeps_the_trained_epoch(tmp_path):
+    def broken_query_image(model):
+        raise OSError("query/0001_c1.jpg: cannot identify image file")
+
+    trainer = _trainer(
+        _cfg(tmp_path, "schedule.epochs=1", "eval.every=1"), evaluate_fn=broken_query_image
+    )
+    with pytest.raises(OSError, match="cannot identify image file"):
+        trainer.fit()
+    state = load_checkpoint(trainer.run_dir / "last.pt")
+    assert state["epoch"] == 1 and state["global_step"] == 4 and not state["interrupted"]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from typing import Any, Literal
 
 import yaml
 
+from reid_lib.data.factory import dataset_spec
 from reid_lib.models.backbone import STAGE4_STRIDE
 
 PRESETS = ("smoke", "cpu", "full")
@@ -313,16 +316,81 @@ def from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
     return check_rules(cfg, source=source)
 
 
-def check_rules(cfg: Config, *, source: str = "config") -> Config:
-    """Check the rules that span several keys; return ``cfg``.
+#: A run name is one safe path component: it names the run's folder and results file.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+#: The models whose loss has a batch-hard triplet term (PCB's has none).
+TRIPLET_ARCHS = ("tang2022", "resnet_global", "hpm")
 
-    The part branch (and PCB) cuts the stage4 map (1/16 of ``data.height``, last stride 1) into
+
+def _ranges(cfg: Config) -> list[tuple[bool, str]]:
+    """``(holds, key and what it needs)`` for every rule on one key's range."""
+    positive = {"optim.lr": cfg.optim.lr, "schedule.gamma": cfg.schedule.gamma}
+    rules = [
+        (math.isfinite(value) and value > 0, f"{key}={value}: expected a finite number > 0")
+        for key, value in positive.items()
+    ]
+    counts = {
+        "schedule.epochs": cfg.schedule.epochs,
+        "sampler.num_identities": cfg.sampler.num_identities,
+        "sampler.num_instances": cfg.sampler.num_instances,
+        "data.test_batch_size": cfg.data.test_batch_size,
+        "run.log_every": cfg.run.log_every,
+    }
+    rules += [
+        (value >= 1, f"{key}={value}: expected an integer >= 1") for key, value in counts.items()
+    ]
+    rules += [
+        (cfg.data.num_workers >= 0, f"data.num_workers={cfg.data.num_workers}: expected >= 0"),
+        (cfg.eval.every >= 0, f"eval.every={cfg.eval.every}: expected >= 0 (0: at the end only)"),
+        (
+            0 < cfg.schedule.warmup_factor <= 1,
+            f"schedule.warmup_factor={cfg.schedule.warmup_factor}: expected a number in (0, 1]",
+        ),
+    ]
+    rules += [
+        (
+            SAFE_NAME.fullmatch(value) is not None,
+            f"{key}={value!r}: expected one folder name (letters, digits, '.', '_', '+', '-'; "
+            "not starting with '.' or '-')",
+        )
+        for key, value in (("run.name", cfg.run.name), ("run.profile", cfg.run.profile))
+    ]
+    if cfg.model.arch in TRIPLET_ARCHS and cfg.loss.weight_tri > 0:
+        rules += [
+            (
+                cfg.sampler.num_instances >= 2,
+                f"sampler.num_instances={cfg.sampler.num_instances}: the batch-hard triplet loss "
+                "needs at least 2 images per identity (or set loss.weight_tri=0)",
+            ),
+            (
+                cfg.sampler.num_identities >= 2,
+                f"sampler.num_identities={cfg.sampler.num_identities}: the batch-hard triplet "
+                "loss needs at least 2 identities per batch (or set loss.weight_tri=0)",
+            ),
+        ]
+    return rules
+
+
+def check_rules(cfg: Config, *, source: str = "config") -> Config:
+    """Check each key's range and the rules that span several keys; return ``cfg``.
+
+    Ranges: a finite positive learning rate and decay factor, at least one epoch, identity,
+    image and logging step, a known dataset, a run name that is one safe folder name, and, with a
+    triplet loss, at least two identities and two images of each per batch. Across keys: the
+    part branch (and PCB) cuts the stage4 map (1/16 of ``data.height``, last stride 1) into
     ``model.num_parts`` stripes, so it needs at least that many rows, and at least two parts;
     HPM's finest bin count (``model.hpm_bins``) needs as many rows.
 
     Raises:
-        ConfigError: naming the keys and the values they need.
+        ConfigError: naming the key, its value and what it needs.
     """
+    for holds, message in _ranges(cfg):
+        if not holds:
+            raise ConfigError(f"{source}: {message}")
+    try:
+        dataset_spec(cfg.data.dataset)
+    except ValueError as err:
+        raise ConfigError(f"{source}: data.dataset: {err}") from None
     model, rows = cfg.model, cfg.data.height // STAGE4_STRIDE
     stripes = model.arch == "pcb" or (model.arch == "tang2022" and model.wdp)
     if model.arch == "hpm" and (not model.hpm_bins or max(model.hpm_bins) > rows):

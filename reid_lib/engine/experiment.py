@@ -196,15 +196,19 @@ def evaluate_checkpoint(
     rerank: bool = False,
     multi_query: bool = False,
     overrides: list[str] = (),
+    results_dir: str | Path = "results",
 ) -> Path:
     """Evaluate the model of checkpoint ``path`` with its own config; write its results file.
 
     ``overrides`` change settings such as ``data.root`` (the model section must still match).
-    The run's results file is replaced by one holding the variants asked for; returns its path.
+    The results file goes under ``results_dir`` (the caller's, never the checkpoint's: a
+    downloaded checkpoint does not choose where files are written), at
+    ``<profile>/<dataset>/<run.name>.json``, replacing one holding fewer variants; returns its
+    path.
     """
     state = load_checkpoint(path)
     trained = from_dict(state["config"], source=str(path))
-    cfg = apply_overrides(trained, list(overrides))
+    cfg = apply_overrides(trained, [*overrides, f"run.results_dir={results_dir}"])
     cfg.eval.rerank = cfg.eval.rerank or rerank
     cfg.eval.multi_query = cfg.eval.multi_query or multi_query
     check_compatible(state, cfg.to_dict(), state["num_classes"], path=path)

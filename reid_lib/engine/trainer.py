@@ -519,12 +519,15 @@ class Trainer:
         self.step_in_epoch = 0
         if self.log is not None:
             self.log.log("epoch", epoch=self.epoch, step=self.global_step, **stats)
-        improved = False
+        # The trained epoch reaches the disk before the evaluation, which reads the test images
+        # and may fail; an evaluation that ran saves again, with its score and best.pt.
+        self.save()
         if self.evaluate_fn is not None and self._due_for_evaluation():
+            improved = False
             if self.info.is_main:
                 improved = self.evaluate()["improved"]
             barrier(self.info)
-        self.save(best=improved)
+            self.save(best=improved)
 
     def _finish(self, status: Literal["finished", "interrupted"]) -> FitResult:
         if self.log is not None:

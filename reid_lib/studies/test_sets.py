@@ -126,12 +126,8 @@ def evaluate_runs(
                 continue
             path = evaluate_checkpoint(
                 checkpoint,
-                overrides=[
-                    *test_set.overrides,
-                    f"run.name={result_name}",
-                    f"run.results_dir={results_dir}",
-                    "run.progress=false",
-                ],
+                overrides=[*test_set.overrides, f"run.name={result_name}", "run.progress=false"],
+                results_dir=results_dir,
             )
             print(f"{result_name}: {path}")
             written.append(Path(path))
