@@ -12,9 +12,12 @@ into ``<run.output_dir>/data/synthetic-<preset>-seed<run.seed>[-<knob><value>...
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +43,7 @@ from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.results import make_results, write_results
 from reid_lib.engine.trainer import FitResult, Trainer, resolve_device
+from reid_lib.file_lock import exclusive_lock
 from reid_lib.losses import BranchLoss, ReIDLoss
 from reid_lib.models import build_any_model
 
@@ -73,12 +77,36 @@ def dataset_root(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> Path:
         )
     root = Path(cfg.run.output_dir) / "data" / synthetic_folder_name(cfg)
     if info.is_main and not (root / MANIFEST).is_file():
-        config = synthetic_config(cfg)
-        generate_synthetic(
-            root, config, preset=data.synthetic_preset, seed=cfg.run.seed, overwrite=True
-        )
+        generate_once(root, cfg)
     barrier(info)
     return root
+
+
+def generate_once(root: Path, cfg: Config) -> None:
+    """Generate the synthetic set of ``cfg`` into ``root`` unless another process did.
+
+    Generation runs under a lock beside ``root``, into a staging folder that is renamed to
+    ``root`` when complete, so two runs that both need the set never write into one folder, and
+    a folder at ``root`` always holds a whole set with its manifest.
+    """
+    lock = root.with_name(root.name + ".lock")
+    with exclusive_lock(lock, wait=True):
+        if (root / MANIFEST).is_file():
+            return
+        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+        try:
+            generate_synthetic(
+                staging,
+                synthetic_config(cfg),
+                preset=cfg.data.synthetic_preset,
+                seed=cfg.run.seed,
+                overwrite=True,
+            )
+            if root.exists():  # a set left incomplete by a run of an older version
+                shutil.rmtree(root)
+            staging.rename(root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def synthetic_config(cfg: Config) -> SyntheticConfig:
@@ -152,40 +180,56 @@ def _image_size(cfg: Config) -> tuple[int, int]:
     return cfg.data.height, cfg.data.width
 
 
+#: The lock file in a run folder: one process writes a run at a time.
+RUN_LOCK = ".lock"
+
+
 def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
-    """Run ``cfg`` to the end (or to Ctrl-C), in one process or under ``torchrun``."""
+    """Run ``cfg`` to the end (or to Ctrl-C), in one process or under ``torchrun``.
+
+    Raises:
+        LockedError: another process is writing the same run folder (same profile, dataset and
+            ``run.name``).
+    """
     device = resolve_device(cfg.run.device)
     info = init_distributed(use_cuda=device.type == "cuda")
+    run_dir = cfg.run_dir()
+    lock = (
+        exclusive_lock(run_dir / RUN_LOCK, wait=False, what=f"run folder {run_dir}")
+        if info.is_main
+        else contextlib.nullcontext()
+    )
     try:
-        device = resolve_device(cfg.run.device, info)
-        seed_everything(cfg.run.seed + info.rank, deterministic=cfg.run.deterministic)
-        dataset = load_dataset(cfg, info)
-        loader = build_train_loader(
-            dataset.train,
-            image_size=_image_size(cfg),
-            num_ids=cfg.sampler.num_identities,
-            num_instances=cfg.sampler.num_instances,
-            seed=cfg.run.seed,
-            num_replicas=info.world_size,
-            rank=info.rank,
-            num_workers=cfg.data.num_workers,
-            pin_memory=device.type == "cuda",
-        )
-        model = build_model_from_config(cfg, dataset.num_train_pids)
-        trainer = Trainer(
-            cfg,
-            model,
-            build_loss(cfg),
-            loader,
-            num_classes=dataset.num_train_pids,
-            device=device,
-            info=info,
-            evaluate_fn=lambda m: evaluate_model(m, dataset, cfg, device),
-            dataset=dataset,
-        )
-        if resume is not None:
-            trainer.resume(resume)
-        return trainer.fit()
+        with lock:
+            device = resolve_device(cfg.run.device, info)
+            seed_everything(cfg.run.seed + info.rank, deterministic=cfg.run.deterministic)
+            dataset = load_dataset(cfg, info)
+            loader = build_train_loader(
+                dataset.train,
+                image_size=_image_size(cfg),
+                num_ids=cfg.sampler.num_identities,
+                num_instances=cfg.sampler.num_instances,
+                seed=cfg.run.seed,
+                num_replicas=info.world_size,
+                rank=info.rank,
+                num_workers=cfg.data.num_workers,
+                pin_memory=device.type == "cuda",
+            )
+            model = build_model_from_config(cfg, dataset.num_train_pids)
+            trainer = Trainer(
+                cfg,
+                model,
+                build_loss(cfg),
+                loader,
+                num_classes=dataset.num_train_pids,
+                device=device,
+                info=info,
+                evaluate_fn=lambda m: evaluate_model(m, dataset, cfg, device),
+                dataset=dataset,
+            )
+            if resume is not None:
+                trainer.resume(resume)
+            return trainer.fit()
     finally:
         shutdown(info)
 

@@ -1,0 +1,66 @@
+"""One writer per run folder and per generated synthetic set."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+import reid_lib.engine.experiment as experiment
+from reid_lib.data.synthetic import MANIFEST, verify_synthetic
+from reid_lib.engine import load_config, train
+from reid_lib.file_lock import LockedError, exclusive_lock
+
+
+def _cfg(tmp_path, *overrides):
+    return load_config(
+        "smoke",
+        [
+            f"run.output_dir={tmp_path / 'runs'}",
+            f"run.results_dir={tmp_path / 'results'}",
+            *overrides,
+        ],
+    )
+
+
+def test_a_second_run_with_the_same_name_refuses_while_the_first_writes(tmp_path):
+    cfg = _cfg(tmp_path, "run.name=twin")
+    held = exclusive_lock(cfg.run_dir() / experiment.RUN_LOCK, wait=False)
+    refused = pytest.raises(LockedError, match=r"run folder .*twin is in use by another process")
+    with held, refused:
+        train(cfg)
+    assert not (cfg.run_dir() / "last.pt").exists()
+
+
+def test_two_runs_that_need_one_synthetic_set_generate_it_once(tmp_path, monkeypatch):
+    calls = []
+    generate = experiment.generate_synthetic
+
+    def counted(out, *args, **kwargs):
+        calls.append(out)
+        return generate(out, *args, **kwargs)
+
+    monkeypatch.setattr(experiment, "generate_synthetic", counted)
+    cfg = _cfg(tmp_path)
+    root = experiment.dataset_root(cfg).parent / experiment.synthetic_folder_name(cfg)
+    errors = []
+
+    def need_the_set():
+        try:
+            experiment.generate_once(root, cfg)
+        except Exception as err:  # the test reports whatever a thread raised
+            errors.append(err)
+
+    # dataset_root above generated it once already; remove it and race two threads for it.
+    shutil.rmtree(root)
+    threads = [threading.Thread(target=need_the_set) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(calls) == 2, "one generation for dataset_root, one for the two racing runs"
+    assert (root / MANIFEST).is_file()
+    verify_synthetic(root)
+    assert not [p for p in root.parent.iterdir() if p.name.startswith(f".{root.name}.")]
