@@ -63,4 +63,5 @@ def test_two_runs_that_need_one_synthetic_set_generate_it_once(tmp_path, monkeyp
     assert len(calls) == 2, "one generation for dataset_root, one for the two racing runs"
     assert (root / MANIFEST).is_file()
     verify_synthetic(root)
-    assert not [p for p in root.parent.iterdir() if p.name.startswith(f".{root.name}.")]
+    staging = [p for p in root.parent.iterdir() if p.is_dir() and p.name.startswith(".")]
+    assert staging == [], "no staging folder is left behind"

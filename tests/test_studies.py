@@ -282,7 +282,7 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
         assert data["provenance"]["config"]["data"]["synthetic_knobs"] == knob_settings(0.9)[label]
         assert (data["run"]["knob"], data["run"]["train_set"]) == (label, "synthetic")
     assert (tmp_path / "runs" / "data" / "synthetic-tiny-seed0").is_dir()
-    generated = sorted(p.name for p in (tmp_path / "runs" / "data").iterdir())
+    generated = sorted(p.name for p in (tmp_path / "runs" / "data").iterdir() if p.name[0] != ".")
     assert len(generated) == 3, "the training set, and one test set per knob setting"
 
 

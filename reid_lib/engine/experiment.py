@@ -89,7 +89,7 @@ def generate_once(root: Path, cfg: Config) -> None:
     ``root`` when complete, so two runs that both need the set never write into one folder, and
     a folder at ``root`` always holds a whole set with its manifest.
     """
-    lock = root.with_name(root.name + ".lock")
+    lock = root.with_name(f".{root.name}.lock")
     with exclusive_lock(lock, wait=True):
         if (root / MANIFEST).is_file():
             return
@@ -200,10 +200,11 @@ def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
         else contextlib.nullcontext()
     )
     try:
+        # The data first: a missing dataset fails before anything is written.
+        device = resolve_device(cfg.run.device, info)
+        seed_everything(cfg.run.seed + info.rank, deterministic=cfg.run.deterministic)
+        dataset = load_dataset(cfg, info)
         with lock:
-            device = resolve_device(cfg.run.device, info)
-            seed_everything(cfg.run.seed + info.rank, deterministic=cfg.run.deterministic)
-            dataset = load_dataset(cfg, info)
             loader = build_train_loader(
                 dataset.train,
                 image_size=_image_size(cfg),
