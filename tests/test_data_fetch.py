@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import data_scripts.fetch as fetch_module
 from data_scripts.fetch import (
     REGISTRY_PATH,
     ChecksumError,
@@ -283,7 +284,55 @@ def test_wrong_image_counts_are_listed_and_nothing_is_moved(tmp_path):
 def test_archive_without_the_top_folder(tmp_path):
     archive = make_zip(tmp_path / "src.zip")
     registry = write_registry(tmp_path, archive, extracts_to="Other")
-    with pytest.raises(FetchError, match=r"has no top folder Other/ \(it holds \['Toy'\]\)"):
+    with pytest.raises(
+        UnsafeArchiveError,
+        match=r"member 'Toy/a/0001_1\.jpg' is not under the dataset's folder Other/",
+    ):
+        fetch("toy", tmp_path / "dest", from_archive=archive, registry=registry)
+    assert not list((tmp_path / "dest").glob("*"))
+
+
+def test_a_file_beside_the_dataset_folder_is_refused(tmp_path):
+    archive = make_zip(tmp_path / "src.zip", extra={"run_me.sh": b"echo hi"})
+    registry = write_registry(tmp_path, archive)
+    with pytest.raises(UnsafeArchiveError, match=r"member 'run_me\.sh' is not under .* Toy/"):
+        fetch("toy", tmp_path / "dest", from_archive=archive, registry=registry)
+    assert_nothing_half_done(tmp_path / "dest")
+
+
+def test_an_archive_bomb_is_refused_before_anything_is_written(tmp_path):
+    """20 MB of zeros deflate to about 20 KB: a thousand times the archive's size unpacked."""
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("Toy/a/0001_1.jpg", b"\0" * (20 << 20))
+    registry = write_registry(tmp_path, archive)
+    with pytest.raises(UnsafeArchiveError, match=r"times its own size unpacked, more than 100"):
+        fetch("toy", tmp_path / "dest", from_archive=archive, registry=registry)
+    assert_nothing_half_done(tmp_path / "dest")
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "message"),
+    [
+        ("MAX_MEMBERS", 2, r"4 members, more than 2"),
+        ("MAX_UNPACKED_BYTES", 100, r"bytes unpacked, more than 100"),
+    ],
+)
+def test_the_member_and_size_limits_hold(tmp_path, monkeypatch, limit, value, message):
+    monkeypatch.setattr(fetch_module, limit, value)
+    archive = make_zip(tmp_path / "src.zip")
+    registry = write_registry(tmp_path, archive)
+    with pytest.raises(UnsafeArchiveError, match=message):
+        fetch("toy", tmp_path / "dest", from_archive=archive, registry=registry)
+    assert_nothing_half_done(tmp_path / "dest")
+
+
+def test_a_link_inside_the_tree_is_refused_too(tmp_path):
+    link = tarfile.TarInfo("Toy/a/0003_1.jpg")
+    link.type, link.linkname = tarfile.SYMTYPE, "0001_1.jpg"
+    archive = make_tar(tmp_path / "src.tar.gz", [link])
+    registry = write_registry(tmp_path, archive)
+    with pytest.raises(UnsafeArchiveError, match=r"member 'Toy/a/0003_1\.jpg' is a link"):
         fetch("toy", tmp_path / "dest", from_archive=archive, registry=registry)
 
 

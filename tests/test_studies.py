@@ -33,6 +33,7 @@ from reid_lib.studies import (
     shard,
     transfer_test_sets,
 )
+from tests.result_files import result_dict
 from tools.sweep import main
 
 ROWS = {"baseline": ["model.non_local=false"], "full": [], "parts-2": ["model.num_parts=2"]}
@@ -195,19 +196,43 @@ def test_bad_shard_is_refused(text):
     assert parse_shard("1/3") == (1, 3)
 
 
+def _results_text(name: str, rank1: float) -> str:
+    data = result_dict(name, profile="cpu", dataset="viper", rank1=rank1, row="full")
+    return json.dumps(data)
+
+
 def test_merge_combines_trees_and_refuses_conflicts(tmp_path):
     a, b, into = tmp_path / "a", tmp_path / "b", tmp_path / "results"
-    for root, run, text in ((a, "x", "1"), (b, "y", "2"), (b, "x", "1")):
-        (root / "cpu" / "toy").mkdir(parents=True, exist_ok=True)
-        (root / "cpu" / "toy" / f"{run}.json").write_text(text)
+    x, y = _results_text("x", 0.5), _results_text("y", 0.25)
+    for root, run, text in ((a, "x", x), (b, "y", y), (b, "x", x)):
+        (root / "cpu" / "viper").mkdir(parents=True, exist_ok=True)
+        (root / "cpu" / "viper" / f"{run}.json").write_text(text)
     copied = merge_trees([a, b], into)
     assert sorted(p.name for p in copied) == ["x.json", "y.json"], "identical x copied once"
-    assert (into / "cpu" / "toy" / "y.json").read_text() == "2"
-    (b / "cpu" / "toy" / "x.json").write_text("3")
+    assert (into / "cpu" / "viper" / "y.json").read_text() == y
+    (b / "cpu" / "viper" / "x.json").write_text(_results_text("x", 0.75))
     with pytest.raises(FileExistsError, match="different results files"):
         merge_trees([b], into)
     with pytest.raises(FileNotFoundError, match="not a folder"):
         merge_trees([tmp_path / "missing"], into)
+
+
+@pytest.mark.parametrize(
+    ("second", "error", "message"),
+    [
+        ("{truncated", ValueError, r"z\.json is not a valid results file"),
+        (_results_text("z", 0.5).replace('"rank1": 0.5', '"rank1": 7'), ValueError, "rank1"),
+    ],
+)
+def test_merge_is_all_or_nothing_and_refuses_corrupt_files(tmp_path, second, error, message):
+    a, b, into = tmp_path / "a", tmp_path / "b", tmp_path / "results"
+    (a / "cpu" / "viper").mkdir(parents=True)
+    (a / "cpu" / "viper" / "good.json").write_text(_results_text("good", 0.5))
+    (b / "cpu" / "viper").mkdir(parents=True)
+    (b / "cpu" / "viper" / "z.json").write_text(second)
+    with pytest.raises(error, match=message):
+        merge_trees([a, b], into)
+    assert not into.exists(), "nothing is copied when any file is refused"
 
 
 def test_one_smoke_run_writes_its_results_file_and_is_skipped_after(tmp_path, capsys):

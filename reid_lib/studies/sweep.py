@@ -11,13 +11,14 @@ the profile (e.g. ``parts-4`` when the preset has 4 parts) and a row the profile
 from __future__ import annotations
 
 import filecmp
+import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reid_lib.engine.experiment import train
-from reid_lib.engine.results import results_path
+from reid_lib.engine.results import results_path, validate_results
 from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, row_config
 
 
@@ -114,25 +115,32 @@ def run_sweep(
 
 
 def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:
-    """Copy the ``*.json`` files of each shard's results tree into ``into`` at the same path.
+    """Copy the results files of each shard's tree into ``into`` at the same relative path.
 
-    A file already there with the same bytes is left alone.
+    All or nothing: every file is read and validated, and every path checked, before the first
+    copy. A file already there with the same bytes is left alone.
 
     Raises:
-        FileExistsError: two different files for one path (names both).
         FileNotFoundError: a source that is not a folder.
+        ValueError: a file that is not a valid results file (named).
+        FileExistsError: two different files for one path (both named).
     """
-    copied = []
+    planned: dict[Path, Path] = {}
     for source in map(Path, sources):
         if not source.is_dir():
             raise FileNotFoundError(f"merge source {source} is not a folder of results files")
         for path in sorted(source.rglob("*.json")):
+            try:
+                validate_results(json.loads(path.read_text()))
+            except ValueError as err:
+                raise ValueError(f"{path} is not a valid results file: {err}") from None
             target = Path(into) / path.relative_to(source)
-            if target.exists():
-                if not filecmp.cmp(path, target, shallow=False):
-                    raise FileExistsError(f"{path} and {target} are different results files")
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-            copied.append(target)
-    return copied
+            other = planned.get(target, target if target.exists() else None)
+            if other is not None and not filecmp.cmp(path, other, shallow=False):
+                raise FileExistsError(f"{path} and {other} are different results files")
+            if other is None:
+                planned[target] = path
+    for target, path in planned.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return list(planned)
