@@ -1,13 +1,16 @@
-"""One writer per run folder and per generated synthetic set."""
+"""One writer per run folder and per generated synthetic set; the test images checked first."""
 
 from __future__ import annotations
 
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 
 import reid_lib.engine.experiment as experiment
+from reid_lib.data.decode_check import check_decodable
+from reid_lib.data.loaders import ImageReadError
 from reid_lib.data.synthetic import MANIFEST, verify_synthetic
 from reid_lib.engine import load_config, train
 from reid_lib.file_lock import LockedError, exclusive_lock
@@ -65,3 +68,24 @@ def test_two_runs_that_need_one_synthetic_set_generate_it_once(tmp_path, monkeyp
     verify_synthetic(root)
     staging = [p for p in root.parent.iterdir() if p.is_dir() and p.name.startswith(".")]
     assert staging == [], "no staging folder is left behind"
+
+
+def test_a_corrupt_query_image_fails_before_the_first_epoch(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, "run.name=corrupt")
+    dataset = experiment.load_dataset(cfg)
+    victim = dataset.query[0].path
+    Path(victim).write_bytes(b"not a jpeg")
+    with pytest.raises(ImageReadError, match=rf"cannot be read, checked before training: {victim}"):
+        train(cfg)
+    assert not (cfg.run_dir() / "last.pt").exists()
+
+
+def test_the_decode_check_remembers_what_decoded(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path)
+    dataset = experiment.load_dataset(cfg)
+    records = [*dataset.query, *dataset.gallery]
+    cache = experiment.decode_cache(cfg, dataset)
+    assert check_decodable(records, cache) == len(records)
+    assert check_decodable(records, cache) == 0, "a second check decodes nothing"
+    Path(records[0].path).write_bytes(Path(records[1].path).read_bytes())
+    assert check_decodable(records, cache) == 1, "a changed file is decoded again"

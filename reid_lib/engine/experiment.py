@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import inspect
 import os
 import shutil
@@ -24,6 +25,7 @@ from pathlib import Path
 import torch
 
 from reid_lib.data import build_dataset
+from reid_lib.data.decode_check import check_decodable
 from reid_lib.data.factory import dataset_spec
 from reid_lib.data.loaders import build_train_loader
 from reid_lib.data.records import ReIDDataset
@@ -145,6 +147,12 @@ def load_dataset(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> ReIDDataset:
     return build_dataset(cfg.data.dataset, root, **kwargs)
 
 
+def decode_cache(cfg: Config, dataset: ReIDDataset) -> Path:
+    """The cache file of the test images known to decode (``reid_lib.data.decode_check``)."""
+    digest = hashlib.sha256(str(Path(dataset.root).resolve()).encode()).hexdigest()[:16]
+    return Path(cfg.run.output_dir) / "data" / f".decoded-{dataset.name}-{digest}.json"
+
+
 def build_model_from_config(cfg: Config, num_classes: int) -> torch.nn.Module:
     """``build_any_model(num_classes, **model section)``."""
     return build_any_model(num_classes, **dataclasses.asdict(cfg.model))
@@ -204,6 +212,9 @@ def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
         device = resolve_device(cfg.run.device, info)
         seed_everything(cfg.run.seed + info.rank, deterministic=cfg.run.deterministic)
         dataset = load_dataset(cfg, info)
+        check_decodable(
+            [*dataset.query, *dataset.gallery, *dataset.multi_query], decode_cache(cfg, dataset)
+        )
         with lock:
             loader = build_train_loader(
                 dataset.train,
