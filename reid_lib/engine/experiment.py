@@ -12,7 +12,6 @@ into ``<run.output_dir>/data/synthetic-<preset>-seed<run.seed>[-<knob><value>...
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import inspect
@@ -195,55 +194,64 @@ RUN_LOCK = ".lock"
 def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
     """Run ``cfg`` to the end (or to Ctrl-C), in one process or under ``torchrun``.
 
+    The data comes first, so that a missing dataset fails before anything is written; rank 0,
+    which evaluates, then decodes the test images once. The run folder is locked while training.
+
     Raises:
         LockedError: another process is writing the same run folder (same profile, dataset and
             ``run.name``).
     """
     device = resolve_device(cfg.run.device)
     info = init_distributed(use_cuda=device.type == "cuda")
-    run_dir = cfg.run_dir()
-    lock = (
-        exclusive_lock(run_dir / RUN_LOCK, wait=False, what=f"run folder {run_dir}")
-        if info.is_main
-        else contextlib.nullcontext()
-    )
     try:
-        # The data first: a missing dataset fails before anything is written.
         device = resolve_device(cfg.run.device, info)
         seed_everything(cfg.run.seed + info.rank, deterministic=cfg.run.deterministic)
         dataset = load_dataset(cfg, info)
-        check_decodable(
-            [*dataset.query, *dataset.gallery, *dataset.multi_query], decode_cache(cfg, dataset)
-        )
-        with lock:
-            loader = build_train_loader(
-                dataset.train,
-                image_size=_image_size(cfg),
-                num_ids=cfg.sampler.num_identities,
-                num_instances=cfg.sampler.num_instances,
-                seed=cfg.run.seed,
-                num_replicas=info.world_size,
-                rank=info.rank,
-                num_workers=cfg.data.num_workers,
-                pin_memory=device.type == "cuda",
-            )
-            model = build_model_from_config(cfg, dataset.num_train_pids)
-            trainer = Trainer(
-                cfg,
-                model,
-                build_loss(cfg),
-                loader,
-                num_classes=dataset.num_train_pids,
-                device=device,
-                info=info,
-                evaluate_fn=lambda m: evaluate_model(m, dataset, cfg, device),
-                dataset=dataset,
-            )
-            if resume is not None:
-                trainer.resume(resume)
-            return trainer.fit()
+        if not info.is_main:
+            return _fit(cfg, dataset, info, device, resume)
+        tested = [*dataset.query, *dataset.gallery, *dataset.multi_query]
+        check_decodable(tested, decode_cache(cfg, dataset))
+        run_dir = cfg.run_dir()
+        with exclusive_lock(run_dir / RUN_LOCK, wait=False, what=f"run folder {run_dir}"):
+            return _fit(cfg, dataset, info, device, resume)
     finally:
         shutdown(info)
+
+
+def _fit(
+    cfg: Config,
+    dataset: ReIDDataset,
+    info: DistInfo,
+    device: torch.device,
+    resume: str | Path | None,
+) -> FitResult:
+    """Build the loader, model, loss and trainer of ``cfg`` on ``dataset``, and train."""
+    loader = build_train_loader(
+        dataset.train,
+        image_size=_image_size(cfg),
+        num_ids=cfg.sampler.num_identities,
+        num_instances=cfg.sampler.num_instances,
+        seed=cfg.run.seed,
+        num_replicas=info.world_size,
+        rank=info.rank,
+        num_workers=cfg.data.num_workers,
+        pin_memory=device.type == "cuda",
+    )
+    model = build_model_from_config(cfg, dataset.num_train_pids)
+    trainer = Trainer(
+        cfg,
+        model,
+        build_loss(cfg),
+        loader,
+        num_classes=dataset.num_train_pids,
+        device=device,
+        info=info,
+        evaluate_fn=lambda m: evaluate_model(m, dataset, cfg, device),
+        dataset=dataset,
+    )
+    if resume is not None:
+        trainer.resume(resume)
+    return trainer.fit()
 
 
 def evaluate_checkpoint(
