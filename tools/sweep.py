@@ -34,10 +34,8 @@ from reid_lib.studies import (
     Step,
     available_real_sets,
     book_steps,
-    equivalent_rows,
     evaluate_runs,
     get_profile,
-    infeasible_rows,
     knob_test_sets,
     load_rows,
     merge_trees,
@@ -47,6 +45,7 @@ from reid_lib.studies import (
     run_step,
     run_sweep,
     shard,
+    skipped_rows,
     transfer_test_sets,
 )
 
@@ -102,11 +101,10 @@ def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
     """``(run name, epochs)`` of each run that ``step`` trains (none for an evaluation step)."""
     if step.command != "run":
         return []
-    rows = load_rows()
-    skipped = {**equivalent_rows(rows, profile, step.dataset), **infeasible_rows(rows, profile)}
+    skipped = skipped_rows(profile, step.dataset)
     return [
         (run.name, row_config(profile, run.overrides, step.dataset).schedule.epochs)
-        for run in plan_runs(rows, step.rows, step.seeds)
+        for run in plan_runs(load_rows(), step.rows, step.seeds)
         if run.row not in skipped
     ]
 

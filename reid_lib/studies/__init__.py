@@ -29,6 +29,7 @@ from reid_lib.studies.sweep import (
     plan_runs,
     run_sweep,
     shard,
+    skipped_rows,
 )
 from reid_lib.studies.test_sets import (
     TestSet,
@@ -66,5 +67,6 @@ __all__ = [
     "run_step",
     "run_sweep",
     "shard",
+    "skipped_rows",
     "transfer_test_sets",
 ]

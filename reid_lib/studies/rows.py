@@ -78,6 +78,44 @@ def row_config(
     return load_config(profile, [*overrides, *extra])
 
 
+def row_configs(
+    rows: dict[str, list[str]], profile: str, dataset: str | None = None, extra: Sequence[str] = ()
+) -> dict[str, Config | ConfigError]:
+    """Each row's config under ``profile``, or the ``ConfigError`` that says why it cannot be
+    built (:func:`row_config`)."""
+    configs: dict[str, Config | ConfigError] = {}
+    for row, overrides in rows.items():
+        try:
+            configs[row] = row_config(profile, overrides, dataset, extra)
+        except ConfigError as err:
+            configs[row] = err
+    return configs
+
+
+def infeasible(configs: dict[str, Config | ConfigError]) -> dict[str, str]:
+    """The rows of :func:`row_configs` that cannot be built: row -> why."""
+    return {
+        row: str(config).removeprefix("override: ")
+        for row, config in configs.items()
+        if isinstance(config, ConfigError)
+    }
+
+
+def equivalent(configs: dict[str, Config | ConfigError]) -> dict[str, str]:
+    """The rows of :func:`row_configs` whose config equals an earlier row's: row -> that row."""
+    first: dict[str, str] = {}
+    same = {}
+    for row, config in configs.items():
+        if isinstance(config, ConfigError):
+            continue
+        key = json.dumps(config.to_dict(), sort_keys=True)
+        if key in first:
+            same[row] = first[key]
+        else:
+            first[key] = row
+    return same
+
+
 def infeasible_rows(
     rows: dict[str, list[str]], profile: str, dataset: str | None = None
 ) -> dict[str, str]:
@@ -86,13 +124,7 @@ def infeasible_rows(
     For example, the part branch cuts the stage4 map (1/16 of the image height) into
     ``num_parts`` stripes, so 8 parts do not fit the 64-pixel images of ``smoke``.
     """
-    reasons = {}
-    for row, overrides in rows.items():
-        try:
-            row_config(profile, overrides, dataset)
-        except ConfigError as err:
-            reasons[row] = str(err).removeprefix("override: ")
-    return reasons
+    return infeasible(row_configs(rows, profile, dataset))
 
 
 def equivalent_rows(
@@ -102,16 +134,4 @@ def equivalent_rows(
 
     Rows that cannot be built under ``profile`` (:func:`infeasible_rows`) are left out.
     """
-    first: dict[str, str] = {}
-    same = {}
-    for row, overrides in rows.items():
-        try:
-            config = row_config(profile, overrides, dataset, extra)
-        except ConfigError:
-            continue
-        key = json.dumps(config.to_dict(), sort_keys=True)
-        if key in first:
-            same[row] = first[key]
-        else:
-            first[key] = row
-    return same
+    return equivalent(row_configs(rows, profile, dataset, extra))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from reid_lib.engine.experiment import train
 from reid_lib.engine.results import results_path, validate_results
-from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, row_config
+from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,22 @@ def shard(runs: Sequence[PlannedRun], index: int, count: int) -> list[PlannedRun
     return list(runs[index::count])
 
 
+def skipped_rows(
+    profile: str, dataset: str | None = None, extra: Sequence[str] = ()
+) -> dict[str, str]:
+    """The rows the sweep does not train under ``profile``: row -> why.
+
+    A row whose config equals an earlier row's is that row's run; a row the profile cannot build
+    is skipped with the config's reason. ``extra`` overrides apply to every row.
+    """
+    configs = row_configs(load_rows(), profile, dataset, extra)
+    same = {
+        row: f"row {row!r} is row {other!r} under {profile}"
+        for row, other in equivalent(configs).items()
+    }
+    return {**infeasible(configs), **same}
+
+
 def run_sweep(
     runs: Sequence[PlannedRun],
     *,
@@ -86,19 +102,13 @@ def run_sweep(
 ) -> list[Path]:
     """Train every run whose results file is missing; return the results files written.
 
-    Runs of rows that :func:`~reid_lib.studies.rows.equivalent_rows` maps to an earlier row, or
-    that :func:`~reid_lib.studies.rows.infeasible_rows` rules out, are skipped with a message.
+    Runs of the rows of :func:`skipped_rows` are skipped with a message.
     """
-    rows = load_rows()
-    same = equivalent_rows(rows, profile, dataset, extra)
-    infeasible = infeasible_rows(rows, profile, dataset)
+    skipped = skipped_rows(profile, dataset, extra)
     written = []
     for run in runs:
-        if run.row in same:
-            print(f"skip {run.name}: row {run.row!r} is row {same[run.row]!r} under {profile}")
-            continue
-        if run.row in infeasible:
-            print(f"skip {run.name}: {infeasible[run.row]}")
+        if run.row in skipped:
+            print(f"skip {run.name}: {skipped[run.row]}")
             continue
         naming = [*run.identity(), f"run.results_dir={results_dir}"]
         cfg = row_config(profile, run.overrides, dataset, [*extra, *naming])
