@@ -20,8 +20,9 @@ LARGE_DATASETS = ("market1501", "dukemtmc_reid", "msmt17")
 FULL_VARIANTS = ("single_query", "single_query_rerank", "multi_query", "multi_query_rerank")
 
 
-def _full_runs(roots: Sequence[Path], variant: str, dataset: str, row: str) -> pd.DataFrame:
-    runs = ablation_runs(results_table(roots, variant))
+def _full_runs(table: pd.DataFrame, variant: str, dataset: str, row: str) -> pd.DataFrame:
+    """The ``full``-profile runs of ``row`` on ``dataset`` that have ``variant``."""
+    runs = ablation_runs(table[table["variant"] == variant])
     keep = (runs["profile"] == "full") & (runs["dataset"] == dataset) & (runs["row"] == row)
     return runs[keep]
 
@@ -33,9 +34,9 @@ def paper_claims(results_root: Path, paper_file: Path = PAPER_REPORTED) -> pd.Da
     results file of that row trained and tested on that dataset that has the variant. Ours is the
     mean over those files (their seeds), in percent; NaN and "not yet reproduced" when none.
     """
-    lines = []
+    table, lines = results_table([results_root], variant=None), []
     for claim in yaml.safe_load(Path(paper_file).read_text()):
-        mine = _full_runs([results_root], claim["variant"], claim["dataset"], claim["row"])
+        mine = _full_runs(table, claim["variant"], claim["dataset"], claim["row"])
         for metric, value in claim["metrics"].items():
             lines.append(
                 {
@@ -55,12 +56,13 @@ def large_benchmark_table(table_roots: Sequence[Path], paper: pd.DataFrame) -> p
 
     ``paper`` is :func:`paper_claims`; its numbers sit beside ours where it has one.
     """
+    table = results_table(table_roots, variant=None)
     lines = []
     for dataset in LARGE_DATASETS:
         for variant in FULL_VARIANTS:
             if variant.startswith("multi_query") and dataset != "market1501":
                 continue
-            mine = _full_runs(table_roots, variant, dataset, "full")
+            mine = _full_runs(table, variant, dataset, "full")
             claims = paper[(paper["dataset"] == dataset) & (paper["setting"] == _setting(variant))]
             stated = dict(zip(claims["metric"], claims["paper (%)"], strict=True))
             line: dict[str, Any] = {"dataset": dataset, "variant": variant}

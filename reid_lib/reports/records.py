@@ -136,11 +136,11 @@ def collect_results(results_root: Path) -> pd.DataFrame:
     return table.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)
 
 
-def results_table(roots: Sequence[Path], variant: str = "single_query") -> pd.DataFrame:
-    """:func:`collect_results` of several roots, one evaluation variant."""
+def results_table(roots: Sequence[Path], variant: str | None = "single_query") -> pd.DataFrame:
+    """:func:`collect_results` of several roots, one evaluation variant (None: every one)."""
     tables = [collect_results(Path(root)) for root in roots]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
-    return table[table["variant"] == variant].reset_index(drop=True)
+    return table if variant is None else table[table["variant"] == variant].reset_index(drop=True)
 
 
 def own_runs(table: pd.DataFrame) -> pd.DataFrame:
