@@ -223,3 +223,11 @@ def test_the_triplet_rules_apply_only_with_a_triplet_loss():
     single = ["sampler.num_instances=1"]
     assert load_config("smoke", [*single, "loss.weight_tri=0"]).sampler.num_instances == 1
     assert load_config("smoke", [*single, "model.arch=pcb"]).model.arch == "pcb"
+
+
+def test_rules_are_checked_on_the_config_the_overrides_complete(tmp_path):
+    path = tmp_path / "short.yaml"
+    path.write_text("data: {height: 64}\n")
+    with pytest.raises(ConfigError, match=r"short\.yaml: model\.num_parts=6 needs images"):
+        load_config(str(path))
+    assert load_config(str(path), ["model.num_parts=2"]).model.num_parts == 2

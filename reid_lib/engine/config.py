@@ -295,12 +295,14 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     raise TypeError(f"config key {key!r}: unsupported annotation {tp!r}")
 
 
-def from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
+def from_dict(data: dict[str, Any], *, source: str = "config", check: bool = True) -> Config:
     """Build a :class:`Config` from a nested dict; missing keys keep their defaults.
 
+    ``check=False`` leaves out :func:`check_rules`, for a config that overrides will complete.
+
     Raises:
-        ConfigError: unknown section or key (with the nearest valid key), or a value of the wrong
-            type (naming the key). ``source`` names the file in the message.
+        ConfigError: unknown section or key (with the nearest valid key), a value of the wrong
+            type (naming the key), or a rule broken. ``source`` names the file in the message.
     """
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}")
@@ -313,7 +315,7 @@ def from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
             raise ConfigError(f"{source}: section {section!r} must be a mapping, got {values!r}")
         for name, value in values.items():
             _set(cfg, f"{section}.{name}", value, source=source)
-    return check_rules(cfg, source=source)
+    return check_rules(cfg, source=source) if check else cfg
 
 
 #: A run name is one safe path component: it names the run's folder and results file.
@@ -426,7 +428,7 @@ def _set(cfg: Config, key: str, value: Any, *, source: str) -> None:
     setattr(getattr(cfg, section), name, coerced)
 
 
-def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+def apply_overrides(cfg: Config, overrides: list[str], *, check: bool = True) -> Config:
     """Return a copy of ``cfg`` with ``key.sub=value`` overrides applied.
 
     Values are read as YAML scalars or flow lists: ``optim.lr=1e-4``, ``model.wdp=false``,
@@ -448,7 +450,7 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
         if value is not None and not isinstance(value, str) and _takes_text(key):
             value = text
         _set(cfg, key, value, source="override")
-    return check_rules(cfg, source="override")
+    return check_rules(cfg, source="override") if check else cfg
 
 
 def _takes_text(key: str) -> bool:
@@ -461,8 +463,11 @@ def _takes_text(key: str) -> bool:
     )
 
 
-def load_yaml(path: str | Path) -> Config:
-    """Read a config YAML file (a partial file keeps defaults for what it leaves out)."""
+def load_yaml(path: str | Path, *, check: bool = True) -> Config:
+    """Read a config YAML file (a partial file keeps defaults for what it leaves out).
+
+    ``check=False`` leaves out :func:`check_rules`, for a file that overrides will complete.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; expected a YAML file or a preset")
@@ -471,7 +476,7 @@ def load_yaml(path: str | Path) -> Config:
             data = yaml.safe_load(fh) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
-    return from_dict(data, source=str(path))
+    return from_dict(data, source=str(path), check=check)
 
 
 def save_yaml(cfg: Config, path: str | Path) -> Path:
@@ -492,16 +497,16 @@ def preset_path(name: str) -> Path:
 def load_config(preset_or_path: str, overrides: list[str] = ()) -> Config:
     """Load a preset by name (``smoke``, ``cpu``, ``full``) or a YAML file, then apply overrides.
 
-    A preset sets ``run.profile`` to its own name; a file keeps what it says.
+    A preset sets ``run.profile`` to its own name; a file keeps what it says. The rules
+    (:func:`check_rules`) are checked once, on the config the overrides complete, so a file may
+    leave to them what it needs (``data.height`` in the file, ``model.num_parts`` as an override).
     """
     is_file = Path(preset_or_path).suffix in (".yaml", ".yml") or Path(preset_or_path).exists()
-    if is_file:
-        cfg = load_yaml(preset_or_path)
-    else:
-        if preset_or_path not in PRESETS:
-            raise ConfigError(
-                f"--config {preset_or_path!r} is neither an existing YAML file nor a preset: "
-                f"{_unknown_key(preset_or_path, list(PRESETS), what='preset')}"
-            )
-        cfg = load_yaml(preset_path(preset_or_path))
-    return apply_overrides(cfg, list(overrides))
+    if not is_file and preset_or_path not in PRESETS:
+        raise ConfigError(
+            f"--config {preset_or_path!r} is neither an existing YAML file nor a preset: "
+            f"{_unknown_key(preset_or_path, list(PRESETS), what='preset')}"
+        )
+    path = Path(preset_or_path) if is_file else preset_path(preset_or_path)
+    cfg = apply_overrides(load_yaml(path, check=False), list(overrides), check=False)
+    return check_rules(cfg, source="override" if overrides else str(path))
