@@ -4,6 +4,7 @@
 
     reid train --config PRESET_OR_YAML [--resume PATH] [key.sub=value ...]
     reid eval --checkpoint PATH [--rerank] [--multi-query] [--results-dir DIR] [key.sub=value ...]
+    reid pretrain [--config pretrain] [key.sub=value ...]    (the cpu profile's starting backbone)
     reid synth [--out DIR --preset small --seed 0 ...]      (reid_lib.data.make_synthetic)
     reid data verify ROOT --dataset NAME                     (reid_lib.data.verify)
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 from reid_lib import train as train_entry
 from reid_lib.errors import USER_ERRORS, report
+from reid_lib.train import EXIT_INTERRUPTED
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -34,6 +36,24 @@ def _eval(args: argparse.Namespace) -> int:
             raise
         return report("reid eval", err)
     print(f"results: {path}")
+    return 0
+
+
+def _pretrain(args: argparse.Namespace) -> int:
+    from reid_lib.engine.config import load_config
+    from reid_lib.engine.pretraining import pretrain
+
+    try:
+        cfg = load_config(args.config, args.overrides)
+        path = pretrain(cfg)
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        return report("reid pretrain", err)
+    if path is None:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"pretrained backbone: {path} (provenance and SHA-256 in {path.with_suffix('.json')})")
     return 0
 
 
@@ -81,6 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
         "overrides", nargs="*", metavar="key.sub=value", help="e.g. data.root=/elsewhere"
     )
     evaluate.set_defaults(func=_eval)
+
+    pretraining = commands.add_parser(
+        "pretrain",
+        help="train the backbone the cpu profile starts from (resumes; exports weights + sha256)",
+    )
+    pretraining.add_argument(
+        "--config",
+        default="pretrain",
+        metavar="PRESET_OR_YAML",
+        help="the pretraining config (default: the %(default)s preset)",
+    )
+    pretraining.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    pretraining.add_argument(
+        "overrides", nargs="*", metavar="key.sub=value", help="e.g. schedule.epochs=20"
+    )
+    pretraining.set_defaults(func=_pretrain)
 
     commands.add_parser(
         "synth", help="write the synthetic dataset (python -m reid_lib.data.make_synthetic)"

@@ -102,3 +102,11 @@ def test_msmt_crops_load_through_hand_written_lists(tmp_path):
         assert record.path.is_file()
         assert record.camid == int(MSMT17_RULE.parse(record.path)["cam"]) - 1
     assert len(ds.train) == 8
+
+
+def test_peta_training_subsets_hold_their_documented_identities():
+    ds = build_dataset("peta_training", folder("peta-reid"))
+    sources = {s: [r for r in ds.train if r.extra["source"] == s] for s in ("TownCentre", "SARC3D")}
+    assert counts(sources["TownCentre"]) == (222, 6967)
+    assert counts(sources["SARC3D"]) == (50, 200)
+    assert ds.num_train_pids == 272 and not ds.query and not ds.gallery

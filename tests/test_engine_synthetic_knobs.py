@@ -18,7 +18,7 @@ def test_knobs_replace_only_the_named_nuisances():
 
 
 def test_folder_name_tells_the_settings_apart():
-    cfg = load_config("smoke", ["run.seed=3"])
+    cfg = load_config("smoke", ["data.synthetic_seed=3", "run.seed=5"])
     assert synthetic_folder_name(cfg) == "synthetic-tiny-seed3"
     knobs = apply_overrides(cfg, ["data.synthetic_knobs={occlusion: 1, clutter: 0}"])
     assert synthetic_folder_name(knobs) == "synthetic-tiny-seed3-clutter0-occlusion1"

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy import stats
 
 from reid_lib.engine.results import write_results
 from reid_lib.reports import (
     NOT_REPRODUCED,
+    Difference,
     ablation_points,
     ablation_table,
+    difference,
     finding_verdicts,
     knob_table,
     knob_winners,
@@ -123,14 +126,28 @@ def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
 def test_points_are_one_line_per_study_row_and_seed(root):
     points = ablation_points(results_table([root]), "cpu", "synthetic")
     assert len(points[(points["study"] == "modules") & (points["row"] == "full")]) == 3
-    assert set(points.columns) == {"study", "row", "seed", "rank1", "mAP"}
+    assert set(points.columns) == {"study", "row", "seed", "split", "rank1", "mAP"}
 
 
-def test_verdict_follows_welch_t_test_and_direction():
+def test_difference_interval_is_the_t_interval_by_hand_and_scipys():
+    # Paired gaps 1, 2, 3: mean 2, sd 1, so 2 +- t(0.975, 2) / sqrt(3) = 2 +- 4.302653 * 0.577350.
+    paired = difference([11, 22, 33], [10, 20, 30], paired=True)
+    assert (paired.value, paired.runs, paired.paired) == (2, (3, 3), True)
+    assert (paired.low, paired.high) == pytest.approx((2 - 2.484138, 2 + 2.484138), abs=1e-5)
+    reference = stats.ttest_rel([11, 22, 33], [10, 20, 30]).confidence_interval(0.95)
+    assert (paired.low, paired.high) == pytest.approx(tuple(reference))
+    welch = difference([1, 2, 3, 5], [4, 6, 8], paired=False)
+    reference = stats.ttest_ind([1, 2, 3, 5], [4, 6, 8], equal_var=False).confidence_interval()
+    assert welch.value == pytest.approx(2.75 - 6)
+    assert (welch.low, welch.high) == pytest.approx(tuple(reference))
+    assert difference([6, 6], [5, 5]) == Difference(1, 1, 1, (2, 2), False)
+
+
+def test_verdict_follows_the_interval_and_direction():
     assert verdict([40, 42, 41], [20, 22, 21]) == "agrees"
     assert verdict([20, 22, 21], [40, 42, 41]) == "disagrees"
     assert verdict([30, 40, 35], [31, 41, 33]) == "no clear difference"
-    assert verdict([30], [20, 21]) == "one seed: cannot judge"
+    assert verdict([30], [20, 21]) == "one run: cannot judge"
     assert verdict([], [20, 21]) == "not run"
     assert verdict([5, 5], [5, 5]) == "no clear difference"
     assert verdict([6, 6], [5, 5]) == "agrees"
@@ -148,7 +165,7 @@ def test_findings_name_known_rows_and_are_judged(root, tmp_path):
     verdicts = finding_verdicts(results_table([root]), "cpu", "synthetic").set_index("comparison")
     assert verdicts.loc["nl > baseline", "verdict"] == "no clear difference"
     assert verdicts.loc["full > nl", "verdict"] == "no clear difference"
-    assert verdicts.loc["msg > baseline", "verdict"] == "one seed: cannot judge"
+    assert verdicts.loc["msg > baseline", "verdict"] == "one run: cannot judge"
     assert verdicts.loc["wdp > baseline", "verdict"] == "not run"
     assert verdicts.loc["msg > baseline", "difference"] == pytest.approx(50 - 21)
     summary = verdict_summary(verdicts.reset_index())
@@ -165,7 +182,7 @@ def test_a_significant_finding_is_named_in_the_summary(root):
     assert verdicts["verdict"].tolist() == ["agrees"]
     assert verdict_summary(verdicts) == (
         "of 1 comparisons, 1 agree (full > baseline), none disagree, "
-        "0 show no clear difference, 0 cannot be judged yet (not run, or one seed)"
+        "0 show no clear difference, 0 cannot be judged yet (not run, or one run)"
     )
 
 

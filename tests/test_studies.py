@@ -33,6 +33,7 @@ from reid_lib.studies import (
     shard,
     transfer_test_sets,
 )
+from reid_lib.studies.rows import PRIORITY_ROWS
 from tests.result_files import result_dict
 from tools.sweep import main
 
@@ -81,7 +82,7 @@ def test_a_malformed_ablations_file_is_named(tmp_path, text, message):
 @pytest.mark.parametrize(
     ("profile", "expected"),
     [
-        ("smoke", {"parts-2": "full", "fusion-adaptive": "full"}),
+        ("smoke", {"parts-2": "full", "fusion-adaptive": "full", "scratch": "full"}),
         ("cpu", {"parts-4": "full", "fusion-adaptive": "full", "image-128x64": "full"}),
         ("full", {"parts-6": "full", "fusion-adaptive": "full", "image-256x128": "full"}),
     ],
@@ -143,12 +144,22 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     real = available_real_sets(tmp_path)
     assert real == ["viper", "grid"]
     steps = book_steps("cpu", real)
-    assert steps[0] == Step("run", "synthetic", None, (0, 1, 2))
-    assert Step("run", "viper", CORE_ROWS, (0, 1, 2)) in steps
-    assert Step("run", "grid", ("baseline", "full"), (0,)) in steps
+    splits = (0, 1, 2, 3, 4)
+    assert steps[:3] == [
+        Step("run", "viper", PRIORITY_ROWS, (0,), splits=splits),
+        Step("run", "grid", PRIORITY_ROWS, (0,), splits=splits),
+        Step("run", "synthetic", None, (0, 1, 2)),
+    ]
+    later = [s for s in steps[3:] if s.command == "run"]
+    assert [s.dataset for s in later] == ["viper", "grid"]
+    assert set(later[0].rows) >= {"nl", "msg", "wdp", "tsa-off", "pcb", "hpm", "scratch"}
+    assert not set(later[0].rows) & {*PRIORITY_ROWS, "msg-branches-1", "image-256x128"}
     assert Step("knobs", "synthetic", CORE_ROWS, (0,)) in steps
-    transfers = {s.dataset: s.tests for s in steps if s.command == "transfer"}
-    assert transfers == {"synthetic": ("viper", "grid"), "viper": ("synthetic", "grid")}
+    transfers = {s.dataset: (s.tests, s.splits) for s in steps if s.command == "transfer"}
+    assert transfers == {
+        "synthetic": (("viper", "grid"), (None,)),
+        "viper": (("synthetic", "grid"), (0,)),
+    }
     alone = book_steps("smoke")
     assert [s.command for s in alone] == ["run", "knobs"]
     assert alone[0].seeds == (0,)
@@ -166,15 +177,29 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     ]
 
 
-def test_plan_crosses_rows_with_seeds_and_rejects_unknown_rows():
+def test_plan_crosses_splits_seeds_and_rows_and_rejects_unknown_rows():
     runs = plan_runs(ROWS, ["full", "baseline"], [0, 1])
     assert [r.name for r in runs] == [
         "full-seed0",
-        "full-seed1",
         "baseline-seed0",
+        "full-seed1",
         "baseline-seed1",
     ]
-    assert runs[2] == PlannedRun("baseline", 0, ("model.non_local=false",))
+    assert runs[1] == PlannedRun("baseline", 0, ("model.non_local=false",))
+    assert "data.split=0" not in runs[1].identity()
+    split = plan_runs(ROWS, ["full", "baseline"], [0], [3, 4])
+    assert [r.name for r in split] == [
+        "full-split3-seed0",
+        "baseline-split3-seed0",
+        "full-split4-seed0",
+        "baseline-split4-seed0",
+    ]
+    assert split[3].identity() == [
+        "run.name=baseline-split4-seed0",
+        "run.row=baseline",
+        "run.seed=0",
+        "data.split=4",
+    ]
     assert len(plan_runs(ROWS, None, [0])) == 3
     with pytest.raises(ValueError, match=r"unknown row.*'nope'"):
         plan_runs(ROWS, ["nope"], [0])
@@ -319,9 +344,10 @@ def test_rows_with_more_parts_than_stage4_rows_are_refused_with_the_reason():
     assert infeasible_rows(load_rows(), "cpu") == {}
 
 
-def test_every_engine_preset_is_a_profile_and_unknown_ones_are_named():
-    assert tuple(PROFILES) == PRESETS
+def test_every_engine_preset_but_pretrain_is_a_profile_and_unknown_ones_are_named():
+    assert (*PROFILES, "pretrain") == PRESETS
     assert get_profile("cpu").seeds == (0, 1, 2)
+    assert get_profile("cpu").splits == (0, 1, 2, 3, 4)
     assert [p.trains_in_build for p in PROFILES.values()] == [True, False, False]
     with pytest.raises(ValueError, match=r"profile 'gpu' is unknown; expected one of"):
         get_profile("gpu")
@@ -333,4 +359,5 @@ def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys):
     market = len(load_rows()) - len(equivalent_rows(load_rows(), "full", "market1501"))
     market -= len(infeasible_rows(load_rows(), "full"))
     assert f"run market1501: {market} training run(s)" in out
-    assert f"full: {market + 2} training runs, {(market + 2) * 120} epochs in all" in out
+    # The colour-histogram floor is one of the runs, and trains for no epoch.
+    assert f"full: {market + 2} training runs, {(market + 1) * 120} epochs in all" in out

@@ -3,9 +3,10 @@
 ::
 
     python -m tools.sweep run --profile cpu [--dataset viper] [--rows baseline full ...]
-                              [--seeds 0 1 2] [--shard 0/4] [--results-dir results] [--set k=v ...]
+                              [--seeds 0 1 2] [--splits 0 1 2] [--shard 0/4]
+                              [--results-dir results] [--set k=v ...]
     python -m tools.sweep transfer --profile cpu --train synthetic --test viper grid ...
-                              [--rows ...] [--seeds ...] [--runs-dir runs]
+                              [--rows ...] [--seeds ...] [--splits 0] [--runs-dir runs]
     python -m tools.sweep knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
     python -m tools.sweep all --profile cpu
     python -m tools.sweep plan --profile full       (what ``all`` would train: runs and epochs)
@@ -28,8 +29,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from reid_lib.data.factory import has_protocol_splits
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine import DATA_ROOT_ENV, ConfigError
+from reid_lib.models.factory import TRAINING_FREE
 from reid_lib.studies import (
     Step,
     available_real_sets,
@@ -59,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dataset", help="dataset name (default: the preset's)")
     run.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
     run.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
+    run.add_argument(
+        "--splits",
+        nargs="+",
+        type=int,
+        help="protocol splits of a real set (default: the profile's; none for synthetic)",
+    )
     run.add_argument("--shard", default="0/1", metavar="i/n", help="take shard i of n (0-based)")
     run.add_argument("--results-dir", type=Path, default=Path("results"))
     run.add_argument(
@@ -77,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--profile", required=True, help="smoke, cpu or full")
         sub.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
         sub.add_argument("--seeds", nargs="+", type=int, default=[0])
+        sub.add_argument(
+            "--splits",
+            nargs="+",
+            type=int,
+            help="the trained runs' splits (default: 0 on a real set)",
+        )
         sub.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
         sub.add_argument("--results-dir", type=Path, default=Path("results"))
         if command == "transfer":
@@ -98,20 +113,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
-    """``(run name, epochs)`` of each run that ``step`` trains (none for an evaluation step)."""
+    """``(run name, epochs)`` of each run of ``step`` (none for an evaluation step; 0 epochs for
+    the training-free floor)."""
     if step.command != "run":
         return []
     skipped = skipped_rows(profile, step.dataset)
-    return [
-        (run.name, row_config(profile, run.overrides, step.dataset).schedule.epochs)
-        for run in plan_runs(load_rows(), step.rows, step.seeds)
-        if run.row not in skipped
-    ]
+    runs = []
+    for run in plan_runs(load_rows(), step.rows, step.seeds, step.splits):
+        if run.row not in skipped:
+            cfg = row_config(profile, run.overrides, step.dataset)
+            runs.append((run.name, 0 if cfg.model.arch in TRAINING_FREE else cfg.schedule.epochs))
+    return runs
 
 
 def _real_sets() -> list[str]:
     env = os.environ.get(DATA_ROOT_ENV)
     return available_real_sets(Path(env) if env else None)
+
+
+def _splits(
+    dataset: str, asked: Sequence[int] | None, default: Sequence[int]
+) -> tuple[int | None, ...]:
+    """The protocol splits to plan on ``dataset``: ``(None,)`` for one without splits.
+
+    Raises:
+        ValueError: ``--splits`` given for a dataset that has none.
+    """
+    if not has_protocol_splits(dataset):
+        if asked:
+            raise ValueError(f"--splits: dataset {dataset!r} has no protocol splits")
+        return (None,)
+    return tuple(asked or default)
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -120,13 +152,15 @@ def _run(args: argparse.Namespace) -> None:
         print(f"merged {len(copied)} new results file(s) into {args.into}")
     elif args.command in ("transfer", "knobs"):
         transfer = args.command == "transfer"
+        train_dataset = args.train if transfer else "synthetic"
+        splits = _splits(train_dataset, args.splits, (0,))
         evaluate_runs(
-            plan_runs(load_rows(), args.rows, args.seeds),
+            plan_runs(load_rows(), args.rows, args.seeds, splits),
             transfer_test_sets(args.train, args.test)
             if transfer
             else knob_test_sets(args.level, args.knobs),
             profile=args.profile,
-            train_dataset=args.train if transfer else "synthetic",
+            train_dataset=train_dataset,
             runs_dir=args.runs_dir,
             results_dir=args.results_dir,
         )
@@ -145,8 +179,11 @@ def _run(args: argparse.Namespace) -> None:
                 step, profile=args.profile, results_dir=args.results_dir, runs_dir=args.runs_dir
             )
     else:
-        seeds = args.seeds or get_profile(args.profile).seeds
-        runs = shard(plan_runs(load_rows(), args.rows, seeds), *parse_shard(args.shard))
+        settings = get_profile(args.profile)
+        seeds = args.seeds or settings.seeds
+        dataset = args.dataset or row_config(args.profile, []).data.dataset
+        splits = _splits(dataset, args.splits, settings.splits)
+        runs = shard(plan_runs(load_rows(), args.rows, seeds, splits), *parse_shard(args.shard))
         run_sweep(
             runs,
             profile=args.profile,

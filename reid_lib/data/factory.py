@@ -7,6 +7,7 @@ short forms (``market``, ``duke``, ``msmt``, ``prid``, ``caviar``) are accepted.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from reid_lib.data.grid import GRID_RULE, load_grid
 from reid_lib.data.market1501 import MARKET1501_RULE, load_market1501
 from reid_lib.data.msmt17 import MSMT17_RULE, load_msmt17
 from reid_lib.data.naming import NameRule
+from reid_lib.data.peta_training import SARC3D_RULE, TOWNCENTRE_RULE, load_peta_training
 from reid_lib.data.prid2011 import PRID2011_RULE, load_prid2011
 from reid_lib.data.records import ReIDDataset
 from reid_lib.data.viper import VIPER_CAM_RULE, VIPER_FLAT_RULE, load_viper
@@ -42,6 +44,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "prid2011": DatasetSpec(load_prid2011, (PRID2011_RULE,)),
     "grid": DatasetSpec(load_grid, (GRID_RULE,)),
     "caviar4reid": DatasetSpec(load_caviar4reid, (CAVIAR4REID_RULE,)),
+    "peta_training": DatasetSpec(load_peta_training, (TOWNCENTRE_RULE, SARC3D_RULE)),
 }
 ALIASES = {
     "market": "market1501",
@@ -69,6 +72,12 @@ def dataset_spec(name: str) -> DatasetSpec:
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(sorted(DATASETS))}")
     return DATASETS[key]
+
+
+def has_protocol_splits(name: str) -> bool:
+    """Whether dataset ``name`` comes in numbered protocol splits (its loader takes
+    ``split_index``), as the small real benchmarks do."""
+    return "split_index" in inspect.signature(dataset_spec(name).load).parameters
 
 
 def build_dataset(name: str, root: str | Path, **kwargs: Any) -> ReIDDataset:

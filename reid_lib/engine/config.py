@@ -33,7 +33,7 @@ import yaml
 from reid_lib.data.factory import dataset_spec
 from reid_lib.models.backbone import STAGE4_STRIDE
 
-PRESETS = ("smoke", "cpu", "full")
+PRESETS = ("smoke", "cpu", "full", "pretrain")
 
 
 class ConfigError(ValueError):
@@ -45,14 +45,15 @@ class ModelConfig:
     """Keyword arguments of ``reid_lib.models.build_any_model`` (see ``docs/model_spec.md``).
 
     ``arch`` is the paper's model (``tang2022``) or one it compares with (``resnet_global``,
-    ``pcb``, ``hpm``); ``num_parts`` is also PCB's stripe count and ``hpm_bins`` HPM's pyramid.
+    ``pcb``, ``hpm``), or the training-free floor (``colour_histogram``, which reads no other
+    key); ``num_parts`` is also PCB's stripe count and ``hpm_bins`` HPM's pyramid.
     The other switches belong to the paper's model. ``wdp`` switches the part branch on or off;
     ``part_fusion`` says how it fuses each part with its remainder: ``plain`` (the stripes
     alone, as PCB), ``fixed`` (0.8/0.2) or ``adaptive`` (the paper's learned weights).
     ``msg_conv_bn_relu`` and ``wdp_shared_fc`` are the spec's options (ours: both on).
     """
 
-    arch: Literal["tang2022", "resnet_global", "pcb", "hpm"] = "tang2022"
+    arch: Literal["tang2022", "resnet_global", "pcb", "hpm", "colour_histogram"] = "tang2022"
     backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet50"
     pretrained: str | None = None
     non_local: bool = True
@@ -90,7 +91,9 @@ class DataConfig:
     """Which dataset, where it lives, and the image pipeline.
 
     ``root`` may be left empty: real datasets are then looked up under ``$REID_DATA_ROOT``, and the
-    synthetic set is generated once under ``runs/data/``. ``synthetic_knobs`` replaces some nuisance
+    synthetic set is generated once under ``runs/data/``, from ``synthetic_seed`` (the data seed,
+    apart from ``run.seed``: runs of several seeds share one set, so rows pair by seed).
+    ``synthetic_knobs`` replaces some nuisance
     strengths of the synthetic preset (``{occlusion: 1.0}``; names: ``reid_lib.data.KNOBS``).
     """
 
@@ -98,6 +101,7 @@ class DataConfig:
     root: str | None = None
     split: int = 0
     synthetic_preset: str = "small"
+    synthetic_seed: int = 0
     synthetic_knobs: dict[str, float] = field(default_factory=dict)
     height: int = 256
     width: int = 128

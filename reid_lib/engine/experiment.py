@@ -7,7 +7,8 @@ else, so that a wrong path fails before any model is built or any epoch runs.
 Dataset location (ours): ``data.root`` when given (a relative path is looked up under
 ``$REID_DATA_ROOT`` when that is set, else under the working folder); for ``data.dataset=synthetic``
 with no root, the ``data.synthetic_preset`` set (with ``data.synthetic_knobs``) is generated once
-into ``<run.output_dir>/data/synthetic-<preset>-seed<run.seed>[-<knob><value>...]`` and reused.
+into ``<run.output_dir>/data/synthetic-<preset>-seed<data.synthetic_seed>[-<knob><value>...]`` and
+reused.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 
 from reid_lib.data import build_dataset
 from reid_lib.data.decode_check import check_decodable
-from reid_lib.data.factory import dataset_spec
+from reid_lib.data.factory import dataset_spec, has_protocol_splits
 from reid_lib.data.loaders import build_train_loader
 from reid_lib.data.records import ReIDDataset
 from reid_lib.data.synthetic import MANIFEST, SyntheticConfig, generate_synthetic
@@ -40,6 +41,7 @@ from reid_lib.engine.distributed import (
     shutdown,
 )
 from reid_lib.engine.evaluation import evaluate_model
+from reid_lib.engine.pretrained_weights import check_pretrained
 from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.results import make_results, write_results
@@ -47,6 +49,7 @@ from reid_lib.engine.trainer import FitResult, Trainer, resolve_device
 from reid_lib.file_lock import exclusive_lock
 from reid_lib.losses import BranchLoss, ReIDLoss
 from reid_lib.models import build_any_model
+from reid_lib.models.factory import TRAINING_FREE
 
 DATA_ROOT_ENV = "REID_DATA_ROOT"
 
@@ -100,7 +103,7 @@ def generate_once(root: Path, cfg: Config) -> None:
                 staging,
                 synthetic_config(cfg),
                 preset=cfg.data.synthetic_preset,
-                seed=cfg.run.seed,
+                seed=cfg.data.synthetic_seed,
                 overwrite=True,
             )
             if root.exists():  # a set left incomplete by a run of an older version
@@ -131,7 +134,7 @@ def synthetic_config(cfg: Config) -> SyntheticConfig:
 def synthetic_folder_name(cfg: Config) -> str:
     """``synthetic-<preset>-seed<k>``, plus ``-<knob><value>`` per changed knob (sorted)."""
     knobs = "".join(f"-{k}{v:g}" for k, v in sorted(cfg.data.synthetic_knobs.items()))
-    return f"synthetic-{cfg.data.synthetic_preset}-seed{cfg.run.seed}{knobs}"
+    return f"synthetic-{cfg.data.synthetic_preset}-seed{cfg.data.synthetic_seed}{knobs}"
 
 
 def load_dataset(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> ReIDDataset:
@@ -139,7 +142,7 @@ def load_dataset(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> ReIDDataset:
     root = dataset_root(cfg, info)
     accepted = inspect.signature(dataset_spec(cfg.data.dataset).load).parameters
     kwargs = {}
-    if "split_index" in accepted:
+    if has_protocol_splits(cfg.data.dataset):
         kwargs["split_index"] = cfg.data.split
     if "multi_query" in accepted:
         kwargs["multi_query"] = cfg.eval.multi_query
@@ -194,13 +197,17 @@ RUN_LOCK = ".lock"
 def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
     """Run ``cfg`` to the end (or to Ctrl-C), in one process or under ``torchrun``.
 
-    The data comes first, so that a missing dataset fails before anything is written; rank 0,
+    A missing or altered ``model.pretrained`` file fails first (one line that names the command
+    that makes it); then the data, so that a missing dataset fails before anything is written;
+    rank 0,
     which evaluates, then decodes the test images once. The run folder is locked while training.
+    A training-free ``model.arch`` (the colour-histogram floor) is evaluated at once.
 
     Raises:
         LockedError: another process is writing the same run folder (same profile, dataset and
             ``run.name``).
     """
+    check_pretrained(cfg.model.pretrained)
     device = resolve_device(cfg.run.device)
     info = init_distributed(use_cuda=device.type == "cuda")
     try:
@@ -213,6 +220,8 @@ def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
         check_decodable(tested, decode_cache(cfg, dataset))
         run_dir = cfg.run_dir()
         with exclusive_lock(run_dir / RUN_LOCK, wait=False, what=f"run folder {run_dir}"):
+            if cfg.model.arch in TRAINING_FREE:
+                return _evaluate_untrained(cfg, dataset, device)
             return _fit(cfg, dataset, info, device, resume)
     finally:
         shutdown(info)
@@ -246,12 +255,30 @@ def _fit(
         num_classes=dataset.num_train_pids,
         device=device,
         info=info,
-        evaluate_fn=lambda m: evaluate_model(m, dataset, cfg, device),
+        evaluate_fn=(lambda m: evaluate_model(m, dataset, cfg, device)) if dataset.query else None,
         dataset=dataset,
     )
     if resume is not None:
         trainer.resume(resume)
     return trainer.fit()
+
+
+def _evaluate_untrained(cfg: Config, dataset: ReIDDataset, device: torch.device) -> FitResult:
+    """Evaluate a training-free model (the colour-histogram floor) and write its results file."""
+    start = time.perf_counter()
+    model = build_model_from_config(cfg, max(dataset.num_train_pids, 1))
+    metrics = evaluate_model(model.to(device), dataset, cfg, device)
+    results = make_results(
+        cfg,
+        dataset,
+        metrics,
+        epoch=0,
+        device=device_description(device),
+        wall_time_s=time.perf_counter() - start,
+        images_per_s=None,
+    )
+    path = write_results(results, cfg.run.results_dir)
+    return FitResult("finished", 0, None, None, path)
 
 
 def evaluate_checkpoint(

@@ -23,7 +23,9 @@ tested, so that tables group by fields and never read a name: ``row`` is the stu
 (``run.row`` of the config), ``train_set`` the dataset the model trained on (the test set itself,
 or another one for cross-dataset transfer), ``knob`` the synthetic test set's nuisance setting when
 it differs from the training set's (:func:`knob_label`; null otherwise), and ``pretraining`` the
-weights the backbone started from (``model.pretrained``). The file's name carries no meaning.
+weights the backbone started from (``model.pretrained``; an exported backbone as
+``"<name> sha256:<12 hex>"``, ``reid_lib.engine.pretrained_weights.pretraining_label``). The
+file's name carries no meaning.
 
 ``wall_time_s`` counts the run's seconds in the trainer up to this evaluation (summed over
 resumes; ``reid eval`` adds its own time). ``variant`` is ``single_query`` (always), and
@@ -43,6 +45,7 @@ from typing import Any
 from reid_lib.atomic_write import atomic_write
 from reid_lib.data.records import ReIDDataset
 from reid_lib.engine.config import Config
+from reid_lib.engine.pretrained_weights import pretraining_label
 from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
 
 SCHEMA_VERSION = 2
@@ -239,7 +242,7 @@ def make_results(
             "seed": cfg.run.seed,
             "train_set": trained.data.dataset,
             "knob": knob_label(knobs) if tested_on_other_knobs else None,
-            "pretraining": trained.model.pretrained,
+            "pretraining": pretraining_label(trained.model.pretrained),
         },
         "epoch": epoch,
         "dataset": {

@@ -16,12 +16,15 @@ from typing import Any
 from torch import nn
 
 from reid_lib.models.backbone import build_backbone
+from reid_lib.models.colour_histogram import ColourHistogram
 from reid_lib.models.hpm import HPM, PYRAMID
 from reid_lib.models.pcb import PCB
 from reid_lib.models.reid_model import build_model
 from reid_lib.models.resnet_global import GlobalResNet
 
-ARCHS = ("tang2022", "resnet_global", "pcb", "hpm")
+ARCHS = ("tang2022", "resnet_global", "pcb", "hpm", "colour_histogram")
+#: The archs that nothing trains: a run of one is evaluated at once.
+TRAINING_FREE = ("colour_histogram",)
 
 
 def build_any_model(
@@ -50,6 +53,8 @@ def build_any_model(
         )
     if arch not in ARCHS:
         raise ValueError(f"arch={arch!r} is unknown; expected one of {list(ARCHS)}")
+    if arch == "colour_histogram":
+        return ColourHistogram()
     resnet = build_backbone(backbone, pretrained)
     if arch == "resnet_global":
         return GlobalResNet(resnet, num_classes)

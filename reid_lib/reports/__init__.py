@@ -36,6 +36,9 @@ from reid_lib.reports.records import (
 )
 from reid_lib.reports.verdicts import (
     METRIC,
+    Difference,
+    compare_rows,
+    difference,
     finding_verdicts,
     load_findings,
     verdict,
@@ -48,6 +51,7 @@ __all__ = [
     "METRIC",
     "NOT_REPRODUCED",
     "SHOWN_METRICS",
+    "Difference",
     "ablation_points",
     "ablation_runs",
     "ablation_table",
@@ -55,6 +59,8 @@ __all__ = [
     "chapter_overview",
     "check_claims",
     "collect_results",
+    "compare_rows",
+    "difference",
     "finding_verdicts",
     "glue_book_numbers",
     "glue_name",

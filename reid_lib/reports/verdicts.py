@@ -1,14 +1,16 @@
 """The paper's ablation findings (``paper_findings.yaml``) judged against our runs.
 
-Each finding says that one study row beats others. The verdict compares the rows' seeds with a
-t-test, paired by seed where both rows have the same seeds (our choice of rule; the paper reports
-single runs).
+Each finding says that one study row beats others. The verdict follows from the 95% confidence
+interval of the difference, the runs paired by seed and protocol split (our choice of rule; the
+paper reports single runs): above zero, the finding agrees; below, it disagrees; across zero,
+there is no clear difference.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,8 @@ from reid_lib.studies.rows import load_rows
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
 #: The metric a verdict compares.
 METRIC = "mAP"
-#: Two-sided significance level of a verdict.
-ALPHA = 0.05
+#: The confidence level of a difference's interval.
+CONFIDENCE = 0.95
 
 
 def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
@@ -44,69 +46,121 @@ def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
     return findings
 
 
-def verdict(
-    better: Sequence[float], worse: Sequence[float], *, paired: bool = False, alpha: float = ALPHA
-) -> str:
-    """``agrees``, ``disagrees``, ``no clear difference`` or why it cannot be judged.
+@dataclass(frozen=True)
+class Difference:
+    """``better - worse`` in the mean of a metric, with its confidence interval.
 
-    A two-sided t-test on the per-seed values: paired (``better[i]`` and ``worse[i]`` share a
-    seed, hence the same synthetic data or protocol split) or Welch's. A significant difference
-    agrees when ``better`` has the higher mean. Differences without any spread are significant
-    exactly when they are not zero.
+    Attributes:
+        value: the difference of the means (of the pairs' differences, when paired).
+        low, high: the interval's ends (both ``value`` when the runs show no spread; NaN when
+            there are too few runs).
+        runs: runs (pairs when paired) on each side.
+        paired: whether the runs were paired by seed and split.
     """
-    if not len(better) or not len(worse):
-        return "not run"
-    if len(better) < 2 or len(worse) < 2:
-        return "one seed: cannot judge"
+
+    value: float
+    low: float
+    high: float
+    runs: tuple[int, int]
+    paired: bool
+
+
+def difference(
+    better: Sequence[float],
+    worse: Sequence[float],
+    *,
+    paired: bool = False,
+    confidence: float = CONFIDENCE,
+) -> Difference:
+    """The difference of the means and its two-sided t interval at ``confidence``.
+
+    Paired (``better[i]`` and ``worse[i]`` share a seed and a split): the interval of the mean of
+    the differences, with ``n - 1`` degrees of freedom. Otherwise Welch's interval (unequal
+    variances, Welch-Satterthwaite degrees of freedom).
+    """
+    nan = math.nan
     if paired:
-        gaps = {b - w for b, w in zip(better, worse, strict=True)}
-        if len(gaps) == 1:
-            significant = gaps != {0}
-        else:
-            significant = stats.ttest_rel(better, worse).pvalue < alpha
-    elif len(set(better)) == len(set(worse)) == 1:
-        significant = better[0] != worse[0]
+        gaps = [b - w for b, w in zip(better, worse, strict=True)]
+        value = mean(gaps)
+        if len(gaps) < 2:
+            return Difference(value, nan, nan, (len(gaps), len(gaps)), True)
+        spread, df = stats.tstd(gaps) / math.sqrt(len(gaps)), len(gaps) - 1
     else:
-        significant = stats.ttest_ind(better, worse, equal_var=False).pvalue < alpha
-    if not significant:
-        return "no clear difference"
-    return "agrees" if mean(better) > mean(worse) else "disagrees"
+        value = mean(better) - mean(worse)
+        if len(better) < 2 or len(worse) < 2:
+            return Difference(value, nan, nan, (len(better), len(worse)), False)
+        parts = [stats.tvar(x) / len(x) for x in (better, worse)]
+        spread = math.sqrt(sum(parts))
+        df = (
+            sum(parts) ** 2
+            / sum(part**2 / (len(x) - 1) for part, x in zip(parts, (better, worse), strict=True))
+            if spread > 0
+            else 1
+        )
+    half = stats.t.ppf(0.5 + confidence / 2, df) * spread
+    return Difference(value, value - half, value + half, (len(better), len(worse)), paired)
+
+
+def verdict_of(diff: Difference) -> str:
+    """``agrees`` (the interval lies above zero), ``disagrees`` (below), ``no clear
+    difference`` (it holds zero), or why it cannot be judged."""
+    if not min(diff.runs):
+        return "not run"
+    if math.isnan(diff.low):
+        return "one run: cannot judge"
+    if diff.low > 0:
+        return "agrees"
+    if diff.high < 0:
+        return "disagrees"
+    return "no clear difference"
+
+
+def verdict(better: Sequence[float], worse: Sequence[float], *, paired: bool = False) -> str:
+    """:func:`verdict_of` the :func:`difference` of ``better`` and ``worse``."""
+    return verdict_of(difference(better, worse, paired=paired))
+
+
+def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any]:
+    """``better`` against ``worse`` on :data:`METRIC`, from the long-form ``points`` of one
+    profile and dataset (columns ``row``, ``seed``, ``split`` and the metric).
+
+    The runs are paired by seed and split: runs of one seed on the synthetic set share their
+    data (``data.synthetic_seed``) and runs of one split share their test ids. With fewer than
+    two pairs, all runs are compared unpaired (Welch).
+    """
+    values = {
+        row: dict(zip(zip(group["seed"], group["split"], strict=True), group[METRIC], strict=True))
+        for row, group in points.drop_duplicates(["row", "seed", "split"]).groupby("row")
+    }
+    ours, theirs = values.get(better, {}), values.get(worse, {})
+    common = sorted(set(ours) & set(theirs))
+    paired = len(common) >= 2
+    a = [ours[k] for k in common] if paired else list(ours.values())
+    b = [theirs[k] for k in common] if paired else list(theirs.values())
+    diff = difference(a, b, paired=paired)
+    return {
+        "comparison": f"{better} > {worse}",
+        f"{METRIC} better": mean(a),
+        f"{METRIC} worse": mean(b),
+        "difference": diff.value,
+        "95% CI low": diff.low,
+        "95% CI high": diff.high,
+        "runs": f"{len(a)} pairs" if paired else f"{len(a)} vs {len(b)}",
+        "verdict": verdict_of(diff),
+    }
 
 
 def finding_verdicts(
     table: pd.DataFrame, profile: str, dataset: str, findings: list[dict[str, Any]] | None = None
 ) -> pd.DataFrame:
-    """One line per comparison a paper finding makes: both means, the difference, the verdict.
-
-    Runs of one seed share their data (the synthetic set is generated from the seed; a real set's
-    protocol split is fixed), so two rows with the same seeds are compared pair by pair.
-    """
-    points = ablation_points(table, profile, dataset).drop_duplicates(["row", "seed"])
-    values = {
-        row: dict(zip(group["seed"], group[METRIC], strict=True))
-        for row, group in points.groupby("row")
-    }
-    lines = []
-    for item in findings if findings is not None else load_findings():
-        by_seed = values.get(item["better"], {})
-        for row in item["worse"]:
-            other = values.get(row, {})
-            paired = set(by_seed) == set(other)
-            seeds = sorted(by_seed) if paired else None
-            better = [by_seed[k] for k in seeds] if paired else list(by_seed.values())
-            worse = [other[k] for k in seeds] if paired else list(other.values())
-            lines.append(
-                {
-                    "finding": item["finding"],
-                    "comparison": f"{item['better']} > {row}",
-                    f"{METRIC} better": mean(better),
-                    f"{METRIC} worse": mean(worse),
-                    "difference": mean(better) - mean(worse),
-                    "seeds": f"{len(better)} vs {len(worse)}",
-                    "test": "paired" if paired else "Welch",
-                    "verdict": verdict(better, worse, paired=paired),
-                }
-            )
+    """One line per comparison a paper finding makes (:func:`compare_rows`): both means, the
+    difference with its 95% confidence interval, and the verdict that follows from it."""
+    points = ablation_points(table, profile, dataset)
+    lines = [
+        {"finding": item["finding"], **compare_rows(points, item["better"], row)}
+        for item in (findings if findings is not None else load_findings())
+        for row in item["worse"]
+    ]
     return pd.DataFrame(lines)
 
 
@@ -131,5 +185,5 @@ def verdict_summary(verdicts: pd.DataFrame) -> str:
         len(verdicts) - unclear - int(verdicts["verdict"].isin(["agrees", "disagrees"]).sum())
     )
     parts.append(f"{unclear} show no clear difference")
-    parts.append(f"{unjudged} cannot be judged yet (not run, or one seed)")
+    parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
     return f"of {len(verdicts)} comparisons, " + ", ".join(parts)

@@ -23,6 +23,11 @@ MULTI_QUERY_DATASETS = ("market1501",)
 CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
 #: The rows the dataset comparisons train on every dataset.
 COMPARED_ROWS = ("baseline", "full")
+#: The rows each small real set runs first, on every split: the floor and the core study's ends.
+PRIORITY_ROWS = ("colour-histogram", "baseline", "full")
+#: The studies only the synthetic set runs (a small real set's images are 128 pixels high or
+#: less, and the MSG branch sets are the paper's tuning, not its claims).
+SYNTHETIC_ONLY_STUDIES = ("MSG branches", "image size")
 
 
 def _load_ablations(path: Path) -> dict:
@@ -48,6 +53,16 @@ def load_rows(path: Path = ABLATIONS) -> dict[str, list[str]]:
 def load_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:
     """The studies: name -> the rows it compares, in the order the book shows them."""
     return _load_ablations(path)["studies"]
+
+
+def real_set_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
+    """The rows the small real sets run: :data:`PRIORITY_ROWS`, then the rows of every study but
+    :data:`SYNTHETIC_ONLY_STUDIES`, in the order of the studies."""
+    rows = dict.fromkeys(PRIORITY_ROWS)
+    for study, names in load_studies(path).items():
+        if study not in SYNTHETIC_ONLY_STUDIES:
+            rows.update(dict.fromkeys(names))
+    return tuple(rows)
 
 
 def real_root(dataset: str, data_root: Path | None = None) -> str:

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from reid_lib.data.registry import SMALL_REAL_SETS
 from reid_lib.studies.profiles import get_profile
-from reid_lib.studies.rows import COMPARED_ROWS, CORE_ROWS, load_rows, real_root
+from reid_lib.studies.rows import (
+    COMPARED_ROWS,
+    CORE_ROWS,
+    PRIORITY_ROWS,
+    load_rows,
+    real_root,
+    real_set_rows,
+)
 from reid_lib.studies.sweep import plan_runs, run_sweep
 from reid_lib.studies.test_sets import (
     evaluate_runs,
@@ -28,7 +35,8 @@ COMMANDS = ("run", "transfer", "knobs")
 class Step:
     """One command of the book's plan: ``run`` (train), ``transfer`` or ``knobs`` (evaluate).
 
-    ``dataset`` is where the runs train; ``tests`` the datasets a ``transfer`` tests on.
+    ``dataset`` is where the runs train, on each of ``splits`` (``(None,)`` for a dataset
+    without protocol splits); ``tests`` the datasets a ``transfer`` tests on.
     """
 
     command: str
@@ -36,6 +44,7 @@ class Step:
     rows: tuple[str, ...] | None
     seeds: tuple[int, ...]
     tests: tuple[str, ...] = ()
+    splits: tuple[int | None, ...] = (None,)
 
 
 def available_real_sets(data_root: Path | None) -> list[str]:
@@ -49,11 +58,13 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     """Every step behind the book's tables under ``profile``, given the real sets at hand.
 
     With the large benchmarks (``full``): every row on Market-1501, the full model on
-    DukeMTMC-reID and MSMT17. Otherwise: every row on the synthetic set; the core rows on VIPeR;
-    baseline and full on the other real sets; the knob study of the core rows; transfer from the
-    synthetic set and from VIPeR. Only the first seed trains on the other sets and enters the knob
-    and transfer studies. A profile that does not train on the real sets (``smoke``) only tests
-    on them. What each profile does is :data:`~reid_lib.studies.profiles.PROFILES`.
+    DukeMTMC-reID and MSMT17. Otherwise, in the order a sweep that is stopped part-way should
+    have reached: the floor, baseline and full model on each small real set, on every protocol
+    split of the profile (with the first seed); every row on the synthetic set, with every seed;
+    the other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`); the
+    knob study of the core rows; transfer from the synthetic set and from VIPeR's first split. A
+    profile that does not train on the real sets (``smoke``) only tests on them. What each
+    profile does is :data:`~reid_lib.studies.profiles.PROFILES`.
     """
     settings = get_profile(profile)
     seeds = settings.seeds
@@ -63,18 +74,18 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
             Step("run", "dukemtmc_reid", ("full",), seeds),
             Step("run", "msmt17", ("full",), seeds),
         ]
-    first = seeds[:1]
-    steps = [Step("run", "synthetic", None, seeds)]
+    first, splits = seeds[:1], settings.splits
     trained = list(real) if settings.trains_on_real_sets else []
-    if "viper" in trained:
-        steps.append(Step("run", "viper", CORE_ROWS, seeds))
-    steps += [Step("run", name, COMPARED_ROWS, first) for name in trained if name != "viper"]
+    later = tuple(row for row in real_set_rows() if row not in PRIORITY_ROWS)
+    steps = [Step("run", name, PRIORITY_ROWS, first, splits=splits) for name in trained]
+    steps.append(Step("run", "synthetic", None, seeds))
+    steps += [Step("run", name, later, first, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
     if real:
         steps.append(Step("transfer", "synthetic", COMPARED_ROWS, first, tuple(real)))
     if "viper" in trained:
         others = ("synthetic", *(name for name in real if name != "viper"))
-        steps.append(Step("transfer", "viper", COMPARED_ROWS, first, others))
+        steps.append(Step("transfer", "viper", COMPARED_ROWS, first, others, splits[:1]))
     return steps
 
 
@@ -96,7 +107,7 @@ def run_step(
     Raises:
         ValueError: a step whose command is not one of :data:`COMMANDS`.
     """
-    runs = plan_runs(load_rows(), step.rows, step.seeds)
+    runs = plan_runs(load_rows(), step.rows, step.seeds, step.splits)
     if step.command == "run":
         roots = []
         if data_root is not None and step.dataset != "synthetic":

@@ -1,9 +1,11 @@
 """Train the study rows: one engine run per row and seed, skipping runs already done.
 
-A run of row ``r`` and seed ``k`` is named ``<r>-seed<k>`` (a file name only: its results file
-records ``run.row`` and ``run.seed`` as fields) and writes
-``<results_dir>/<profile>/<dataset>/<r>-seed<k>.json``. A run whose results file exists is
-skipped, so an interrupted sweep resumes; so is a row whose config equals an earlier row's under
+A run of row ``r`` and seed ``k`` is named ``<r>-seed<k>``, or ``<r>-split<s>-seed<k>`` on
+protocol split ``s`` of a real set (a file name only: its results file records ``run.row``,
+``run.seed`` and ``dataset.split`` as fields), and writes
+``<results_dir>/<profile>/<dataset>/<name>.json``. A run whose results file exists is
+skipped and a run with a checkpoint but no results file resumes from it, so an interrupted sweep
+resumes; so is a row whose config equals an earlier row's under
 the profile (e.g. ``parts-4`` when the preset has 4 parts) and a row the profile cannot build.
 ``shard(i, n)`` keeps every n-th run from the i-th, so n runners (a CI matrix) take disjoint runs.
 """
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reid_lib.engine.checkpoint import LAST
 from reid_lib.engine.experiment import train
 from reid_lib.engine.results import results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
@@ -24,26 +27,38 @@ from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config,
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One training of the sweep: a study row under one seed."""
+    """One training of the sweep: a study row under one seed, on one protocol split.
+
+    ``split`` is None on a dataset without protocol splits (the synthetic set).
+    """
 
     row: str
     seed: int
     overrides: tuple[str, ...]
+    split: int | None = None
 
     @property
     def name(self) -> str:
         """The run's folder and file name (never parsed: the results file holds the fields)."""
-        return f"{self.row}-seed{self.seed}"
+        split = "" if self.split is None else f"-split{self.split}"
+        return f"{self.row}{split}-seed{self.seed}"
 
     def identity(self) -> list[str]:
-        """The overrides that give a run its identity: name, row and seed."""
-        return [f"run.name={self.name}", f"run.row={self.row}", f"run.seed={self.seed}"]
+        """The overrides that give a run its identity: name, row, seed and split."""
+        split = [] if self.split is None else [f"data.split={self.split}"]
+        return [f"run.name={self.name}", f"run.row={self.row}", f"run.seed={self.seed}", *split]
 
 
 def plan_runs(
-    rows: dict[str, list[str]], names: Sequence[str] | None, seeds: Sequence[int]
+    rows: dict[str, list[str]],
+    names: Sequence[str] | None,
+    seeds: Sequence[int],
+    splits: Sequence[int | None] = (None,),
 ) -> list[PlannedRun]:
-    """The runs of ``names`` (all rows when None) times ``seeds``, in row order then seed order.
+    """The runs of ``names`` (all rows when None) times ``seeds`` times ``splits``.
+
+    Ordered by split, then seed, then row, so that a sweep stopped part-way leaves whole sets of
+    rows on the splits and seeds it reached: the comparisons pair rows by seed and split.
 
     Raises:
         ValueError: a row name that ``rows`` does not define (the message lists the defined ones).
@@ -52,7 +67,12 @@ def plan_runs(
     if unknown:
         raise ValueError(f"--rows: unknown row(s) {unknown}; expected some of {list(rows)}")
     chosen = list(names) if names else list(rows)
-    return [PlannedRun(row, seed, tuple(rows[row])) for row in chosen for seed in seeds]
+    return [
+        PlannedRun(row, seed, tuple(rows[row]), split)
+        for split in splits
+        for seed in seeds
+        for row in chosen
+    ]
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -102,7 +122,8 @@ def run_sweep(
 ) -> list[Path]:
     """Train every run whose results file is missing; return the results files written.
 
-    Runs of the rows of :func:`skipped_rows` are skipped with a message.
+    A run stopped part-way resumes from its ``last.pt``. Runs of the rows of
+    :func:`skipped_rows` are skipped with a message.
     """
     skipped = skipped_rows(profile, dataset, extra)
     written = []
@@ -116,7 +137,8 @@ def run_sweep(
         if target.is_file():
             print(f"skip {run.name}: {target} exists")
             continue
-        result = train(cfg)
+        last = cfg.run_dir() / LAST
+        result = train(cfg, resume=last if last.is_file() else None)
         if result.results_path is None:
             raise RuntimeError(f"run {run.name} ended ({result.status}) without a results file")
         print(f"{run.name}: {result.results_path}")

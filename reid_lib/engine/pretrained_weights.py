@@ -1,0 +1,70 @@
+"""Pretrained backbone files: their checksum check, and what a results file records of them.
+
+An exported backbone (``reid pretrain``, :mod:`reid_lib.engine.pretraining`) is a torchvision-format
+state dict ``x.pt`` with a sidecar ``x.json`` that records its SHA-256 and provenance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+#: The command that makes the checkpoint a preset starts from, named by the error when it lacks.
+PRETRAIN_COMMAND = "reid pretrain"
+
+
+def sidecar_path(weights: str | Path) -> Path:
+    """The provenance file beside an exported backbone (``x.pt -> x.json``)."""
+    return Path(weights).with_suffix(".json")
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_pretrained(pretrained: str | None) -> None:
+    """Check a ``model.pretrained`` path before any data or model is touched.
+
+    ``None`` and ``"imagenet"`` pass. A path must exist; when it has a sidecar, the file's
+    SHA-256 must be the one recorded there.
+
+    Raises:
+        FileNotFoundError: no file (the message names the command that makes it).
+        ValueError: the file's checksum differs from its sidecar's.
+    """
+    if pretrained in (None, "imagenet"):
+        return
+    path = Path(pretrained)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"model.pretrained={pretrained!r}: no such file; make the pretrained backbone with "
+            f"'{PRETRAIN_COMMAND}' (about an hour on 2 cores), or set model.pretrained=null to "
+            "start from a random initialisation"
+        )
+    sidecar = sidecar_path(path)
+    if sidecar.is_file():
+        recorded = json.loads(sidecar.read_text())["sha256"]
+        actual = sha256_file(path)
+        if actual != recorded:
+            raise ValueError(
+                f"model.pretrained={pretrained!r}: its SHA-256 is {actual}, but {sidecar} records "
+                f"{recorded}; the file changed after it was exported (run '{PRETRAIN_COMMAND}' "
+                "again)"
+            )
+
+
+def pretraining_label(pretrained: str | None) -> str | None:
+    """What a results file records of ``model.pretrained``: ``"<name> sha256:<12 hex>"`` for an
+    exported backbone with its sidecar, else the value as given (``None``: random init)."""
+    if pretrained in (None, "imagenet"):
+        return pretrained
+    sidecar = sidecar_path(pretrained)
+    if not sidecar.is_file():
+        return str(pretrained)
+    return f"{Path(pretrained).stem} sha256:{json.loads(sidecar.read_text())['sha256'][:12]}"

@@ -1,0 +1,102 @@
+"""The CPU track's stand-in for ImageNet pretraining: a backbone trained once on people that no
+evaluated set holds, saved with its checksum and provenance.
+
+The paper fine-tunes an ImageNet-pretrained ResNet-50; no ImageNet weights can be had on the
+project's machines. ``reid pretrain`` trains the ``pretrain`` preset (the global ResNet of Bag of
+Tricks on PETA's TownCentre and SARC3D identities, ``reid_lib.data.peta_training``), then exports
+its backbone as a torchvision-format state dict::
+
+    <run.output_dir>/pretrained/<run.name>.pt     the backbone's weights
+    <run.output_dir>/pretrained/<run.name>.json   sha256, train set, config, commit, device, time
+
+``model.pretrained=<that .pt>`` starts any model from it; :func:`check_pretrained` verifies the
+checksum first, and :func:`pretraining_label` is what a results file records of it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from reid_lib.atomic_write import atomic_write
+from reid_lib.engine.checkpoint import LAST, load_checkpoint
+from reid_lib.engine.config import Config, from_dict
+from reid_lib.engine.experiment import load_dataset, train
+from reid_lib.engine.pretrained_weights import sha256_file, sidecar_path
+from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
+
+BACKBONE_PREFIX = "backbone."
+
+
+def pretrained_path(cfg: Config) -> Path:
+    """Where ``cfg`` (a pretraining config) exports its backbone."""
+    return Path(cfg.run.output_dir) / "pretrained" / f"{cfg.run.name}.pt"
+
+
+def export_backbone(checkpoint: str | Path, out: str | Path, train_set: dict[str, Any]) -> Path:
+    """Write the backbone of training checkpoint ``checkpoint`` to ``out``, with its sidecar.
+
+    The weights are the ``backbone.*`` entries without their prefix (torchvision's names, which
+    ``reid_lib.models.build_backbone`` loads); the sidecar records their SHA-256, ``train_set``
+    (name, manifest checksum, ids, images), the run's config and device, the commit and the time.
+    Both files are written atomically, the weights first.
+    """
+    state = load_checkpoint(checkpoint)
+    weights = {
+        key.removeprefix(BACKBONE_PREFIX): value
+        for key, value in state["model"].items()
+        if key.startswith(BACKBONE_PREFIX)
+    }
+    buffer = io.BytesIO()
+    torch.save(weights, buffer)
+    out = atomic_write(out, lambda fh: fh.write(buffer.getvalue()))
+    cfg = from_dict(state["config"], check=False)
+    git = git_state()
+    provenance = {
+        "file": out.name,
+        "sha256": sha256_file(out),
+        "backbone": cfg.model.backbone,
+        "arch": cfg.model.arch,
+        "epochs": state["epoch"],
+        "train_set": train_set,
+        "git_commit": git["commit"],
+        "git_dirty": git["dirty"],
+        "config": cfg.to_dict(),
+        "images_per_s": state["images_per_s"],
+        "wall_time_s": state["wall_time_s"],
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    text = json.dumps(provenance, indent=2) + "\n"
+    atomic_write(sidecar_path(out), lambda fh: fh.write(text.encode()))
+    return out
+
+
+def pretrain(cfg: Config) -> Path | None:
+    """Train ``cfg`` (resuming from its ``last.pt`` when there is one), then export its backbone.
+
+    A run that already finished is not trained again; its backbone is exported anew. Returns the
+    path of the exported weights, or None when Ctrl-C stopped the training (its ``last.pt`` is
+    saved, and the same call resumes it).
+
+    Raises:
+        LockedError: another process is pretraining into the same run folder.
+    """
+    last = cfg.run_dir() / LAST
+    done = last.is_file() and load_checkpoint(last)["epoch"] >= cfg.schedule.epochs
+    if not done:
+        result = train(cfg, resume=last if last.is_file() else None)
+        if result.status != "finished":
+            return None
+    dataset = load_dataset(cfg)
+    train_set = {
+        "name": dataset.name,
+        "manifest_sha256": dataset_manifest_sha256(dataset),
+        "num_ids": dataset.num_train_pids,
+        "num_images": len(dataset.train),
+    }
+    return export_backbone(last, pretrained_path(cfg), train_set)

@@ -1,0 +1,39 @@
+"""PETA's training-only subsets (TownCentre, SARC3D) on a hand-made tree of empty files."""
+
+from pathlib import Path
+
+import pytest
+
+from reid_lib.data import BadNameError, DatasetLayoutError, build_dataset
+from reid_lib.data.factory import has_protocol_splits
+from reid_lib.data.peta_training import SARC3D_PID_OFFSET
+
+
+def make_tree(root: Path, town=("1_10.jpg", "1_11.jpg", "2_5.jpg"), sarc=None) -> Path:
+    sarc = sarc or [f"001_{v}.png" for v in ("front", "back", "left", "Right")]
+    for folder, names in (("TownCentre", town), ("SARC3D", sarc)):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (root / folder / name).touch()
+    return root
+
+
+def test_both_subsets_load_as_one_training_set_with_apart_ids(tmp_path):
+    ds = build_dataset("peta_training", make_tree(tmp_path))
+    assert (len(ds.train), ds.num_train_pids) == (7, 3)
+    assert not ds.query and not ds.gallery
+    original = {r.extra["orig_pid"] for r in ds.train}
+    assert original == {1, 2, SARC3D_PID_OFFSET + 1}, "SARC3D's id 1 is not TownCentre's id 1"
+    views = {r.extra["view"]: r.camid for r in ds.train if r.extra["source"] == "SARC3D"}
+    assert views == {"front": 1, "back": 2, "left": 3, "right": 4}
+    assert {r.camid for r in ds.train if r.extra["source"] == "TownCentre"} == {0}
+    assert not has_protocol_splits("peta_training") and has_protocol_splits("viper")
+
+
+def test_a_missing_subset_or_a_bad_name_is_named(tmp_path):
+    (tmp_path / "TownCentre").mkdir()
+    with pytest.raises(DatasetLayoutError, match=r"SARC3D is missing; expected layout"):
+        build_dataset("peta_training", tmp_path)
+    make_tree(tmp_path, town=("1_10.jpg", "person1.jpg"))
+    with pytest.raises(BadNameError, match=r"'person1.jpg' breaks the TownCentre naming rule"):
+        build_dataset("peta_training", tmp_path)

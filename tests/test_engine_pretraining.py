@@ -1,0 +1,114 @@
+"""``reid pretrain``: a backbone trained on a tiny PETA-layout tree, exported with its checksum,
+then a run that starts from it, the training-free floor, and the errors on a missing or altered
+file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from reid_lib.cli import main
+from reid_lib.engine import load_checkpoint, load_config
+from reid_lib.engine.experiment import train
+from reid_lib.engine.pretrained_weights import (
+    check_pretrained,
+    pretraining_label,
+    sha256_file,
+    sidecar_path,
+)
+from reid_lib.models.backbone import build_backbone
+
+TINY = [
+    "model.backbone=resnet18",
+    "data.height=64",
+    "data.width=32",
+    "data.num_workers=0",
+    "sampler.num_identities=2",
+    "sampler.num_instances=2",
+    "schedule.epochs=1",
+    "schedule.warmup_epochs=0",
+    "schedule.milestones=[]",
+    "run.progress=false",
+]
+
+
+def peta_tree(root: Path) -> Path:
+    rng = np.random.default_rng(0)
+    for folder, names in (
+        ("TownCentre", [f"{pid}_{frame}.jpg" for pid in range(1, 5) for frame in range(4)]),
+        ("SARC3D", [f"00{pid}_{v}.png" for pid in (1, 2) for v in ("front", "back", "left")]),
+    ):
+        (root / folder).mkdir(parents=True)
+        for name in names:
+            pixels = rng.integers(0, 255, (40, 20, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / folder / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("pretrain")
+    tree = peta_tree(tmp / "peta")
+    args = ["pretrain", *TINY, f"data.root={tree}", f"run.output_dir={tmp / 'runs'}"]
+    assert main(args) == 0
+    return tmp / "runs" / "pretrained" / "peta-resnet18.pt"
+
+
+def test_the_export_is_the_trained_backbone_with_its_checksum(pretrained):
+    sidecar = json.loads(sidecar_path(pretrained).read_text())
+    assert sidecar["sha256"] == sha256_file(pretrained)
+    assert sidecar["train_set"]["name"] == "peta_training"
+    assert (sidecar["train_set"]["num_ids"], sidecar["train_set"]["num_images"]) == (6, 22)
+    assert sidecar["epochs"] == 1 and sidecar["config"]["model"]["arch"] == "resnet_global"
+    run = pretrained.parents[1] / "pretrain" / "peta_training" / "peta-resnet18"
+    trained = load_checkpoint(run / "last.pt")["model"]
+    backbone = build_backbone("resnet18", pretrained).state_dict()
+    assert torch.equal(backbone["layer4.1.conv2.weight"], trained["backbone.layer4.1.conv2.weight"])
+    assert pretraining_label(str(pretrained)) == f"peta-resnet18 sha256:{sidecar['sha256'][:12]}"
+
+
+def test_a_finished_pretraining_is_exported_again_not_trained_again(pretrained, capsys):
+    run = pretrained.parents[1] / "pretrain" / "peta_training" / "peta-resnet18"
+    before = (run / "last.pt").stat().st_mtime_ns
+    config = load_checkpoint(run / "last.pt")["config"]
+    assert main(["pretrain", "--config", str(run / "config.yaml")]) == 0
+    assert (run / "last.pt").stat().st_mtime_ns == before
+    assert config["data"]["dataset"] == "peta_training"
+    assert "pretrained backbone:" in capsys.readouterr().out
+
+
+def test_a_missing_or_altered_file_is_one_line_naming_the_cure(pretrained, tmp_path, capsys):
+    with pytest.raises(FileNotFoundError, match=r"make the pretrained backbone with 'reid pretrain'"):
+        check_pretrained(str(tmp_path / "absent.pt"))
+    altered = tmp_path / "copy.pt"
+    altered.write_bytes(pretrained.read_bytes() + b"x")
+    sidecar_path(altered).write_text(sidecar_path(pretrained).read_text())
+    with pytest.raises(ValueError, match=r"the file changed after it was exported"):
+        check_pretrained(str(altered))
+    args = ["train", "--config", "smoke", f"model.pretrained={tmp_path / 'absent.pt'}"]
+    args.append(f"run.output_dir={tmp_path}")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "reid pretrain" in err
+    assert not (tmp_path / "data").exists(), "checked before any data is made"
+
+
+@pytest.mark.slow
+def test_a_run_from_the_backbone_records_it_and_the_floor_trains_nothing(pretrained, tmp_path):
+    common = [f"run.output_dir={tmp_path / 'runs'}", f"run.results_dir={tmp_path / 'results'}"]
+    cfg = load_config("smoke", [*common, f"model.pretrained={pretrained}", "run.name=warm"])
+    train(cfg)
+    warm = json.loads((tmp_path / "results" / "smoke" / "synthetic" / "warm.json").read_text())
+    assert warm["run"]["pretraining"] == pretraining_label(str(pretrained))
+    floor = load_config("smoke", [*common, "model.arch=colour_histogram", "run.name=floor"])
+    result = train(floor)
+    data = json.loads(Path(result.results_path).read_text())
+    assert (data["epoch"], data["run"]["pretraining"], result.epochs_completed) == (0, None, 0)
+    assert data["dataset"]["manifest_sha256"] == warm["dataset"]["manifest_sha256"]
+    assert 0 < data["metrics"]["single_query"]["mAP"] <= 1
+    assert not list((tmp_path / "runs" / "smoke" / "synthetic" / "floor").glob("*.pt"))
