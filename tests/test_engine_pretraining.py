@@ -83,7 +83,9 @@ def test_a_finished_pretraining_is_exported_again_not_trained_again(pretrained, 
 
 
 def test_a_missing_or_altered_file_is_one_line_naming_the_cure(pretrained, tmp_path, capsys):
-    with pytest.raises(FileNotFoundError, match=r"make the pretrained backbone with 'reid pretrain'"):
+    with pytest.raises(
+        FileNotFoundError, match=r"make the pretrained backbone with 'reid pretrain'"
+    ):
         check_pretrained(str(tmp_path / "absent.pt"))
     altered = tmp_path / "copy.pt"
     altered.write_bytes(pretrained.read_bytes() + b"x")
