@@ -180,9 +180,10 @@ def _run(args: argparse.Namespace) -> None:
             )
     else:
         settings = get_profile(args.profile)
-        seeds = args.seeds or settings.seeds
         dataset = args.dataset or row_config(args.profile, []).data.dataset
         splits = _splits(dataset, args.splits, settings.splits)
+        # As book_steps: a real set's runs vary the split with the first seed.
+        seeds = args.seeds or (settings.seeds if splits == (None,) else settings.seeds[:1])
         runs = shard(plan_runs(load_rows(), args.rows, seeds, splits), *parse_shard(args.shard))
         run_sweep(
             runs,
