@@ -45,6 +45,7 @@ from tqdm import tqdm
 
 from reid_lib.data.layout import IMAGE_SUFFIXES
 from reid_lib.data.registry import REGISTRY_PATH, DatasetEntry, load_registry
+from reid_lib.errors import EXIT_USAGE, USER_ERRORS, report
 
 CHUNK_BYTES = 1 << 20
 #: Extraction limits (ours): MSMT17, the largest set, has about 126,000 images in 2.5 GB.
@@ -361,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--registry", type=Path, default=REGISTRY_PATH, help="registry file (default: %(default)s)"
     )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
     try:
         fetch(
@@ -373,10 +375,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ManualStepRequired as err:
         print(err, file=sys.stderr)
-        return 2
-    except FetchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        return report("python -m data_scripts.fetch", err)
     return 0
 
 

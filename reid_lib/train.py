@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="a preset (smoke, cpu, full) or a YAML config file",
     )
     parser.add_argument("--resume", metavar="PATH", help="checkpoint to resume from (last.pt)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start again when the run folder already holds a checkpoint (it is removed)",
+    )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     parser.add_argument(
         "overrides",
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, args.overrides)
         from reid_lib.engine.experiment import train
 
-        result = train(cfg, resume=args.resume)
+        result = train(cfg, resume=args.resume, overwrite=args.overwrite)
     except USER_ERRORS as err:
         if args.debug:
             raise

@@ -74,9 +74,15 @@ def test_unknown_chapter_is_a_clear_error():
         run.resolve_chapters(["nope"])
 
 
-def test_profile_must_come_from_the_profile_option():
-    with pytest.raises(SystemExit, match="--profile"):
-        run.main(["-p", "profile", "full"])
+def test_bad_input_is_one_line_and_exit_2(capsys):
+    assert run.main(["-p", "profile", "full"]) == 2
+    assert run.main(["--chapters", "nope"]) == 2
+    assert run.main(["-p", "epochs", "[1"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and all(x.startswith("python -m tools.run_book: error:") for x in lines)
+    assert "--profile" in lines[0] and "unknown chapter 'nope'" in lines[1]
+    with pytest.raises(ValueError, match="unknown chapter"):
+        run.main(["--chapters", "nope", "--debug"])
 
 
 def test_toc_chapters_exist_and_summaries_run_last():

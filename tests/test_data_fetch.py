@@ -191,9 +191,13 @@ def test_wrong_checksum_shows_both_hashes_and_deletes_download(tmp_path, capsys)
     registry = write_registry(tmp_path, archive, sha256="ab" * 32)
     dest = tmp_path / "dest"
     argv = ["toy", "--dest", str(dest), "--url", archive.as_uri(), "--registry", str(registry)]
-    assert main(argv) == 1
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert "SHA-256 mismatch" in err and "ab" * 32 in err and sha256(archive) in err
+    error = [line for line in err.splitlines() if "error:" in line]  # not the progress bar
+    assert len(error) == 1 and error[0].startswith("python -m data_scripts.fetch: error:")
+    with pytest.raises(FetchError, match="SHA-256 mismatch"):
+        main([*argv, "--debug"])
     assert not (dest / "toy.zip").exists()
     assert_nothing_half_done(dest)
 

@@ -37,3 +37,29 @@ def test_a_missing_subset_or_a_bad_name_is_named(tmp_path):
     make_tree(tmp_path, town=("1_10.jpg", "person1.jpg"))
     with pytest.raises(BadNameError, match=r"'person1.jpg' breaks the TownCentre naming rule"):
         build_dataset("peta_training", tmp_path)
+
+
+def test_joint_training_set_is_the_union_of_the_training_splits(tmp_path):
+    viper = tmp_path / "peta-reid" / "VIPeR"
+    caviar = tmp_path / "peta-reid" / "CAVIAR4REID"
+    for folder, names in (
+        (viper, [f"{i:03d}_45_{c}.bmp" for i in range(10) for c in (1, 2)]),
+        (caviar, [f"{i:04d}_{k:03d}.jpg" for i in range(1, 7) for k in range(1, 21)]),
+    ):
+        folder.mkdir(parents=True)
+        for name in names:
+            (folder / name).touch()
+    joint = build_dataset("joint", tmp_path, split_index=3, sets=("viper", "caviar4reid"))
+    parts = {
+        name: build_dataset(name, tmp_path / "peta-reid" / folder, split_index=3)
+        for name, folder in (("viper", "VIPeR"), ("caviar4reid", "CAVIAR4REID"))
+    }
+    assert len(joint.train) == sum(len(p.train) for p in parts.values())
+    assert joint.num_train_pids == sum(p.num_train_pids for p in parts.values())
+    for name, part in parts.items():
+        mine = [r for r in joint.train if r.extra["source"] == name]
+        assert {r.path for r in mine} == {r.path for r in part.train}
+        assert not {r.path for r in mine} & {r.path for r in part.query}, "no test id trains"
+    assert not joint.query and not joint.gallery
+    with pytest.raises(ValueError, match=r"data.joint_sets=\['market1501'\]: expected some of"):
+        build_dataset("joint", tmp_path, sets=("market1501",))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -12,7 +14,8 @@ import reid_lib.engine.experiment as experiment
 from reid_lib.data.decode_check import check_decodable
 from reid_lib.data.loaders import ImageReadError
 from reid_lib.data.synthetic import MANIFEST, verify_synthetic
-from reid_lib.engine import load_config, train
+from reid_lib.engine import checkpoint, load_checkpoint, load_config, train
+from reid_lib.engine.results import validate_results
 from reid_lib.file_lock import LockedError, exclusive_lock
 
 
@@ -70,8 +73,34 @@ def test_two_runs_that_need_one_synthetic_set_generate_it_once(tmp_path, monkeyp
     assert staging == [], "no staging folder is left behind"
 
 
+def test_a_changed_synthetic_set_is_refused_at_load(tmp_path):
+    cfg = _cfg(tmp_path, "run.name=changed")
+    dataset = experiment.load_dataset(cfg)
+    Path(dataset.gallery[3].path).write_bytes(Path(dataset.gallery[4].path).read_bytes())
+    with pytest.raises(ValueError, match=r"does not match its manifest.*delete .* generated again"):
+        train(cfg)
+    assert not cfg.run_dir().exists()
+
+
+def test_a_run_folder_with_a_checkpoint_refuses_unless_resumed_or_overwritten(tmp_path):
+    cfg = _cfg(tmp_path, "run.name=again")
+    train(cfg)
+    first = (cfg.run_dir() / "last.pt").read_bytes()
+    with pytest.raises(FileExistsError, match=r"already holds a checkpoint.*--resume.*--overwrite"):
+        train(cfg)
+    assert (cfg.run_dir() / "last.pt").read_bytes() == first, "nothing is lost"
+    (cfg.run_dir() / "metrics.jsonl").write_text('{"event": "old"}\n')
+    train(cfg, overwrite=True)
+    assert "old" not in (cfg.run_dir() / "metrics.jsonl").read_text()
+    assert (cfg.run_dir() / "last.pt").is_file()
+
+
 def test_a_corrupt_query_image_fails_before_the_first_epoch(tmp_path, monkeypatch):
-    cfg = _cfg(tmp_path, "run.name=corrupt")
+    # A real dataset's files have no manifest: the decode check is what finds a corrupt one.
+    synthetic = experiment.load_dataset(_cfg(tmp_path))
+    market = tmp_path / "market"
+    shutil.copytree(synthetic.root, market, ignore=shutil.ignore_patterns(MANIFEST))
+    cfg = _cfg(tmp_path, "run.name=corrupt", "data.dataset=market1501", f"data.root={market}")
     dataset = experiment.load_dataset(cfg)
     victim = dataset.query[0].path
     Path(victim).write_bytes(b"not a jpeg")
@@ -89,3 +118,25 @@ def test_the_decode_check_remembers_what_decoded(tmp_path, monkeypatch):
     assert check_decodable(records, cache) == 0, "a second check decodes nothing"
     Path(records[0].path).write_bytes(Path(records[1].path).read_bytes())
     assert check_decodable(records, cache) == 1, "a changed file is decoded again"
+
+
+def test_a_full_disk_leaves_the_checkpoint_and_the_results_as_they_were(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, "run.name=full-disk")
+    train(cfg)
+    last = cfg.run_dir() / "last.pt"
+    results = tmp_path / "results" / "smoke" / "synthetic" / "full-disk.json"
+    before = (last.read_bytes(), results.read_text())
+
+    def no_space(obj, fh, *args, **kwargs):
+        fh.write(b"partial bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.torch, "save", no_space)
+    longer = load_config(str(cfg.run_dir() / "config.yaml"), ["schedule.epochs=2"])
+    with pytest.raises(OSError, match="No space left on device"):
+        train(longer, resume=last)
+    assert (last.read_bytes(), results.read_text()) == before
+    assert load_checkpoint(last)["epoch"] == 1
+    validate_results(json.loads(results.read_text()))
+    leftovers = [p.name for p in cfg.run_dir().iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == [], "no half-written file is left"

@@ -150,6 +150,7 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("run", "grid", PRIORITY_ROWS, (0,), splits=splits),
         Step("run", "synthetic", None, (0, 1, 2)),
     ]
+    assert steps[3] == Step("joint", "joint", ("baseline", "full"), (0,), ("viper", "grid"), splits)
     later = [s for s in steps[3:] if s.command == "run"]
     assert [s.dataset for s in later] == ["viper", "grid"]
     assert set(later[0].rows) >= {"nl", "msg", "wdp", "tsa-off", "pcb", "hpm", "scratch"}
@@ -285,6 +286,9 @@ def test_one_smoke_run_writes_its_results_file_and_is_skipped_after(tmp_path, ca
 
 def test_cli_errors_name_the_problem(capsys):
     assert main(["run", "--profile", "smoke", "--shard", "3/2"]) == 2
+    assert main(["run", "--profile", "smoke", "--splits", "1"]) == 2
+    with pytest.raises(ValueError, match="has no protocol splits"):
+        main(["--debug", "run", "--profile", "smoke", "--splits", "1"])
     assert "--shard '3/2'" in capsys.readouterr().err
 
 

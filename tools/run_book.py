@@ -31,6 +31,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from reid_lib.book.chapter import BATCH_ENV
 from reid_lib.book.paths import BUILD, ROOT
+from reid_lib.errors import USER_ERRORS, report
 from reid_lib.studies.profiles import PROFILES, get_profile
 
 TOC = ROOT / "_toc.yml"
@@ -223,18 +224,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cell-timeout", type=int, help="seconds per cell (default: the profile's)"
     )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 when every chapter ran, 1 when one failed (each named), 2 on bad input."""
     args = build_parser().parse_args(argv)
-    if "profile" in dict(args.parameter):
-        raise SystemExit("give the profile with --profile, not -p profile")
-    parameters = {"profile": args.profile, **parse_parameters(args.parameter)}
     try:
+        if "profile" in dict(args.parameter):
+            raise ValueError("-p profile: give the profile with --profile, not -p profile")
+        parameters = {"profile": args.profile, **parse_parameters(args.parameter)}
         notebooks = resolve_chapters(args.chapters)
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from None
+    except (yaml.YAMLError, *USER_ERRORS) as err:
+        if args.debug:
+            raise
+        return report("python -m tools.run_book", err)
     runs = run_book(notebooks, parameters, args.output_dir, args.results_dir, args.cell_timeout)
     failures = [r.error for r in runs if r.error]
     for line in failures:

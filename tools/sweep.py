@@ -31,7 +31,8 @@ from pathlib import Path
 
 from reid_lib.data.factory import has_protocol_splits
 from reid_lib.data.synthetic_people import KNOBS
-from reid_lib.engine import DATA_ROOT_ENV, ConfigError
+from reid_lib.engine import DATA_ROOT_ENV
+from reid_lib.errors import USER_ERRORS, report
 from reid_lib.models.factory import TRAINING_FREE
 from reid_lib.studies import (
     Step,
@@ -56,6 +57,7 @@ from reid_lib.studies import (
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m tools.sweep`` argument parser."""
     parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="train the study rows that have no results file")
     run.add_argument("--profile", required=True, help="smoke, cpu or full (an engine preset)")
@@ -199,9 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         _run(args)
-    except (ValueError, ConfigError, FileExistsError, FileNotFoundError) as err:
-        print(f"python -m tools.sweep: error: {err}", file=sys.stderr)
-        return 2
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        return report("python -m tools.sweep", err)
     return 0
 
 

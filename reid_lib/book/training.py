@@ -88,11 +88,11 @@ def short_run_config(ch: Chapter, row: str | None = None) -> Config:
 def short_run(ch: Chapter, row: str | None = None) -> TrainedRun:
     """The chapter's profile (or its ablation ``row``) trained on its dataset.
 
-    Trained now, or reused when a finished run of the same config is there; see
-    :func:`short_run_config`.
+    Trained now (replacing an unfinished run or one of another config), or reused when a
+    finished run of the same config is there; see :func:`short_run_config`.
     """
     config = short_run_config(ch, row)
     run_dir = config.run_dir()
     if not is_finished(config, run_dir):
-        train(config)
+        train(config, overwrite=True)
     return TrainedRun(config, run_dir)

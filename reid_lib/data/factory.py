@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from reid_lib.data.caviar4reid import CAVIAR4REID_RULE, load_caviar4reid
 from reid_lib.data.dukemtmc_reid import DUKEMTMC_RULE, load_dukemtmc_reid
 from reid_lib.data.grid import GRID_RULE, load_grid
+from reid_lib.data.joint import JOINT_SETS, load_joint
 from reid_lib.data.market1501 import MARKET1501_RULE, load_market1501
 from reid_lib.data.msmt17 import MSMT17_RULE, load_msmt17
 from reid_lib.data.naming import NameRule
@@ -33,6 +34,13 @@ class DatasetSpec:
     name_rules: tuple[NameRule, ...]
 
 
+def _load_joint(
+    root: str | Path, *, split_index: int = 0, sets: Sequence[str] = JOINT_SETS
+) -> ReIDDataset:
+    """The joint training set of ``sets`` (:func:`reid_lib.data.joint.load_joint`)."""
+    return load_joint(root, load=build_dataset, split_index=split_index, sets=sets)
+
+
 DATASETS: dict[str, DatasetSpec] = {
     "market1501": DatasetSpec(load_market1501, (MARKET1501_RULE,)),
     "synthetic": DatasetSpec(
@@ -45,7 +53,14 @@ DATASETS: dict[str, DatasetSpec] = {
     "grid": DatasetSpec(load_grid, (GRID_RULE,)),
     "caviar4reid": DatasetSpec(load_caviar4reid, (CAVIAR4REID_RULE,)),
     "peta_training": DatasetSpec(load_peta_training, (TOWNCENTRE_RULE, SARC3D_RULE)),
+    "joint": DatasetSpec(
+        _load_joint,
+        (VIPER_FLAT_RULE, VIPER_CAM_RULE, PRID2011_RULE, GRID_RULE, CAVIAR4REID_RULE),
+    ),
 }
+#: The datasets with a training split only (pretraining material, joint training): a run on one
+#: is not evaluated; the joint set's models are tested on each set it joins.
+TRAIN_ONLY = ("peta_training", "joint")
 ALIASES = {
     "market": "market1501",
     "duke": "dukemtmc_reid",

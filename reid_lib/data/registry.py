@@ -49,8 +49,14 @@ def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, DatasetEntry]:
     }
 
 
+#: The joint set of the small benchmarks reads each from its own folder under the data root.
+JOINT_FOLDER = "."
+
+
 def dataset_folder(name: str) -> str:
     """Folder of real dataset ``name`` relative to the data root (``""``: the root itself)."""
+    if name == "joint":
+        return JOINT_FOLDER
     if name in SMALL_REAL_SETS:
         return SMALL_REAL_SETS[name]
     entry = load_registry().get(name)

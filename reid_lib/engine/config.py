@@ -31,6 +31,7 @@ from typing import Any, Literal
 import yaml
 
 from reid_lib.data.factory import dataset_spec
+from reid_lib.data.registry import SMALL_REAL_SETS
 from reid_lib.models.backbone import STAGE4_STRIDE
 
 PRESETS = ("smoke", "cpu", "full", "pretrain")
@@ -93,8 +94,10 @@ class DataConfig:
     ``root`` may be left empty: real datasets are then looked up under ``$REID_DATA_ROOT``, and the
     synthetic set is generated once under ``runs/data/``, from ``synthetic_seed`` (the data seed,
     apart from ``run.seed``: runs of several seeds share one set, so rows pair by seed).
-    ``synthetic_knobs`` replaces some nuisance
-    strengths of the synthetic preset (``{occlusion: 1.0}``; names: ``reid_lib.data.KNOBS``).
+    ``joint_sets`` are the small benchmarks that ``dataset=joint`` trains on together (its
+    ``root`` is the data root, holding each in its folder). ``synthetic_knobs`` replaces some
+    nuisance strengths of the synthetic preset (``{occlusion: 1.0}``; names:
+    ``reid_lib.data.KNOBS``).
     """
 
     dataset: str = "synthetic"
@@ -102,6 +105,7 @@ class DataConfig:
     split: int = 0
     synthetic_preset: str = "small"
     synthetic_seed: int = 0
+    joint_sets: tuple[str, ...] = ("viper", "prid2011", "grid", "caviar4reid")
     synthetic_knobs: dict[str, float] = field(default_factory=dict)
     height: int = 256
     width: int = 128
@@ -361,6 +365,14 @@ def _ranges(cfg: Config) -> list[tuple[bool, str]]:
         )
         for key, value in (("run.name", cfg.run.name), ("run.profile", cfg.run.profile))
     ]
+    if cfg.data.dataset == "joint":
+        rules.append(
+            (
+                bool(cfg.data.joint_sets) and set(cfg.data.joint_sets) <= set(SMALL_REAL_SETS),
+                f"data.joint_sets={list(cfg.data.joint_sets)}: expected some of "
+                f"{list(SMALL_REAL_SETS)}",
+            )
+        )
     if cfg.model.arch in TRIPLET_ARCHS and cfg.loss.weight_tri > 0:
         rules += [
             (

@@ -29,9 +29,9 @@ from reid_lib.data.decode_check import check_decodable
 from reid_lib.data.factory import dataset_spec, has_protocol_splits
 from reid_lib.data.loaders import build_train_loader
 from reid_lib.data.records import ReIDDataset
-from reid_lib.data.synthetic import MANIFEST, SyntheticConfig, generate_synthetic
+from reid_lib.data.synthetic import MANIFEST, SyntheticConfig, generate_synthetic, verify_synthetic
 from reid_lib.data.synthetic import PRESETS as SYNTHETIC_PRESETS
-from reid_lib.engine.checkpoint import check_compatible, load_checkpoint
+from reid_lib.engine.checkpoint import BEST, LAST, check_compatible, load_checkpoint
 from reid_lib.engine.config import Config, ConfigError, apply_overrides, from_dict
 from reid_lib.engine.distributed import (
     SINGLE_PROCESS,
@@ -41,6 +41,7 @@ from reid_lib.engine.distributed import (
     shutdown,
 )
 from reid_lib.engine.evaluation import evaluate_model
+from reid_lib.engine.metrics_log import METRICS_LOG
 from reid_lib.engine.pretrained_weights import check_pretrained
 from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import seed_everything
@@ -57,7 +58,11 @@ DATA_ROOT_ENV = "REID_DATA_ROOT"
 def dataset_root(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> Path:
     """The folder to read the dataset from; generates the synthetic set when it is missing.
 
+    A synthetic set is checked against its manifest (the SHA-256 over its images) each time, so
+    a set whose files were changed, added or removed is never trained or tested on.
+
     Raises:
+        ValueError: a synthetic set that does not match its manifest.
         FileNotFoundError: the folder does not exist (the message names it and the config key).
         ConfigError: a real dataset with no ``data.root``.
     """
@@ -80,8 +85,13 @@ def dataset_root(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> Path:
             f"(relative paths are read under ${DATA_ROOT_ENV})"
         )
     root = Path(cfg.run.output_dir) / "data" / synthetic_folder_name(cfg)
-    if info.is_main and not (root / MANIFEST).is_file():
-        generate_once(root, cfg)
+    if info.is_main:
+        if not (root / MANIFEST).is_file():
+            generate_once(root, cfg)
+        try:
+            verify_synthetic(root)
+        except ValueError as err:
+            raise ValueError(f"{err}; delete {root} and it is generated again") from None
     barrier(info)
     return root
 
@@ -146,6 +156,8 @@ def load_dataset(cfg: Config, info: DistInfo = SINGLE_PROCESS) -> ReIDDataset:
         kwargs["split_index"] = cfg.data.split
     if "multi_query" in accepted:
         kwargs["multi_query"] = cfg.eval.multi_query
+    if "sets" in accepted:
+        kwargs["sets"] = cfg.data.joint_sets
     return build_dataset(cfg.data.dataset, root, **kwargs)
 
 
@@ -194,20 +206,30 @@ def _image_size(cfg: Config) -> tuple[int, int]:
 RUN_LOCK = ".lock"
 
 
-def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
+def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = False) -> FitResult:
     """Run ``cfg`` to the end (or to Ctrl-C), in one process or under ``torchrun``.
 
     A missing or altered ``model.pretrained`` file fails first (one line that names the command
-    that makes it); then the data, so that a missing dataset fails before anything is written;
-    rank 0,
-    which evaluates, then decodes the test images once. The run folder is locked while training.
-    A training-free ``model.arch`` (the colour-histogram floor) is evaluated at once.
+    that makes it), and so does a run folder that already holds a checkpoint, unless ``resume``
+    continues it or ``overwrite`` starts it again (removing its checkpoints and log); then the
+    data, so that a missing dataset fails before anything is written; rank 0, which evaluates,
+    then decodes the test images once. The run folder is locked while training. A training-free
+    ``model.arch`` (the colour-histogram floor) is evaluated at once.
 
     Raises:
+        FileExistsError: the run folder holds a checkpoint and neither ``resume`` nor
+            ``overwrite`` was given (the message names both ways on).
         LockedError: another process is writing the same run folder (same profile, dataset and
             ``run.name``).
     """
     check_pretrained(cfg.model.pretrained)
+    run_dir = cfg.run_dir()
+    if resume is None and not overwrite and (run_dir / LAST).is_file():
+        raise FileExistsError(
+            f"run folder {run_dir} already holds a checkpoint ({LAST}); continue it with "
+            f"--resume {run_dir / LAST}, start it again with --overwrite, or choose another "
+            "run.name"
+        )
     device = resolve_device(cfg.run.device)
     info = init_distributed(use_cuda=device.type == "cuda")
     try:
@@ -218,8 +240,10 @@ def train(cfg: Config, *, resume: str | Path | None = None) -> FitResult:
             return _fit(cfg, dataset, info, device, resume)
         tested = [*dataset.query, *dataset.gallery, *dataset.multi_query]
         check_decodable(tested, decode_cache(cfg, dataset))
-        run_dir = cfg.run_dir()
         with exclusive_lock(run_dir / RUN_LOCK, wait=False, what=f"run folder {run_dir}"):
+            if overwrite and resume is None:
+                for name in (LAST, BEST, METRICS_LOG):
+                    (run_dir / name).unlink(missing_ok=True)
             if cfg.model.arch in TRAINING_FREE:
                 return _evaluate_untrained(cfg, dataset, device)
             return _fit(cfg, dataset, info, device, resume)

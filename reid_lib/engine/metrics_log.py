@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+#: The file name of a run's metrics log in its run folder.
+METRICS_LOG = "metrics.jsonl"
+
 
 class MetricsLog:
     """Append-only JSONL log; ``tensorboard=True`` also writes scalars with ``SummaryWriter``.

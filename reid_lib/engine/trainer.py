@@ -51,7 +51,7 @@ from reid_lib.engine.checkpoint import (
 )
 from reid_lib.engine.config import Config, OptimConfig, ScheduleConfig, save_yaml
 from reid_lib.engine.distributed import SINGLE_PROCESS, DistInfo, all_true, any_true, barrier
-from reid_lib.engine.metrics_log import MetricsLog
+from reid_lib.engine.metrics_log import METRICS_LOG, MetricsLog
 from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
 from reid_lib.engine.results import make_results, write_results
@@ -245,7 +245,7 @@ class Trainer:
         self._start = time.perf_counter()
         self._elapsed_before_resume = 0.0
         self.log = (
-            MetricsLog(self.run_dir / "metrics.jsonl", tensorboard=cfg.run.tensorboard)
+            MetricsLog(self.run_dir / METRICS_LOG, tensorboard=cfg.run.tensorboard)
             if info.is_main
             else None
         )

@@ -24,16 +24,18 @@ from reid_lib.studies.rows import (
 from reid_lib.studies.sweep import plan_runs, run_sweep
 from reid_lib.studies.test_sets import (
     evaluate_runs,
+    joint_test_sets,
     knob_test_sets,
     transfer_test_sets,
 )
 
-COMMANDS = ("run", "transfer", "knobs")
+COMMANDS = ("run", "joint", "transfer", "knobs")
 
 
 @dataclass(frozen=True)
 class Step:
-    """One command of the book's plan: ``run`` (train), ``transfer`` or ``knobs`` (evaluate).
+    """One command of the book's plan: ``run`` (train), ``joint`` (train on several sets at once,
+    then test on each), ``transfer`` or ``knobs`` (evaluate).
 
     ``dataset`` is where the runs train, on each of ``splits`` (``(None,)`` for a dataset
     without protocol splits); ``tests`` the datasets a ``transfer`` tests on.
@@ -61,7 +63,8 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     DukeMTMC-reID and MSMT17. Otherwise, in the order a sweep that is stopped part-way should
     have reached: the floor, baseline and full model on each small real set, on every protocol
     split of the profile (with the first seed); every row on the synthetic set, with every seed;
-    the other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`); the
+    baseline and full trained jointly on the small real sets, each tested on its own split; the
+    other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`); the
     knob study of the core rows; transfer from the synthetic set and from VIPeR's first split. A
     profile that does not train on the real sets (``smoke``) only tests on them. What each
     profile does is :data:`~reid_lib.studies.profiles.PROFILES`.
@@ -79,6 +82,8 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     later = tuple(row for row in real_set_rows() if row not in PRIORITY_ROWS)
     steps = [Step("run", name, PRIORITY_ROWS, first, splits=splits) for name in trained]
     steps.append(Step("run", "synthetic", None, seeds))
+    if len(trained) > 1:
+        steps.append(Step("joint", "joint", COMPARED_ROWS, first, tuple(trained), splits))
     steps += [Step("run", name, later, first, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
     if real:
@@ -116,7 +121,14 @@ def run_step(
         return run_sweep(
             runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
         )
-    if step.command == "transfer":
+    if step.command == "joint":
+        roots = [] if data_root is None else [f"data.root={data_root}"]
+        overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
+        run_sweep(
+            runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
+        )
+        test_sets = joint_test_sets(step.tests, data_root)
+    elif step.command == "transfer":
         test_sets = transfer_test_sets(step.dataset, step.tests, data_root)
     elif step.command == "knobs":
         test_sets = knob_test_sets(level)

@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reid_lib.engine.checkpoint import LAST
+from reid_lib.data.factory import TRAIN_ONLY
+from reid_lib.engine.checkpoint import LAST, load_checkpoint
+from reid_lib.engine.config import Config
 from reid_lib.engine.experiment import train
 from reid_lib.engine.results import results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
@@ -123,7 +125,9 @@ def run_sweep(
     """Train every run whose results file is missing; return the results files written.
 
     A run stopped part-way resumes from its ``last.pt``. Runs of the rows of
-    :func:`skipped_rows` are skipped with a message.
+    :func:`skipped_rows` are skipped with a message. On a training-only dataset (``joint``) a run
+    is done when its checkpoint has trained every epoch; it writes no results file here
+    (``reid_lib.studies.test_sets.evaluate_runs`` tests it).
     """
     skipped = skipped_rows(profile, dataset, extra)
     written = []
@@ -134,16 +138,29 @@ def run_sweep(
         naming = [*run.identity(), f"run.results_dir={results_dir}"]
         cfg = row_config(profile, run.overrides, dataset, [*extra, *naming])
         target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, run.name)
+        last = cfg.run_dir() / LAST
         if target.is_file():
             print(f"skip {run.name}: {target} exists")
             continue
-        last = cfg.run_dir() / LAST
+        if cfg.data.dataset in TRAIN_ONLY and _finished(last, cfg):
+            print(f"skip {run.name}: {last} is trained")
+            continue
         result = train(cfg, resume=last if last.is_file() else None)
+        if result.status != "finished":
+            raise RuntimeError(f"run {run.name} was interrupted; run the sweep again to resume")
+        if cfg.data.dataset in TRAIN_ONLY:
+            print(f"{run.name}: {last}")
+            continue
         if result.results_path is None:
-            raise RuntimeError(f"run {run.name} ended ({result.status}) without a results file")
+            raise RuntimeError(f"run {run.name} ended without a results file")
         print(f"{run.name}: {result.results_path}")
         written.append(Path(result.results_path))
     return written
+
+
+def _finished(last: Path, cfg: Config) -> bool:
+    """Whether checkpoint ``last`` exists and has trained every epoch of ``cfg``."""
+    return last.is_file() and load_checkpoint(last)["epoch"] >= cfg.schedule.epochs
 
 
 def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:

@@ -88,6 +88,19 @@ def transfer_test_sets(
     return test_sets
 
 
+def joint_test_sets(datasets: Sequence[str], data_root: Path | None = None) -> list[TestSet]:
+    """Each of ``datasets`` under its own protocol, for the runs trained jointly on them: a run
+    is tested on the split it trained on (its ``data.split``), so none sees its test ids."""
+    return [
+        TestSet(
+            dataset,
+            "joint",
+            (f"data.dataset={dataset}", f"data.root={real_root(dataset, data_root)}"),
+        )
+        for dataset in datasets
+    ]
+
+
 def evaluate_runs(
     runs: Sequence[PlannedRun],
     test_sets: Sequence[TestSet],
