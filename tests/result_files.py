@@ -17,6 +17,7 @@ def result_dict(
     row: str | None = None,
     train_set: str | None = None,
     knob: str | None = None,
+    split: int = 0,
 ) -> dict:
     """A results dict of ``reid_lib.engine.results`` layout with the given identity and numbers.
 
@@ -37,7 +38,7 @@ def result_dict(
         "epoch": 1,
         "dataset": {
             "name": dataset,
-            "split": 0,
+            "split": split,
             "manifest_sha256": SHA,
             "num_train_ids": 3,
             "num_query": 4,

@@ -55,6 +55,7 @@ def pretrained(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("pretrain")
     tree = peta_tree(tmp / "peta")
     args = ["pretrain", *TINY, f"data.root={tree}", f"run.output_dir={tmp / 'runs'}"]
+    args.append(f"run.results_dir={tmp / 'results'}")
     assert main(args) == 0
     return tmp / "runs" / "pretrained" / "peta-resnet18.pt"
 
@@ -62,6 +63,8 @@ def pretrained(tmp_path_factory) -> Path:
 def test_the_export_is_the_trained_backbone_with_its_checksum(pretrained):
     sidecar = json.loads(sidecar_path(pretrained).read_text())
     assert sidecar["sha256"] == sha256_file(pretrained)
+    record = pretrained.parents[2] / "results" / "pretrained" / "peta-resnet18.json"
+    assert json.loads(record.read_text()) == sidecar, "the record the repository commits"
     assert sidecar["train_set"]["name"] == "peta_training"
     assert (sidecar["train_set"]["num_ids"], sidecar["train_set"]["num_images"]) == (6, 22)
     assert sidecar["epochs"] == 1 and sidecar["config"]["model"]["arch"] == "resnet_global"
@@ -76,7 +79,7 @@ def test_a_finished_pretraining_is_exported_again_not_trained_again(pretrained, 
     run = pretrained.parents[1] / "pretrain" / "peta_training" / "peta-resnet18"
     before = (run / "last.pt").stat().st_mtime_ns
     config = load_checkpoint(run / "last.pt")["config"]
-    assert main(["pretrain", "--config", str(run / "config.yaml")]) == 0
+    assert main(["pretrain", "--config", str(run / "config.yaml")]) == 0, "its saved config"
     assert (run / "last.pt").stat().st_mtime_ns == before
     assert config["data"]["dataset"] == "peta_training"
     assert "pretrained backbone:" in capsys.readouterr().out

@@ -8,6 +8,7 @@ its backbone as a torchvision-format state dict::
 
     <run.output_dir>/pretrained/<run.name>.pt     the backbone's weights
     <run.output_dir>/pretrained/<run.name>.json   sha256, train set, config, commit, device, time
+    <run.results_dir>/pretrained/<run.name>.json  the same record, for the repository
 
 ``model.pretrained=<that .pt>`` starts any model from it; :func:`check_pretrained` verifies the
 checksum first, and :func:`pretraining_label` is what a results file records of it.
@@ -38,13 +39,19 @@ def pretrained_path(cfg: Config) -> Path:
     return Path(cfg.run.output_dir) / "pretrained" / f"{cfg.run.name}.pt"
 
 
-def export_backbone(checkpoint: str | Path, out: str | Path, train_set: dict[str, Any]) -> Path:
+def export_backbone(
+    checkpoint: str | Path,
+    out: str | Path,
+    train_set: dict[str, Any],
+    record: str | Path | None = None,
+) -> Path:
     """Write the backbone of training checkpoint ``checkpoint`` to ``out``, with its sidecar.
 
     The weights are the ``backbone.*`` entries without their prefix (torchvision's names, which
     ``reid_lib.models.build_backbone`` loads); the sidecar records their SHA-256, ``train_set``
     (name, manifest checksum, ids, images), the run's config and device, the commit and the time.
-    Both files are written atomically, the weights first.
+    Both files are written atomically, the weights first; ``record`` is a second copy of the
+    sidecar (the one the repository commits, under ``results/pretrained/``).
     """
     state = load_checkpoint(checkpoint)
     weights = {
@@ -72,7 +79,8 @@ def export_backbone(checkpoint: str | Path, out: str | Path, train_set: dict[str
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     text = json.dumps(provenance, indent=2) + "\n"
-    atomic_write(sidecar_path(out), lambda fh: fh.write(text.encode()))
+    for path in (sidecar_path(out), *([record] if record is not None else [])):
+        atomic_write(path, lambda fh: fh.write(text.encode()))
     return out
 
 
@@ -99,4 +107,5 @@ def pretrain(cfg: Config) -> Path | None:
         "num_ids": dataset.num_train_pids,
         "num_images": len(dataset.train),
     }
-    return export_backbone(last, pretrained_path(cfg), train_set)
+    record = Path(cfg.run.results_dir) / "pretrained" / f"{cfg.run.name}.json"
+    return export_backbone(last, pretrained_path(cfg), train_set, record)

@@ -49,6 +49,9 @@ from reid_lib.engine.pretrained_weights import pretraining_label
 from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
 
 SCHEMA_VERSION = 2
+#: The results files under a results folder: ``<profile>/<dataset>/<run>.json`` (other files,
+#: such as the pretraining records in ``pretrained/``, sit at another depth).
+RESULTS_GLOB = "*/*/*.json"
 #: The knob label of a synthetic test set with every nuisance knob off.
 NO_KNOB = "none"
 RANKS = (1, 5, 10, 20)

@@ -23,6 +23,7 @@ from reid_lib.reports.glue import (
     glued_numbers,
 )
 from reid_lib.reports.paper import LARGE_DATASETS, large_benchmark_table, paper_claims
+from reid_lib.reports.protocols import FLOOR_ROW, gap_table, joint_table, protocol_table
 from reid_lib.reports.records import (
     IDENTITY,
     NOT_REPRODUCED,
@@ -46,6 +47,7 @@ from reid_lib.reports.verdicts import (
 )
 
 __all__ = [
+    "FLOOR_ROW",
     "IDENTITY",
     "LARGE_DATASETS",
     "METRIC",
@@ -62,9 +64,11 @@ __all__ = [
     "compare_rows",
     "difference",
     "finding_verdicts",
+    "gap_table",
     "glue_book_numbers",
     "glue_name",
     "glued_numbers",
+    "joint_table",
     "knob_table",
     "knob_winners",
     "large_benchmark_table",
@@ -72,6 +76,7 @@ __all__ = [
     "load_result_files",
     "paper_claims",
     "per_dataset_table",
+    "protocol_table",
     "provenance_line",
     "results_table",
     "seed_spread",

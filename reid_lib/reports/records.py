@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from reid_lib.engine.results import METRIC_KEYS, validate_results
+from reid_lib.engine.results import METRIC_KEYS, RESULTS_GLOB, validate_results
 
 #: The identity of a results file, in the columns of :func:`collect_results`.
 IDENTITY = ("profile", "dataset", "train_set", "row", "seed", "split", "knob", "pretraining")
@@ -80,13 +80,14 @@ def provenance_line(data: dict[str, Any]) -> str:
 
 
 def load_result_files(results_root: Path) -> list[dict[str, Any]]:
-    """Every engine results file under ``results_root`` (sorted by path), each validated.
+    """Every engine results file under ``results_root`` (``<profile>/<dataset>/<run>.json``,
+    sorted by path), each validated.
 
     Raises:
         ValueError: a file that is not JSON or does not follow the results layout (names the file).
     """
     root = Path(results_root)
-    files = sorted(root.rglob("*.json")) if root.is_dir() else []
+    files = sorted(root.glob(RESULTS_GLOB)) if root.is_dir() else []
     loaded = []
     for path in files:
         try:

@@ -9,6 +9,7 @@ there is no clear difference.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,12 +85,12 @@ def difference(
         value = mean(gaps)
         if len(gaps) < 2:
             return Difference(value, nan, nan, (len(gaps), len(gaps)), True)
-        spread, df = stats.tstd(gaps) / math.sqrt(len(gaps)), len(gaps) - 1
+        spread, df = statistics.stdev(gaps) / math.sqrt(len(gaps)), len(gaps) - 1
     else:
         value = mean(better) - mean(worse)
         if len(better) < 2 or len(worse) < 2:
             return Difference(value, nan, nan, (len(better), len(worse)), False)
-        parts = [stats.tvar(x) / len(x) for x in (better, worse)]
+        parts = [statistics.variance(x) / len(x) for x in (better, worse)]
         spread = math.sqrt(sum(parts))
         df = (
             sum(parts) ** 2

@@ -23,7 +23,7 @@ from reid_lib.data.factory import TRAIN_ONLY
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config
 from reid_lib.engine.experiment import train
-from reid_lib.engine.results import results_path, validate_results
+from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
 
 
@@ -178,7 +178,7 @@ def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:
     for source in map(Path, sources):
         if not source.is_dir():
             raise FileNotFoundError(f"merge source {source} is not a folder of results files")
-        for path in sorted(source.rglob("*.json")):
+        for path in sorted(source.glob(RESULTS_GLOB)):
             try:
                 validate_results(json.loads(path.read_text()))
             except ValueError as err:

@@ -1,0 +1,82 @@
+"""Each dataset under its protocol: means and spreads over splits and seeds, what learning buys
+over the training-free floor, and what joint training buys over training on one set.
+
+Input is a :func:`reid_lib.reports.records.results_table` (metrics in percent). A small real set
+is reported over its protocol splits (``dataset.split``), the synthetic set over its seeds; both
+are runs of one row, and comparisons pair two rows' runs by seed and split
+(:func:`reid_lib.reports.verdicts.compare_rows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from reid_lib.reports.ablation import SHOWN_METRICS, ablation_runs
+from reid_lib.reports.verdicts import METRIC, compare_rows
+
+#: The training-free floor's study row.
+FLOOR_ROW = "colour-histogram"
+#: The ``train_set`` of the runs trained jointly on the small sets.
+JOINT = "joint"
+
+
+def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
+    """One line per dataset and row of ``rows``: runs, mean and standard deviation of R1 and mAP.
+
+    The spread is over the runs (protocol splits of a real set, seeds of the synthetic set).
+    """
+    runs = ablation_runs(table)
+    runs = runs[(runs["profile"] == profile) & runs["row"].isin(rows)]
+    columns = [
+        "dataset",
+        "row",
+        "runs",
+        *(f"{m} {s}" for m in SHOWN_METRICS for s in ("mean", "sd")),
+    ]
+    if runs.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = runs.groupby(["dataset", "row"])[list(SHOWN_METRICS)]
+    stats = grouped.agg(["mean", "std"])
+    stats.columns = [f"{metric} {stat.replace('std', 'sd')}" for metric, stat in stats.columns]
+    stats.insert(0, "runs", grouped.size())
+    order = {row: i for i, row in enumerate(rows)}
+    out = stats.reset_index()
+    out = out.sort_values(["dataset", "row"], key=lambda c: c.map(order) if c.name == "row" else c)
+    return out[columns].reset_index(drop=True)
+
+
+def _points(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[["row", "seed", "split", METRIC]]
+
+
+def gap_table(table: pd.DataFrame, profile: str, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """One line per dataset and ``(better, worse)`` row pair: both means, the difference with its
+    95% confidence interval (paired by seed and split), and the verdict."""
+    runs = ablation_runs(table)
+    runs = runs[runs["profile"] == profile]
+    lines = [
+        {"dataset": dataset, **compare_rows(_points(mine), better, worse)}
+        for dataset, mine in runs.groupby("dataset")
+        for better, worse in pairs
+        if {better, worse} <= set(mine["row"])
+    ]
+    return pd.DataFrame(lines)
+
+
+def joint_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
+    """One line per dataset and row: the row trained on the set alone against trained jointly on
+    the small sets (``train_set == "joint"``), both tested under the set's protocol, paired by
+    split."""
+    mine = table[(table["profile"] == profile) & table["row"].isin(rows) & table["knob"].isna()]
+    alone = ablation_runs(mine).assign(row=lambda f: f["row"] + " alone")
+    joint = mine[mine["train_set"] == JOINT].assign(row=lambda f: f["row"] + " joint")
+    lines = []
+    for dataset in sorted(set(joint["dataset"])):
+        points = pd.concat([alone[alone["dataset"] == dataset], joint[joint["dataset"] == dataset]])
+        for row in rows:
+            if {f"{row} joint", f"{row} alone"} <= set(points["row"]):
+                comparison = compare_rows(_points(points), f"{row} joint", f"{row} alone")
+                lines.append({"dataset": dataset, "row": row, **comparison})
+    return pd.DataFrame(lines)

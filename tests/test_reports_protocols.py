@@ -1,0 +1,56 @@
+"""Protocol tables: spreads over splits, gaps to the floor with paired intervals, joint training."""
+
+from __future__ import annotations
+
+import pytest
+
+from reid_lib.engine.results import write_results
+from reid_lib.reports import gap_table, joint_table, protocol_table, results_table
+from tests.result_files import result_dict
+
+# VIPeR, five splits: the floor scores mAP 10 + s, the full model 30 + 2s, jointly 33 + 2s.
+RUNS = [
+    *((f"floor{s}", "colour-histogram", None, s, 0.10 + s / 100) for s in range(5)),
+    *((f"full{s}", "full", None, s, 0.30 + 2 * s / 100) for s in range(5)),
+    *((f"joint{s}", "full", "joint", s, 0.33 + 2 * s / 100) for s in range(5)),
+]
+
+
+@pytest.fixture
+def table(tmp_path):
+    for name, row, train_set, split, mAP in RUNS:
+        data = result_dict(
+            name, profile="cpu", dataset="viper", rank1=mAP, mAP=mAP, row=row, split=split
+        )
+        data["run"]["train_set"] = train_set or "viper"
+        write_results(data, tmp_path)
+    return results_table([tmp_path])
+
+
+def test_protocol_table_is_the_mean_and_spread_over_splits(table):
+    lines = protocol_table(table, "cpu", ["colour-histogram", "full"]).set_index("row")
+    assert lines.loc["full", "runs"] == 5, "the joint runs are not the set's own runs"
+    assert lines.loc["full", "mAP mean"] == pytest.approx(34.0)
+    assert lines.loc["full", "mAP sd"] == pytest.approx(3.1622777, rel=1e-6)  # sd of 0,2,..,8
+    assert lines.loc["colour-histogram", "rank1 mean"] == pytest.approx(12.0)
+    assert list(lines.index) == ["colour-histogram", "full"]
+
+
+def test_the_gap_to_the_floor_pairs_splits(table):
+    gaps = gap_table(table, "cpu", [("full", "colour-histogram")])
+    (line,) = gaps.to_dict("records")
+    # Paired gaps are 20, 21, 22, 23, 24: mean 22, sd 1.5811, t(0.975, 4) = 2.776445.
+    assert line["difference"] == pytest.approx(22.0)
+    assert line["95% CI low"] == pytest.approx(22 - 2.776445 * 1.5811388 / 5**0.5, rel=1e-5)
+    assert (line["runs"], line["verdict"]) == ("5 pairs", "agrees")
+
+
+def test_joint_training_is_compared_with_the_set_alone(table):
+    (line,) = joint_table(table, "cpu", ["full", "baseline"]).to_dict("records")
+    assert (line["dataset"], line["row"], line["comparison"]) == (
+        "viper",
+        "full",
+        "full joint > full alone",
+    )
+    assert line["difference"] == pytest.approx(3.0)
+    assert line["95% CI low"] == pytest.approx(3.0) == line["95% CI high"], "no spread: exact"
