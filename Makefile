@@ -32,9 +32,10 @@ book: $(STAMP)
 # run); SHARD=i/n takes a disjoint part of them (a CI matrix; merge with tools.sweep merge).
 results: $(STAMP)
 ifeq ($(DATASET)$(ROWS)$(SHARD),)
-	$(PY) -m tools.sweep all --profile $(PROFILE)
+	$(PY) -m tools.sweep all --profile $(PROFILE) $(if $(HOURS),--hours $(HOURS))
 else
 	$(PY) -m tools.sweep run --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) \
+	  $(if $(SPLITS),--splits $(SPLITS)) \
 	  $(if $(DATASET),--dataset $(DATASET)) $(if $(ROWS),--rows $(ROWS)) \
 	  $(if $(SHARD),--shard $(SHARD))
 endif

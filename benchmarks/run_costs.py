@@ -37,8 +37,10 @@ def run_costs(results_dir: Path, profile: str) -> pd.DataFrame:
             "images/s": data["training"]["images_per_s"],
             "device": data["provenance"]["device"],
         }
-        for data in load_result_files(Path(results_dir) / profile)
-        if data["run"]["train_set"] == data["dataset"]["name"] and data["run"]["knob"] is None
+        for data in load_result_files(Path(results_dir))
+        if data["run"]["profile"] == profile
+        and data["run"]["train_set"] == data["dataset"]["name"]
+        and data["run"]["knob"] is None
     ]
     columns = ["dataset", "row", "split", "seed", "epochs", "minutes", "images/s", "device"]
     return pd.DataFrame(lines, columns=columns).sort_values(["dataset", "row", "split", "seed"])

@@ -4,6 +4,7 @@ smoke runs and evaluations on other test sets."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -145,13 +146,14 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     assert real == ["viper", "grid"]
     steps = book_steps("cpu", real)
     splits = (0, 1, 2, 3, 4)
-    assert steps[:3] == [
+    assert steps[:4] == [
         Step("run", "viper", PRIORITY_ROWS, (0,), splits=splits),
         Step("run", "grid", PRIORITY_ROWS, (0,), splits=splits),
+        Step("run", "synthetic", PRIORITY_ROWS, tuple(range(10))),
         Step("run", "synthetic", None, (0, 1, 2)),
     ]
-    assert steps[3] == Step("joint", "joint", ("baseline", "full"), (0,), ("viper", "grid"), splits)
-    later = [s for s in steps[3:] if s.command == "run"]
+    assert steps[4] == Step("joint", "joint", ("baseline", "full"), (0,), ("viper", "grid"), splits)
+    later = [s for s in steps[4:] if s.command == "run"]
     assert [s.dataset for s in later] == ["viper", "grid"]
     assert set(later[0].rows) >= {"nl", "msg", "wdp", "tsa-off", "pcb", "hpm", "scratch"}
     assert not set(later[0].rows) & {*PRIORITY_ROWS, "msg-branches-1", "image-256x128"}
@@ -365,3 +367,29 @@ def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys):
     assert f"run market1501: {market} training run(s)" in out
     # The colour-histogram floor is one of the runs, and trains for no epoch.
     assert f"full: {market + 2} training runs, {(market + 1) * 120} epochs in all" in out
+
+
+def test_a_spent_time_budget_starts_no_run(tmp_path, monkeypatch, capsys):
+    import reid_lib.studies.sweep as sweep
+
+    monkeypatch.setattr(sweep, "train", lambda *a, **k: pytest.fail("no run may start"))
+    runs = plan_runs(load_rows(), ["baseline", "full"], [0])
+    spent = time.monotonic() - 1
+    assert sweep.run_sweep(runs, profile="smoke", results_dir=tmp_path, deadline=spent) == []
+    assert "stop before baseline-seed0: the time budget is spent" in capsys.readouterr().out
+
+
+def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, capsys):
+    from benchmarks.run_costs import main as run_costs
+
+    for split, seconds in ((0, 120.0), (1, 240.0)):
+        data = result_dict(f"r{split}", profile="cpu", dataset="viper", rank1=0.3, row="full")
+        data["dataset"]["split"] = split
+        data["provenance"]["wall_time_s"] = seconds
+        data["training"]["images_per_s"] = 40.0
+        (tmp_path / "cpu" / "viper").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "cpu" / "viper" / f"r{split}.json").write_text(json.dumps(data))
+    run_costs(["--results-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "2 runs, 0.10 hours of wall time" in out
+    assert "40.0" in out and "4.0" in out, "images/s and the longest run's minutes"

@@ -8,7 +8,7 @@
     python -m tools.sweep transfer --profile cpu --train synthetic --test viper grid ...
                               [--rows ...] [--seeds ...] [--splits 0] [--runs-dir runs]
     python -m tools.sweep knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
-    python -m tools.sweep all --profile cpu
+    python -m tools.sweep all --profile cpu [--hours 1.5]
     python -m tools.sweep plan --profile full       (what ``all`` would train: runs and epochs)
     python -m tools.sweep merge RUNNER_DIR ... --into results
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -106,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--profile", required=True, help="smoke, cpu or full")
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
     every.add_argument("--results-dir", type=Path, default=Path("results"))
+    every.add_argument(
+        "--hours",
+        type=float,
+        help="start no training run after this many hours (stop between runs; run again to go on)",
+    )
     plan = commands.add_parser("plan", help="the steps of 'all', with the training they cost")
     plan.add_argument("--profile", required=True, help="smoke, cpu or full")
     merge = commands.add_parser("merge", help="combine the results trees of several runners")
@@ -175,10 +181,18 @@ def _run(args: argparse.Namespace) -> None:
             print(f"{step.command} {step.dataset}{where}: {len(runs)} training run(s)")
         print(f"{args.profile}: {total} training runs, {epochs} epochs in all")
     elif args.command == "all":
+        deadline = None if args.hours is None else time.monotonic() + 3600 * args.hours
         for step in book_steps(args.profile, _real_sets()):
+            if deadline is not None and time.monotonic() >= deadline:
+                print(f"stop before {step}: the time budget is spent")
+                break
             print(f"== {step}")
             run_step(
-                step, profile=args.profile, results_dir=args.results_dir, runs_dir=args.runs_dir
+                step,
+                profile=args.profile,
+                results_dir=args.results_dir,
+                runs_dir=args.runs_dir,
+                deadline=deadline,
             )
     else:
         settings = get_profile(args.profile)

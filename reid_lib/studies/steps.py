@@ -62,7 +62,8 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     With the large benchmarks (``full``): every row on Market-1501, the full model on
     DukeMTMC-reID and MSMT17. Otherwise, in the order a sweep that is stopped part-way should
     have reached: the floor, baseline and full model on each small real set, on every protocol
-    split of the profile (with the first seed); every row on the synthetic set, with every seed;
+    split of the profile (with the first seed); the same rows on the synthetic set with the
+    profile's ``priority_seeds``; every row on the synthetic set, with every seed;
     baseline and full trained jointly on the small real sets, each tested on its own split; the
     other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`); the
     knob study of the core rows; transfer from the synthetic set and from VIPeR's first split. A
@@ -81,6 +82,8 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     trained = list(real) if settings.trains_on_real_sets else []
     later = tuple(row for row in real_set_rows() if row not in PRIORITY_ROWS)
     steps = [Step("run", name, PRIORITY_ROWS, first, splits=splits) for name in trained]
+    if settings.priority_seeds != seeds:
+        steps.append(Step("run", "synthetic", PRIORITY_ROWS, settings.priority_seeds))
     steps.append(Step("run", "synthetic", None, seeds))
     if len(trained) > 1:
         steps.append(Step("joint", "joint", COMPARED_ROWS, first, tuple(trained), splits))
@@ -103,11 +106,13 @@ def run_step(
     data_root: Path | None = None,
     extra: Sequence[str] = (),
     level: float = 1.0,
+    deadline: float | None = None,
 ) -> list[Path]:
     """Carry out one :class:`Step`; return the results files written.
 
     ``extra`` overrides go to every training run (``run``); ``data_root`` replaces
-    ``$REID_DATA_ROOT`` for the real sets.
+    ``$REID_DATA_ROOT`` for the real sets; no training starts after ``deadline``
+    (``time.monotonic()``, see :func:`~reid_lib.studies.sweep.run_sweep`).
 
     Raises:
         ValueError: a step whose command is not one of :data:`COMMANDS`.
@@ -119,13 +124,23 @@ def run_step(
             roots = [f"data.root={real_root(step.dataset, data_root)}"]
         overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
         return run_sweep(
-            runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
+            runs,
+            profile=profile,
+            results_dir=results_dir,
+            dataset=step.dataset,
+            extra=overrides,
+            deadline=deadline,
         )
     if step.command == "joint":
         roots = [] if data_root is None else [f"data.root={data_root}"]
         overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
         run_sweep(
-            runs, profile=profile, results_dir=results_dir, dataset=step.dataset, extra=overrides
+            runs,
+            profile=profile,
+            results_dir=results_dir,
+            dataset=step.dataset,
+            extra=overrides,
+            deadline=deadline,
         )
         test_sets = joint_test_sets(step.tests, data_root)
     elif step.command == "transfer":

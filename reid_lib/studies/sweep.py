@@ -15,6 +15,7 @@ from __future__ import annotations
 import filecmp
 import json
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +122,12 @@ def run_sweep(
     results_dir: Path,
     dataset: str | None = None,
     extra: Sequence[str] = (),
+    deadline: float | None = None,
 ) -> list[Path]:
     """Train every run whose results file is missing; return the results files written.
+
+    No run starts after ``deadline`` (a ``time.monotonic()`` value; None: no limit), so that a
+    sweep given a time budget stops between runs, never in one.
 
     A run stopped part-way resumes from its ``last.pt``. Runs of the rows of
     :func:`skipped_rows` are skipped with a message. On a training-only dataset (``joint``) a run
@@ -132,6 +137,9 @@ def run_sweep(
     skipped = skipped_rows(profile, dataset, extra)
     written = []
     for run in runs:
+        if deadline is not None and time.monotonic() >= deadline:
+            print(f"stop before {run.name}: the time budget is spent")
+            break
         if run.row in skipped:
             print(f"skip {run.name}: {skipped[run.row]}")
             continue
