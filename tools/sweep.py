@@ -3,7 +3,7 @@
 ::
 
     python -m tools.sweep run --profile cpu [--dataset viper] [--rows baseline full ...]
-                              [--seeds 0 1 2] [--splits 0 1 2] [--shard 0/4]
+                              [--seeds 0 1 2] [--splits 0 1 2] [--shard 0/4] [--hours 1.5]
                               [--results-dir results] [--set k=v ...]
     python -m tools.sweep transfer --profile cpu --train synthetic --test viper grid ...
                               [--rows ...] [--seeds ...] [--splits 0] [--runs-dir runs]
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--shard", default="0/1", metavar="i/n", help="take shard i of n (0-based)")
     run.add_argument("--results-dir", type=Path, default=Path("results"))
+    run.add_argument("--hours", type=float, help="start no run after this many hours")
     run.add_argument(
         "--set",
         action="append",
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
     """``(run name, epochs)`` of each run of ``step`` (none for an evaluation step; 0 epochs for
     the training-free floor)."""
-    if step.command != "run":
+    if step.command not in ("run", "joint"):
         return []
     skipped = skipped_rows(profile, step.dataset)
     runs = []
@@ -154,6 +155,11 @@ def _splits(
     return tuple(asked or default)
 
 
+def _deadline(hours: float | None) -> float | None:
+    """The ``time.monotonic()`` after which no run starts (None: no limit)."""
+    return None if hours is None else time.monotonic() + 3600 * hours
+
+
 def _run(args: argparse.Namespace) -> None:
     if args.command == "merge":
         copied = merge_trees(args.sources, args.into)
@@ -174,14 +180,18 @@ def _run(args: argparse.Namespace) -> None:
         )
     elif args.command == "plan":
         total = epochs = 0
+        planned: set[tuple[str, str]] = set()  # a run planned by an earlier step is not counted
         for step in book_steps(args.profile, _real_sets()):
-            runs = training_runs(step, args.profile)
+            runs = [
+                r for r in training_runs(step, args.profile) if (step.dataset, r[0]) not in planned
+            ]
+            planned.update((step.dataset, name) for name, _ in runs)
             total, epochs = total + len(runs), epochs + sum(e for _, e in runs)
             where = f" -> {', '.join(step.tests)}" if step.tests else ""
             print(f"{step.command} {step.dataset}{where}: {len(runs)} training run(s)")
         print(f"{args.profile}: {total} training runs, {epochs} epochs in all")
     elif args.command == "all":
-        deadline = None if args.hours is None else time.monotonic() + 3600 * args.hours
+        deadline = _deadline(args.hours)
         for step in book_steps(args.profile, _real_sets()):
             if deadline is not None and time.monotonic() >= deadline:
                 print(f"stop before {step}: the time budget is spent")
@@ -207,6 +217,7 @@ def _run(args: argparse.Namespace) -> None:
             results_dir=args.results_dir,
             dataset=args.dataset,
             extra=args.overrides,
+            deadline=_deadline(args.hours),
         )
 
 
