@@ -31,6 +31,7 @@ from reid_lib.studies import (
     parse_shard,
     plan_runs,
     row_config,
+    run_step,
     shard,
     transfer_test_sets,
 )
@@ -393,3 +394,29 @@ def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, cap
     out = capsys.readouterr().out
     assert "2 runs, 0.10 hours of wall time" in out
     assert "40.0" in out and "4.0" in out, "images/s and the longest run's minutes"
+
+
+@pytest.mark.slow
+def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monkeypatch):
+    monkeypatch.setenv("REID_SPLITS_DIR", str(tmp_path / "splits"))
+    data = tmp_path / "data"
+    write_fake_viper(data / "peta-reid" / "VIPeR")
+    write_fake_viper(data / "peta-reid" / "VIPeR-copy", num_ids=10)
+    caviar = data / "peta-reid" / "CAVIAR4REID"
+    caviar.mkdir(parents=True)
+    for index, image in enumerate((data / "peta-reid" / "VIPeR-copy").iterdir()):
+        pid, cam = divmod(index, 2)  # ten ids, one image in each "camera" (index 1 and 11)
+        Image.open(image).save(caviar / f"{pid + 1:04d}_{1 + 10 * cam:03d}.jpg")
+    step = Step("joint", "joint", ("baseline",), (0,), ("viper", "caviar4reid"), (0,))
+    extra = ["data.joint_sets=[viper, caviar4reid]", "run.progress=false"]
+    common = {"profile": "smoke", "results_dir": tmp_path / "results", "data_root": data}
+    written = run_step(step, runs_dir=tmp_path / "runs", extra=extra, **common)
+    assert sorted(p.parent.name for p in written) == ["caviar4reid", "viper"]
+    for path in written:
+        result = json.loads(path.read_text())
+        assert (result["run"]["train_set"], result["dataset"]["split"]) == ("joint", 0)
+        assert path.name == "joint-baseline-split0-seed0.json"
+    checkpoint = tmp_path / "runs" / "smoke" / "joint" / "baseline-split0-seed0" / "last.pt"
+    before = checkpoint.stat().st_mtime_ns
+    assert run_step(step, runs_dir=tmp_path / "runs", extra=extra, **common) == []
+    assert checkpoint.stat().st_mtime_ns == before, "a trained joint run is not trained again"

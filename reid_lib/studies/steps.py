@@ -118,12 +118,12 @@ def run_step(
         ValueError: a step whose command is not one of :data:`COMMANDS`.
     """
     runs = plan_runs(load_rows(), step.rows, step.seeds, step.splits)
-    if step.command == "run":
+    if step.command in ("run", "joint"):
         roots = []
         if data_root is not None and step.dataset != "synthetic":
             roots = [f"data.root={real_root(step.dataset, data_root)}"]
         overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
-        return run_sweep(
+        written = run_sweep(
             runs,
             profile=profile,
             results_dir=results_dir,
@@ -131,17 +131,8 @@ def run_step(
             extra=overrides,
             deadline=deadline,
         )
-    if step.command == "joint":
-        roots = [] if data_root is None else [f"data.root={data_root}"]
-        overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
-        run_sweep(
-            runs,
-            profile=profile,
-            results_dir=results_dir,
-            dataset=step.dataset,
-            extra=overrides,
-            deadline=deadline,
-        )
+        if step.command == "run":
+            return written
         test_sets = joint_test_sets(step.tests, data_root)
     elif step.command == "transfer":
         test_sets = transfer_test_sets(step.dataset, step.tests, data_root)
