@@ -10,8 +10,9 @@ its backbone as a torchvision-format state dict::
     <run.output_dir>/pretrained/<run.name>.json   sha256, train set, config, commit, device, time
     <run.results_dir>/pretrained/<run.name>.json  the same record, for the repository
 
-``model.pretrained=<that .pt>`` starts any model from it; :func:`check_pretrained` verifies the
-checksum first, and :func:`pretraining_label` is what a results file records of it.
+``model.pretrained=<that .pt>`` starts any model from it;
+:func:`~reid_lib.engine.pretrained_weights.check_pretrained` verifies the checksum first, and
+:func:`~reid_lib.engine.pretrained_weights.pretraining_label` is what a results file records of it.
 """
 
 from __future__ import annotations

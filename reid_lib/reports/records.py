@@ -114,6 +114,13 @@ def identity(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _typed(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The lines ``rows`` as a table of :data:`COLUMNS`, the metrics as floats even when there is
+    no line (an empty table of objects would turn another table's metrics into objects when the
+    two are concatenated, and a heat map of them fails)."""
+    return pd.DataFrame(rows, columns=COLUMNS).astype(dict.fromkeys(METRIC_KEYS, float))
+
+
 def collect_results(results_root: Path) -> pd.DataFrame:
     """One line per results file and evaluation variant, metrics in percent, with provenance.
 
@@ -132,15 +139,15 @@ def collect_results(results_root: Path) -> pd.DataFrame:
                     "provenance": provenance_line(data),
                 }
             )
-    table = pd.DataFrame(rows, columns=COLUMNS)
+    table = _typed(rows)
     order = [*IDENTITY, "variant"]
     return table.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)
 
 
 def results_table(roots: Sequence[Path], variant: str | None = "single_query") -> pd.DataFrame:
     """:func:`collect_results` of several roots, one evaluation variant (None: every one)."""
-    tables = [collect_results(Path(root)) for root in roots]
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
+    tables = [table for table in map(collect_results, map(Path, roots)) if not table.empty]
+    table = pd.concat(tables, ignore_index=True) if tables else _typed([])
     return table if variant is None else table[table["variant"] == variant].reset_index(drop=True)
 
 
