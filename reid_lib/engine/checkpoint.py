@@ -62,6 +62,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return state
 
 
+def has_trained(path: str | Path, epochs: int) -> bool:
+    """Whether the checkpoint at ``path`` exists and has trained at least ``epochs`` epochs."""
+    return Path(path).is_file() and load_checkpoint(path)["epoch"] >= epochs
+
+
 def config_mismatches(
     saved: Mapping[str, Any], current: Mapping[str, Any], *, sections: tuple[str, ...] = ("model",)
 ) -> list[str]:

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from reid_lib.atomic_write import atomic_write
-from reid_lib.engine.checkpoint import LAST, load_checkpoint
+from reid_lib.engine.checkpoint import LAST, has_trained, load_checkpoint
 from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
 from reid_lib.engine.pretrained_weights import sha256_file, sidecar_path
@@ -96,8 +96,7 @@ def pretrain(cfg: Config) -> Path | None:
         LockedError: another process is pretraining into the same run folder.
     """
     last = cfg.run_dir() / LAST
-    done = last.is_file() and load_checkpoint(last)["epoch"] >= cfg.schedule.epochs
-    if not done:
+    if not has_trained(last, cfg.schedule.epochs):
         result = train(cfg, resume=last if last.is_file() else None)
         if result.status != "finished":
             return None

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reid_lib.data.factory import TRAIN_ONLY
-from reid_lib.engine.checkpoint import LAST, load_checkpoint
-from reid_lib.engine.config import Config
+from reid_lib.engine.checkpoint import LAST, has_trained
 from reid_lib.engine.experiment import train
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
@@ -150,7 +149,7 @@ def run_sweep(
         if target.is_file():
             print(f"skip {run.name}: {target} exists")
             continue
-        if cfg.data.dataset in TRAIN_ONLY and _finished(last, cfg):
+        if cfg.data.dataset in TRAIN_ONLY and has_trained(last, cfg.schedule.epochs):
             print(f"skip {run.name}: {last} is trained")
             continue
         result = train(cfg, resume=last if last.is_file() else None)
@@ -164,11 +163,6 @@ def run_sweep(
         print(f"{run.name}: {result.results_path}")
         written.append(Path(result.results_path))
     return written
-
-
-def _finished(last: Path, cfg: Config) -> bool:
-    """Whether checkpoint ``last`` exists and has trained every epoch of ``cfg``."""
-    return last.is_file() and load_checkpoint(last)["epoch"] >= cfg.schedule.epochs
 
 
 def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:
