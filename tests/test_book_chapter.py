@@ -54,8 +54,8 @@ def test_bad_parameters_are_clear_errors(tmp_path):
 
 def test_results_file_holds_the_numbers_and_their_provenance(tmp_path):
     ch = start("x", device="cpu", seed=2, results_dir=str(tmp_path))
-    path = ch.write_results({"rank1": 0.5, "nested": {"a": [1, 2]}})
-    data = json.loads(path.read_text())
+    assert ch.write_results({"rank1": 0.5, "nested": {"a": [1, 2]}}) is None
+    data = json.loads((tmp_path / "x.json").read_text())
     assert data["numbers"] == {"rank1": 0.5, "nested": {"a": [1, 2]}}
     assert (data["chapter"], data["profile"], data["seed"]) == ("x", "smoke", 2)
     assert {"commit", "dirty", "torch", "written_at", "dataset", "device"} <= set(data)

@@ -12,6 +12,7 @@ from reid_lib.reports import book_numbers, glued_numbers
 from tools import build_site as site
 from tools import run_book as run
 from tools.check_site import check_site
+from tools.page_defects import site_defects
 
 pytestmark = pytest.mark.slow
 # The chapters import the engine; until it is installed there is no book to build.
@@ -49,6 +50,11 @@ def test_chapters_glue_exactly_the_numbers_of_the_results_files(executed_dir):
 def test_site_has_a_page_per_chapter(html_dir):
     for f in run.toc_files():
         assert (html_dir / f"{f}.html").is_file()
+
+
+def test_no_page_shows_a_presentation_defect(html_dir):
+    """No quoted glued number, NaN or long decimals in a table, PosixPath, or injected cell."""
+    assert site_defects(html_dir) == {}
 
 
 def require_chromium() -> None:

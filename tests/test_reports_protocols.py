@@ -27,11 +27,12 @@ def table(tmp_path):
     return results_table([tmp_path])
 
 
-def test_protocol_table_is_the_mean_and_spread_over_splits(table):
+def test_protocol_table_is_the_mean_and_interval_over_splits(table):
     lines = protocol_table(table, "cpu", ["colour-histogram", "full"]).set_index("row")
     assert lines.loc["full", "runs"] == 5, "the joint runs are not the set's own runs"
     assert lines.loc["full", "mAP mean"] == pytest.approx(34.0)
-    assert lines.loc["full", "mAP sd"] == pytest.approx(3.1622777, rel=1e-6)  # sd of 0,2,..,8
+    # sd of 0, 2, .., 8 is 3.1622777; t(0.975, 4) = 2.776445; over sqrt(5) runs.
+    assert lines.loc["full", "mAP ci95"] == pytest.approx(2.776445 * 3.1622777 / 5**0.5, rel=1e-5)
     assert lines.loc["colour-histogram", "rank1 mean"] == pytest.approx(12.0)
     assert list(lines.index) == ["colour-histogram", "full"]
 

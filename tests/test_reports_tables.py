@@ -113,9 +113,10 @@ def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
     full = table.loc[("modules", "full")]
     assert full["seeds"] == 3
     assert full["mAP mean"] == pytest.approx(41.0)
-    assert full["mAP sd"] == pytest.approx(1.0)
+    # Three seeds, sd 1: the 95% half-width is t(0.975, 2) / sqrt(3) = 4.302653 * 0.577350.
+    assert full["mAP ci95"] == pytest.approx(2.484138, abs=1e-5)
     assert table.loc[("modules", "msg"), "seeds"] == 1
-    assert math.isnan(table.loc[("modules", "msg"), "mAP sd"])
+    assert math.isnan(table.loc[("modules", "msg"), "mAP ci95"])
     assert table.loc[("modules", "wdp"), "status"] == "not yet run"
     adaptive = table.loc[("part fusion", "fusion-adaptive")]
     assert (adaptive["same as"], adaptive["seeds"]) == ("full", 3), "cpu: adaptive fusion is full"

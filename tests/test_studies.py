@@ -4,6 +4,7 @@ smoke runs and evaluations on other test sets."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import numpy as np
@@ -370,14 +371,15 @@ def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys):
     assert f"full: {market + 2} training runs, {(market + 1) * 120} epochs in all" in out
 
 
-def test_a_spent_time_budget_starts_no_run(tmp_path, monkeypatch, capsys):
+def test_a_spent_time_budget_starts_no_run(tmp_path, monkeypatch, caplog):
     import reid_lib.studies.sweep as sweep
 
+    caplog.set_level(logging.INFO, logger=sweep.__name__)
     monkeypatch.setattr(sweep, "train", lambda *a, **k: pytest.fail("no run may start"))
     runs = plan_runs(load_rows(), ["baseline", "full"], [0])
     spent = time.monotonic() - 1
     assert sweep.run_sweep(runs, profile="smoke", results_dir=tmp_path, deadline=spent) == []
-    assert "stop before baseline-seed0: the time budget is spent" in capsys.readouterr().out
+    assert "stop before baseline-seed0: the time budget is spent" in caplog.text
 
 
 def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, capsys):

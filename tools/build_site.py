@@ -8,7 +8,9 @@ Jupyter Book reads a source tree; ours is staged in ``_build/stage``: ``_config.
 ``_toc.yml``, the book's non-notebook files and the Markdown pages the toc lists (the model
 specification in ``docs/``) from the repository, with every chapter taken from its executed copy
 (``python -m tools.run_book`` writes them). The build runs with warnings as errors
-(``-W --keep-going``); the pages land in ``<output>/_build/html``.
+(``-W --keep-going``); the pages land in ``<output>/_build/html``. The cell papermill injects
+with the run's parameters is removed from the pages (the chapter's own ``parameters`` cell,
+which says what can be changed, stays).
 """
 
 from __future__ import annotations
@@ -20,12 +22,26 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import nbformat
+
 from reid_lib.book.paths import BUILD, ROOT
 from tools.run_book import EXECUTED, TOC, toc_files, toc_notebooks
 
 STAGE = BUILD / "stage"
 SITE = BUILD / "site"
 STAGED_SUFFIXES = (".md", ".png", ".svg", ".yaml", ".bib")
+#: The tag papermill gives the cell it injects, and the tag Jupyter Book leaves a cell out for.
+INJECTED_TAG, REMOVED_TAG = "injected-parameters", "remove-cell"
+
+
+def stage_notebook(source: Path, dest: Path) -> None:
+    """Copy an executed chapter, with papermill's injected-parameters cell tagged for removal."""
+    notebook = nbformat.read(source, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if INJECTED_TAG in tags and REMOVED_TAG not in tags:
+            tags.append(REMOVED_TAG)
+    nbformat.write(notebook, dest)
 
 
 def stage(executed_dir: Path = EXECUTED, stage_dir: Path = STAGE) -> Path:
@@ -50,7 +66,10 @@ def stage(executed_dir: Path = EXECUTED, stage_dir: Path = STAGE) -> Path:
         page = ROOT / f"{f}.md"
         source = page if page.is_file() else executed_dir / f"{f}.ipynb"
         (stage_dir / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, stage_dir / f"{f}{source.suffix}")
+        if page.is_file():
+            shutil.copy2(source, stage_dir / f"{f}{source.suffix}")
+        else:
+            stage_notebook(source, stage_dir / f"{f}{source.suffix}")
     return stage_dir
 
 

@@ -24,6 +24,7 @@ combines the results trees of several runners, refusing two different files at t
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -224,6 +225,8 @@ def _run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m tools.sweep``."""
     args = build_parser().parse_args(argv)
+    # The library reports each run it trains or skips through logging; the command shows it.
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
     try:
         _run(args)
     except USER_ERRORS as err:

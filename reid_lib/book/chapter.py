@@ -87,8 +87,11 @@ class Chapter:
         """Where :meth:`write_results` writes: ``<results_dir>/<name>.json``."""
         return self.results_dir / f"{self.name}.json"
 
-    def write_results(self, numbers: Mapping[str, Any]) -> Path:
-        """Write ``numbers`` with the run's provenance to :attr:`results_path` and return it."""
+    def write_results(self, numbers: Mapping[str, Any]) -> None:
+        """Write ``numbers`` with the run's provenance to :attr:`results_path`.
+
+        It returns nothing, so that a chapter's last cell shows no output.
+        """
         self.results_dir.mkdir(parents=True, exist_ok=True)
         payload = {
             "chapter": self.name,
@@ -104,7 +107,6 @@ class Chapter:
             "numbers": dict(numbers),
         }
         self.results_path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        return self.results_path
 
 
 def start(

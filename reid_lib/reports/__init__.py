@@ -4,10 +4,11 @@
 ``ablation`` makes the study tables; ``verdicts`` judges the paper's findings
 (``paper_findings.yaml``); ``comparisons`` the transfer and knob tables; ``paper`` sets the
 paper's stated numbers (``paper_reported.yaml``) beside ours; ``glue`` gives the numbers the
-prose cites and checks them against the files.
+prose cites and checks them against the files; ``display`` shows a table as the book does.
 """
 
 from reid_lib.reports.ablation import (
+    NOT_RUN,
     SHOWN_METRICS,
     ablation_points,
     ablation_runs,
@@ -15,6 +16,7 @@ from reid_lib.reports.ablation import (
     per_dataset_table,
 )
 from reid_lib.reports.comparisons import knob_table, knob_winners, transfer_table
+from reid_lib.reports.display import MISSING, styled, with_intervals
 from reid_lib.reports.glue import (
     book_numbers,
     check_claims,
@@ -51,7 +53,9 @@ __all__ = [
     "IDENTITY",
     "LARGE_DATASETS",
     "METRIC",
+    "MISSING",
     "NOT_REPRODUCED",
+    "NOT_RUN",
     "SHOWN_METRICS",
     "Difference",
     "ablation_points",
@@ -81,7 +85,9 @@ __all__ = [
     "results_table",
     "seed_spread",
     "shown",
+    "styled",
     "transfer_table",
     "verdict",
     "verdict_summary",
+    "with_intervals",
 ]

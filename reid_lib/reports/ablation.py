@@ -12,11 +12,16 @@ from typing import Any
 
 import pandas as pd
 
+from reid_lib.reports.intervals import mean_half_width
 from reid_lib.reports.records import own_runs
 from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, load_studies
 
 #: The two metrics the ablation tables show.
 SHOWN_METRICS = ("rank1", "mAP")
+#: The status of a study row that the profile can build but that has no run yet.
+NOT_RUN = "not yet run"
+#: The suffix of a table's column that holds the half-width of the 95% interval of the mean.
+CI_SUFFIX = "ci95"
 
 
 def ablation_runs(table: pd.DataFrame) -> pd.DataFrame:
@@ -31,11 +36,12 @@ def _runs_of(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
 
 
 def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
-    """One line per study and row: seeds, mean and standard deviation of R1 and mAP.
+    """One line per study and row: seeds, mean of R1 and mAP and the half-width of the 95%
+    t interval of each mean (``<metric> ci95``; NaN under two runs).
 
     A row that equals an earlier row under ``profile``
     (:func:`~reid_lib.studies.rows.equivalent_rows`) shows that row's runs and names it under
-    ``same as``; a row with no runs says why (the profile cannot build it, or "not yet run").
+    ``same as``; a row with no runs says why (the profile cannot build it, or :data:`NOT_RUN`).
     """
     runs = _runs_of(table, profile, dataset)
     same = equivalent_rows(load_rows(), profile)
@@ -48,9 +54,9 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
             for metric in SHOWN_METRICS:
                 values = mine[metric]
                 line[f"{metric} mean"] = values.mean() if len(values) else math.nan
-                line[f"{metric} sd"] = values.std() if len(values) > 1 else math.nan
+                line[f"{metric} {CI_SUFFIX}"] = mean_half_width(values.tolist())
             line["same as"] = same.get(row, "")
-            line["status"] = "" if len(mine) else infeasible.get(row, "not yet run")
+            line["status"] = "" if len(mine) else infeasible.get(row, NOT_RUN)
             lines.append(line)
     return pd.DataFrame(lines)
 

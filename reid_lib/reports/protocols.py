@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from reid_lib.reports.ablation import SHOWN_METRICS, ablation_runs
+from reid_lib.reports.ablation import CI_SUFFIX, SHOWN_METRICS, ablation_runs
+from reid_lib.reports.intervals import mean_half_width
 from reid_lib.reports.verdicts import METRIC, compare_rows
 
 #: The training-free floor's study row.
@@ -23,9 +24,10 @@ JOINT = "joint"
 
 
 def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
-    """One line per dataset and row of ``rows``: runs, mean and standard deviation of R1 and mAP.
+    """One line per dataset and row of ``rows``: runs, mean of R1 and mAP and the half-width
+    of the 95% t interval of each mean (``<metric> ci95``; NaN for one run).
 
-    The spread is over the runs (protocol splits of a real set, seeds of the synthetic set).
+    The runs are the protocol splits of a real set, the seeds of the synthetic set.
     """
     runs = ablation_runs(table)
     runs = runs[(runs["profile"] == profile) & runs["row"].isin(rows)]
@@ -33,13 +35,15 @@ def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd
         "dataset",
         "row",
         "runs",
-        *(f"{m} {s}" for m in SHOWN_METRICS for s in ("mean", "sd")),
+        *(f"{m} {s}" for m in SHOWN_METRICS for s in ("mean", CI_SUFFIX)),
     ]
     if runs.empty:
         return pd.DataFrame(columns=columns)
     grouped = runs.groupby(["dataset", "row"])[list(SHOWN_METRICS)]
-    stats = grouped.agg(["mean", "std"])
-    stats.columns = [f"{metric} {stat.replace('std', 'sd')}" for metric, stat in stats.columns]
+    stats = grouped.agg(["mean", lambda v: mean_half_width(v.tolist())])
+    stats.columns = [
+        f"{metric} {'mean' if stat == 'mean' else CI_SUFFIX}" for metric, stat in stats.columns
+    ]
     stats.insert(0, "runs", grouped.size())
     order = {row: i for i, row in enumerate(rows)}
     out = stats.reset_index()

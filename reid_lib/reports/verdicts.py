@@ -17,16 +17,14 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from scipy import stats
 
 from reid_lib.reports.ablation import ablation_points
+from reid_lib.reports.intervals import CONFIDENCE, mean_half_width, t_half_width
 from reid_lib.studies.rows import load_rows
 
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
 #: The metric a verdict compares.
 METRIC = "mAP"
-#: The confidence level of a difference's interval.
-CONFIDENCE = 0.95
 
 
 def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
@@ -83,23 +81,21 @@ def difference(
     if paired:
         gaps = [b - w for b, w in zip(better, worse, strict=True)]
         value = mean(gaps)
-        if len(gaps) < 2:
-            return Difference(value, nan, nan, (len(gaps), len(gaps)), True)
-        spread, df = statistics.stdev(gaps) / math.sqrt(len(gaps)), len(gaps) - 1
-    else:
-        value = mean(better) - mean(worse)
-        if len(better) < 2 or len(worse) < 2:
-            return Difference(value, nan, nan, (len(better), len(worse)), False)
-        parts = [statistics.variance(x) / len(x) for x in (better, worse)]
-        spread = math.sqrt(sum(parts))
-        df = (
-            sum(parts) ** 2
-            / sum(part**2 / (len(x) - 1) for part, x in zip(parts, (better, worse), strict=True))
-            if spread > 0
-            else 1
-        )
-    half = stats.t.ppf(0.5 + confidence / 2, df) * spread
-    return Difference(value, value - half, value + half, (len(better), len(worse)), paired)
+        half = mean_half_width(gaps, confidence)
+        return Difference(value, value - half, value + half, (len(gaps), len(gaps)), True)
+    value = mean(better) - mean(worse)
+    if len(better) < 2 or len(worse) < 2:
+        return Difference(value, nan, nan, (len(better), len(worse)), False)
+    parts = [statistics.variance(x) / len(x) for x in (better, worse)]
+    spread = math.sqrt(sum(parts))
+    df = (
+        sum(parts) ** 2
+        / sum(part**2 / (len(x) - 1) for part, x in zip(parts, (better, worse), strict=True))
+        if spread > 0
+        else 1
+    )
+    half = t_half_width(spread, 1, df, confidence)
+    return Difference(value, value - half, value + half, (len(better), len(worse)), False)
 
 
 def verdict_of(diff: Difference) -> str:
@@ -125,6 +121,9 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     """``better`` against ``worse`` on :data:`METRIC`, from the long-form ``points`` of one
     profile and dataset (columns ``row``, ``seed``, ``split`` and the metric).
 
+    ``better`` is the row the paper (or the book) claims higher: the columns name the claim,
+    not the outcome, which the difference and the verdict give.
+
     The runs are paired by seed and split: runs of one seed on the synthetic set share their
     data (``data.synthetic_seed``) and runs of one split share their test ids. With fewer than
     two pairs, all runs are compared unpaired (Welch).
@@ -141,8 +140,8 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     diff = difference(a, b, paired=paired)
     return {
         "comparison": f"{better} > {worse}",
-        f"{METRIC} better": mean(a),
-        f"{METRIC} worse": mean(b),
+        f"{METRIC}, claimed higher": mean(a),
+        f"{METRIC}, claimed lower": mean(b),
         "difference": diff.value,
         "95% CI low": diff.low,
         "95% CI high": diff.high,

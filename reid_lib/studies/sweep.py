@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import logging
 import shutil
 import time
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ from reid_lib.engine.checkpoint import LAST, has_trained
 from reid_lib.engine.experiment import train
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,30 +140,30 @@ def run_sweep(
     written = []
     for run in runs:
         if deadline is not None and time.monotonic() >= deadline:
-            print(f"stop before {run.name}: the time budget is spent")
+            log.info(f"stop before {run.name}: the time budget is spent")
             break
         if run.row in skipped:
-            print(f"skip {run.name}: {skipped[run.row]}")
+            log.info(f"skip {run.name}: {skipped[run.row]}")
             continue
         naming = [*run.identity(), f"run.results_dir={results_dir}"]
         cfg = row_config(profile, run.overrides, dataset, [*extra, *naming])
         target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, run.name)
         last = cfg.run_dir() / LAST
         if target.is_file():
-            print(f"skip {run.name}: {target} exists")
+            log.info(f"skip {run.name}: {target} exists")
             continue
         if cfg.data.dataset in TRAIN_ONLY and has_trained(last, cfg.schedule.epochs):
-            print(f"skip {run.name}: {last} is trained")
+            log.info(f"skip {run.name}: {last} is trained")
             continue
         result = train(cfg, resume=last if last.is_file() else None)
         if result.status != "finished":
             raise RuntimeError(f"run {run.name} was interrupted; run the sweep again to resume")
         if cfg.data.dataset in TRAIN_ONLY:
-            print(f"{run.name}: {last}")
+            log.info(f"{run.name}: {last}")
             continue
         if result.results_path is None:
             raise RuntimeError(f"run {run.name} ended without a results file")
-        print(f"{run.name}: {result.results_path}")
+        log.info(f"{run.name}: {result.results_path}")
         written.append(Path(result.results_path))
     return written
 

@@ -10,6 +10,7 @@ results file whose ``run`` fields say what was trained and what was tested
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from reid_lib.engine.experiment import evaluate_checkpoint
 from reid_lib.engine.results import NO_KNOB, results_path
 from reid_lib.studies.rows import equivalent_rows, load_rows, real_root
 from reid_lib.studies.sweep import PlannedRun
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,13 +138,13 @@ def evaluate_runs(
             result_name = test_set.result_name(run.name)
             target = results_path(results_dir, profile, test_set.dataset, result_name)
             if target.is_file():
-                print(f"skip {result_name}: {target} exists")
+                log.info(f"skip {result_name}: {target} exists")
                 continue
             path = evaluate_checkpoint(
                 checkpoint,
                 overrides=[*test_set.overrides, f"run.name={result_name}", "run.progress=false"],
                 results_dir=results_dir,
             )
-            print(f"{result_name}: {path}")
+            log.info(f"{result_name}: {path}")
             written.append(Path(path))
     return written

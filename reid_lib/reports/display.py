@@ -1,0 +1,57 @@
+"""How the book shows a table: a sensible precision, a dash for a missing value, mean ± interval.
+
+The report functions return plain numbers (so that a reader can compute with them); a chapter
+displays them through :func:`styled`, which never shows ``NaN`` or six decimals.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from reid_lib.reports.ablation import CI_SUFFIX
+
+#: What a table shows for a missing value.
+MISSING = "–"
+
+
+def _mean_with_interval(mean: float, half: float, precision: int) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return MISSING
+    if half is None or (isinstance(half, float) and math.isnan(half)):
+        return f"{mean:.{precision}f}"
+    return f"{mean:.{precision}f} ± {half:.{precision}f}"
+
+
+def with_intervals(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
+    """``table`` with each pair of columns ``<m> mean`` and ``<m> ci95`` merged into one text
+    column ``<m> (mean ± 95% CI)``; a single run shows its value alone."""
+    out = table.copy()
+    for column in table.columns:
+        if not (isinstance(column, str) and column.endswith(" mean")):
+            continue
+        metric = column.removesuffix(" mean")
+        half = f"{metric} {CI_SUFFIX}"
+        if half not in table.columns:
+            continue
+        text = [
+            _mean_with_interval(m, h, precision)
+            for m, h in zip(table[column], table[half], strict=True)
+        ]
+        position = out.columns.get_loc(column)
+        out = out.drop(columns=[column, half])
+        out.insert(position, f"{metric} (mean ± 95% CI)", text)
+    return out
+
+
+def styled(table: pd.DataFrame, precision: int = 1) -> Styler:
+    """``table`` as the book shows it: numbers at ``precision`` decimals, :data:`MISSING` for a
+    missing value, means merged with their intervals (:func:`with_intervals`), and no index when
+    the index is only a line number."""
+    shown = with_intervals(table, precision)
+    styler = shown.style.format(precision=precision, na_rep=MISSING)
+    if isinstance(shown.index, pd.RangeIndex):
+        styler = styler.hide(axis="index")
+    return styler

@@ -1,0 +1,51 @@
+"""The static checks of a built page: each defect is found, and a clean page has none."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.page_defects import presentation_defects, site_defects
+
+CLEAN = """<html><body>
+<p>Rank-1 <span class="pasted-text">30.4</span> %</p>
+<table><tr><th>row</th><th>mAP</th></tr><tr><td>full</td><td>43.4 ± 1.8</td></tr>
+<tr><td>scratch</td><td>–</td></tr><tr><td>ratio</td><td>0.125</td></tr></table>
+<div class="cell tag_parameters"><div class="cell_output">profile = "smoke"</div></div>
+</body></html>"""
+
+
+def test_a_clean_page_has_no_defect():
+    assert presentation_defects(CLEAN) == []
+
+
+@pytest.mark.parametrize(
+    ("fragment", "message"),
+    [
+        ('<span class="output text_plain">‘30.4’</span>', "glued value in quotes: ‘30.4’"),
+        ("<span class=\"pasted-text\">'6.3'</span>", "glued value in quotes: '6.3'"),
+        ("<table><tr><td>NaN</td></tr></table>", "missing value shown as 'NaN' in a table"),
+        ("<table><tr><td> nan </td></tr></table>", "missing value shown as 'nan' in a table"),
+        (
+            "<table><tr><td>13.847351</td></tr></table>",
+            "number with more than 3 decimals in a table: 13.847351",
+        ),
+        (
+            "<div class='cell_output'><pre>PosixPath('/x/_build/results/wdp.json')</pre></div>",
+            "PosixPath(...) in a cell output",
+        ),
+        (
+            "<div class='cell tag_injected-parameters'><pre>profile = 'smoke'</pre></div>",
+            "papermill's injected-parameters cell is visible",
+        ),
+    ],
+)
+def test_each_defect_is_found_and_named(fragment, message):
+    page = CLEAN.replace("</body>", fragment + "</body>")
+    assert presentation_defects(page) == [message]
+
+
+def test_site_defects_names_the_page(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "index.html").write_text(CLEAN)
+    (tmp_path / "book" / "a.html").write_text(CLEAN.replace("30.4", "'30.4'"))
+    assert site_defects(tmp_path) == {"book/a.html": ["glued value in quotes: '30.4'"]}

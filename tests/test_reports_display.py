@@ -1,0 +1,42 @@
+"""How a table is shown: means with their intervals, no NaN, a sensible precision."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from reid_lib.reports import MISSING, styled, with_intervals
+from reid_lib.reports.intervals import mean_half_width
+
+
+def test_mean_half_width_is_the_t_interval_by_hand():
+    # 1, 2, 3: sd 1, t(0.975, 2) = 4.302653, over sqrt(3).
+    assert mean_half_width([1.0, 2.0, 3.0]) == pytest.approx(4.302653 / 3**0.5, rel=1e-6)
+    assert mean_half_width([5.0, 5.0]) == 0.0
+    assert math.isnan(mean_half_width([5.0]))
+
+
+def test_means_and_intervals_merge_into_one_column():
+    table = pd.DataFrame(
+        {
+            "row": ["full", "scratch", "pcb"],
+            "runs": [5, 1, 0],
+            "mAP mean": [43.44, 23.8, math.nan],
+            "mAP ci95": [1.849, math.nan, math.nan],
+        }
+    )
+    shown = with_intervals(table)
+    assert list(shown.columns) == ["row", "runs", "mAP (mean ± 95% CI)"]
+    assert list(shown["mAP (mean ± 95% CI)"]) == ["43.4 ± 1.8", "23.8", MISSING]
+
+
+def test_styled_shows_no_nan_no_long_decimals_and_no_line_numbers():
+    table = pd.DataFrame({"metric": ["rank1", "mAP"], "value": [13.847351, math.nan]})
+    html = styled(table).to_html()
+    assert "13.8<" in html and "13.847" not in html
+    assert "nan" not in html.lower() and f">{MISSING}<" in html
+    assert ">0<" not in html, "a RangeIndex is hidden"
+    named = styled(table.set_index("metric"), precision=2).to_html()
+    assert ">rank1<" in named and "13.85<" in named
