@@ -18,6 +18,10 @@
    counts of each folder are checked, and only then is the dataset folder renamed into place. An
    interrupted or corrupt archive therefore never leaves a half dataset in ``DIR``.
 
+``DIR`` is the data root (what ``$REID_DATA_ROOT`` and the chapters' ``data_root`` name): the
+dataset lands in the folder the loaders read under it, ``DIR/peta-reid/VIPeR`` for the small
+benchmarks and the archive's own folder (``DIR/Market-1501-v15.09.15``) for the large ones.
+
 Withdrawn or restricted datasets (DukeMTMC-reID, MSMT17) cannot be downloaded: the command prints
 how to obtain them and exits with status 2; pass the archive you hold with ``--from-archive``.
 ``--registry`` reads another registry file in the same format (tests use it; so can you, to record
@@ -283,7 +287,9 @@ def fetch(
     allow_unverified: bool = False,
     registry: str | Path = REGISTRY_PATH,
 ) -> Path:
-    """Put dataset ``name`` in place under ``dest`` (see the module doc); return its folder.
+    """Put dataset ``name`` in place under the data root ``dest`` (see the module doc), in the
+    folder the loaders and the book read (``reid_lib.data.registry.dataset_folder``: e.g.
+    ``dest/peta-reid/VIPeR``, ``dest/Market-1501-v15.09.15``); return that folder.
 
     Raises:
         ManualStepRequired: no url and no archive; the message says how to obtain one.
@@ -294,7 +300,7 @@ def fetch(
         raise FetchError(f"unknown dataset {name!r}; expected one of {', '.join(sorted(entries))}")
     entry = entries[name]
     dest = Path(dest)
-    final = dest / entry.extracts_to
+    final = dest / entry.folder
     if final.exists():
         print(f"{final} already exists; delete it to fetch {name} again")
         return final
@@ -337,6 +343,7 @@ def fetch(
             found = sorted(p.name for p in staging.iterdir())
             raise FetchError(f"{archive} has no top folder {entry.extracts_to}/ (it holds {found})")
         total = check_counts(top, entry.expected_images)
+        final.parent.mkdir(parents=True, exist_ok=True)
         top.replace(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -351,7 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Download (or take), check and unpack a ReID dataset archive atomically.",
     )
     parser.add_argument("name", help="dataset name in the registry, e.g. market1501, viper")
-    parser.add_argument("--dest", required=True, type=Path, help="folder to put the dataset in")
+    parser.add_argument(
+        "--dest",
+        required=True,
+        type=Path,
+        help="the data root ($REID_DATA_ROOT); the dataset goes to its folder under it",
+    )
     parser.add_argument("--url", help="download from this url instead of the recorded one")
     parser.add_argument("--from-archive", type=Path, help="use this archive instead of downloading")
     parser.add_argument(

@@ -379,3 +379,29 @@ def test_recorded_registry_is_well_formed():
 def test_unknown_dataset(tmp_path):
     with pytest.raises(FetchError, match="unknown dataset 'cuhk03'"):
         fetch("cuhk03", tmp_path)
+
+
+def test_a_small_benchmark_lands_where_the_loaders_read_it(tmp_path):
+    """``--dest`` is the data root: VIPeR goes to ``peta-reid/VIPeR`` and loads from there."""
+    from PIL import Image
+
+    from reid_lib.data import build_dataset
+    from reid_lib.data.registry import dataset_folder
+
+    source = tmp_path / "viper.zip"
+    with zipfile.ZipFile(source, "w") as archive:
+        for pid in range(4):
+            for cam, angle in (("cam_a", 0), ("cam_b", 90)):
+                image = io.BytesIO()
+                Image.new("RGB", (48, 128), (pid * 60, 10, 200)).save(image, format="BMP")
+                archive.writestr(f"VIPeR/{cam}/{pid:03d}_{angle}.bmp", image.getvalue())
+    registry = tmp_path / "registry.json"
+    entry = json.loads(write_registry(tmp_path, source).read_text())["toy"]
+    entry |= {"archive": "viper.zip", "extracts_to": "VIPeR"}
+    entry["expected_images"] = {"cam_a": 4, "cam_b": 4}
+    registry.write_text(json.dumps({"viper": entry}))
+    root = tmp_path / "data-root"
+    final = fetch("viper", root, from_archive=source, registry=registry)
+    assert final == root / "peta-reid" / "VIPeR" == root / dataset_folder("viper")
+    data = build_dataset("viper", final, split_index=0)
+    assert data.num_train_pids == 2 and len(data.query) == 2

@@ -38,6 +38,12 @@ class DatasetEntry:
     checksum_source: str
     instructions: str
 
+    @property
+    def folder(self) -> str:
+        """Where the dataset sits under the data root: a small benchmark's folder of
+        :data:`SMALL_REAL_SETS`, else the folder its archive extracts to."""
+        return SMALL_REAL_SETS.get(self.name, self.extracts_to)
+
 
 def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, DatasetEntry]:
     """The datasets recorded in the registry file at ``path``."""
@@ -60,4 +66,4 @@ def dataset_folder(name: str) -> str:
     if name in SMALL_REAL_SETS:
         return SMALL_REAL_SETS[name]
     entry = load_registry().get(name)
-    return entry.extracts_to if entry is not None else ""
+    return entry.folder if entry is not None else ""
