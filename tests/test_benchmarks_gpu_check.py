@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -25,4 +27,8 @@ def test_on_the_cpu_at_a_small_size_it_reports_every_model(tmp_path, capsys):
     text = report.read_text()
     for name in (*ROWS, PLAIN):
         assert f"| {name} |" in text
-    assert "The full preset on the synthetic set" in text and "| 1 |" in text
+    assert "The colab preset on its synthetic set" in text and "| colab | 1 |" in text
+    (record,) = tmp_path.glob("gpu_check-*.json")
+    data = json.loads(record.read_text())
+    assert data["device"] == "cpu" and data["profile_epochs"]["epochs"] == 1
+    assert data["profile_epochs"]["s/epoch"] > 0 and {m["model"] for m in data["models"]} >= {PLAIN}

@@ -67,3 +67,26 @@ def test_batch_runs_leave_widgets_out(tmp_path, monkeypatch):
     assert ch.interactive
     monkeypatch.setenv(BATCH_ENV, "1")
     assert not ch.interactive
+
+
+def test_prepare_data_fetches_a_missing_real_set_into_the_folder_the_chapter_reads(
+    tmp_path, monkeypatch
+):
+    import reid_lib.book.data as book_data
+
+    fetched = []
+
+    def fake_fetch(name, dest):
+        fetched.append((name, dest))
+        return dest / "peta-reid" / "VIPeR"
+
+    monkeypatch.setattr(book_data, "fetch", fake_fetch)
+    ch = start("x", dataset="viper", data_root=str(tmp_path), results_dir=str(tmp_path / "r"))
+    assert book_data.prepare_data(ch) == tmp_path / "peta-reid" / "VIPeR"
+    assert fetched == [("viper", tmp_path)]
+    (tmp_path / "peta-reid" / "VIPeR").mkdir(parents=True)
+    assert book_data.prepare_data(ch) == tmp_path / "peta-reid" / "VIPeR"
+    assert len(fetched) == 1, "a set already in place is not fetched again"
+    monkeypatch.delenv("REID_DATA_ROOT", raising=False)
+    with pytest.raises(ValueError, match="needs data_root"):
+        book_data.prepare_data(start("x", dataset="viper", results_dir=str(tmp_path / "r")))

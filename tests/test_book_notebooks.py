@@ -7,11 +7,23 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from tools import colab_cell
 from tools import run_book as run
 from tools import strip_notebooks as strip
 
 CHAPTERS = run.resolve_chapters(None)
-PARAMETER_NAMES = {"profile", "dataset", "data_root", "device", "epochs", "seed", "results_dir"}
+PARAMETER_NAMES = {
+    "profile",
+    "dataset",
+    "data_root",
+    "device",
+    "epochs",
+    "seed",
+    "results_dir",
+    "runs_dir",
+}
+#: The chapters that read no dataset, and so have no data cell.
+NO_DATA_CELL = {"intro", "reproduction"}
 #: Parameters some chapters add after the common ones.
 CHAPTER_PARAMETERS = {"ablations": {"seeds", "train_missing"}, "datasets": {"train_missing"}}
 
@@ -76,8 +88,11 @@ def test_chapter_shape(path):
     assert "parameters" in params.metadata.get("tags", [])
     names = {line.split("=")[0].strip() for line in params.source.splitlines() if "=" in line}
     assert names == PARAMETER_NAMES | CHAPTER_PARAMETERS.get(path.stem, set())
-    assert code[1].source == nbformat.read(CHAPTERS[0], as_version=4).cells[2].source  # Colab cell
+    assert code[1].source == colab_cell.render()
     assert f'start(\n    "{path.stem}",' in code[2].source
+    assert "runs_dir=runs_dir," in code[2].source
+    has_data_cell = code[3].source.startswith("from reid_lib.book.data import prepare_data\n")
+    assert has_data_cell == (path.stem not in NO_DATA_CELL)
     assert "ch.write_results(" in code[-1].source
 
 
@@ -102,9 +117,29 @@ def test_checked_outputs_are_copied_from_the_executed_copy_by_source():
 
 def test_colab_cell_installs_from_the_repository_and_branch_of_the_launch_buttons():
     config = yaml.safe_load((run.ROOT / "_config.yml").read_text())
-    colab = nbformat.read(CHAPTERS[0], as_version=4).cells[2].source
+    colab = colab_cell.render()
     repository, branch = config["repository"]["url"], config["repository"]["branch"]
     assert f'REPOSITORY, REVISION = "{repository}", "{branch}"' in colab
     assert '"google.colab" in sys.modules' in colab
+    assert 'f"{CHECKOUT}[book]"' in colab, "the book's extras: papermill, myst-nb, seaborn"
+    assert colab_cell.main(["--check"]) == 0
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert config["execute"]["execute_notebooks"] == "off"
+
+
+def test_colab_cell_clones_and_installs_the_extras_only_on_colab(monkeypatch):
+    import subprocess
+    import sys
+    import types
+
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda command, check: commands.append(command))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    exec(colab_cell.render(), {})
+    assert commands == [], "outside Colab the cell does nothing"
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(colab_cell.render(), {})
+    clone, pip = commands
+    assert clone[:4] == ["git", "clone", "--depth", "1"] and clone[-1] == "/content/reid-book"
+    assert pip[-2:] == ["-e", "/content/reid-book[book]"]
+    assert sys.path[0] == "/content/reid-book"

@@ -36,3 +36,54 @@ def test_a_row_applies_its_overrides_and_names_the_run_after_it(ch):
 def test_an_unknown_row_is_named_with_the_defined_ones(ch):
     with pytest.raises(ValueError, match=r"row='nope' is not an ablation row; expected one of \["):
         short_run_config(ch, "nope")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    import reid_lib.book.training as training
+
+    made = []
+    monkeypatch.setattr(training, "train", lambda config, **kwargs: made.append(kwargs))
+    return made
+
+
+def leave_run(config, epoch: int) -> None:
+    """A run folder of ``config`` as training leaves it after ``epoch`` epochs."""
+    import torch
+
+    from reid_lib.engine.config import save_yaml
+
+    config.run_dir().mkdir(parents=True)
+    save_yaml(config, config.run_dir() / "config.yaml")
+    torch.save({"epoch": epoch, "model": {}}, config.run_dir() / "last.pt")
+
+
+def test_the_runs_go_to_the_named_folder(tmp_path):
+    ch = start("x", profile="smoke", results_dir=str(tmp_path), runs_dir=str(tmp_path / "drive"))
+    assert ch.runs_dir == tmp_path / "drive"
+    assert short_run_config(ch).run_dir() == tmp_path / "drive" / "smoke" / "synthetic" / "book"
+
+
+@pytest.mark.parametrize(
+    ("left", "expected"),
+    [
+        (None, [{"overwrite": True}]),  # nothing there: train
+        (0, [{"resume": "last"}]),  # stopped before its last epoch (a disconnect): go on
+        ("done", []),  # finished: reuse
+        ("other", [{"overwrite": True}]),  # a run of another config: replace it
+    ],
+)
+def test_a_short_run_is_trained_resumed_or_reused(tmp_path, calls, left, expected):
+    from reid_lib.book.training import short_run
+
+    ch = start("x", profile="smoke", results_dir=str(tmp_path), runs_dir=str(tmp_path / "runs"))
+    config = short_run_config(ch)
+    epochs = config.schedule.epochs
+    if left == "other":
+        leave_run(apply_overrides(config, ["optim.lr=0.1"]), epochs)
+    elif left is not None:
+        leave_run(config, epochs if left == "done" else left)
+    run = short_run(ch)
+    assert run.run_dir == config.run_dir()
+    last = config.run_dir() / "last.pt"
+    assert calls == [{k: last if v == "last" else v for k, v in e.items()} for e in expected]

@@ -1,4 +1,4 @@
-"""data_scripts.fetch on locally built archives served by file:// and a loopback HTTP server."""
+"""reid_lib.data.fetch (python -m data_scripts.fetch) on locally built archives served by file:// and a loopback HTTP server."""
 
 import hashlib
 import io
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import data_scripts.fetch as fetch_module
-from data_scripts.fetch import (
+import reid_lib.data.fetch as fetch_module
+from reid_lib.data.fetch import (
     REGISTRY_PATH,
     ChecksumError,
     FetchError,

@@ -54,3 +54,18 @@ def test_fp16_is_refused_on_the_cpu():
     with pytest.raises(ValueError, match=r"run\.amp=fp16 needs a GPU"):
         amp_dtype("fp16", torch.device("cpu"))
     assert amp_dtype("auto", torch.device("cpu")) is None
+
+
+@pytest.mark.parametrize(
+    ("capability", "dtype"), [((7, 5), torch.float16), ((8, 0), torch.bfloat16)]
+)
+def test_the_colab_preset_runs_fp16_on_a_t4_and_bf16_from_ampere(monkeypatch, capability, dtype):
+    cfg = load_config("colab")
+    assert (cfg.model.backbone, cfg.model.pretrained, cfg.model.num_parts) == (
+        "resnet50",
+        "imagenet",
+        6,
+    )
+    assert cfg.run.amp == "auto"
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert amp_dtype(cfg.run.amp, torch.device("cuda", 0)) == dtype

@@ -40,3 +40,22 @@ def test_styled_shows_no_nan_no_long_decimals_and_no_line_numbers():
     assert ">0<" not in html, "a RangeIndex is hidden"
     named = styled(table.set_index("metric"), precision=2).to_html()
     assert ">rank1<" in named and "13.85<" in named
+
+
+def test_gpu_run_times_multiply_the_measured_epoch_by_the_profiles_epochs(tmp_path):
+    import json
+
+    from reid_lib.reports import gpu_run_times
+
+    assert gpu_run_times(tmp_path, 40).empty, "no measurement, no line"
+    record = {
+        "device": "Tesla T4",
+        "amp": "torch.float16",
+        "commit": "0123456789abcdef",
+        "written_at": "2026-12-02T06:00:00+00:00",
+        "profile_epochs": {"s/epoch": 12.0},
+    }
+    (tmp_path / "gpu_check-tesla-t4.json").write_text(json.dumps(record))
+    (line,) = gpu_run_times(tmp_path, 40).to_dict("records")
+    assert (line["GPU"], line["AMP"], line["minutes per run"]) == ("Tesla T4", "float16", 8.0)
+    assert (line["commit"], line["measured"]) == ("0123456789", "2026-12-02")

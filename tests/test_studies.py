@@ -356,7 +356,8 @@ def test_every_engine_preset_but_pretrain_is_a_profile_and_unknown_ones_are_name
     assert (*PROFILES, "pretrain") == PRESETS
     assert get_profile("cpu").seeds == (0, 1, 2)
     assert get_profile("cpu").splits == (0, 1, 2, 3, 4)
-    assert [p.trains_in_build for p in PROFILES.values()] == [True, False, False]
+    assert [p.trains_in_build for p in PROFILES.values()] == [True, False, False, False]
+    assert get_profile("colab").large_benchmarks is False, "colab shows trained results quickly"
     with pytest.raises(ValueError, match=r"profile 'gpu' is unknown; expected one of"):
         get_profile("gpu")
 

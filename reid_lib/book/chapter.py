@@ -1,7 +1,7 @@
 """What every chapter calls first: resolve its parameters, seed, and write its results file.
 
 A chapter's ``parameters`` cell holds ``profile``, ``dataset``, ``data_root``, ``device``,
-``epochs``, ``seed`` and ``results_dir``; papermill overrides them. :func:`start` turns them into a
+``epochs``, ``seed``, ``results_dir`` and ``runs_dir``; papermill overrides them. :func:`start` turns them into a
 :class:`Chapter`, whose ``config`` is the engine's preset of the same name (``smoke``, ``cpu``,
 ``full``) with the parameters applied. The chapter ends with :meth:`Chapter.write_results`.
 """
@@ -54,6 +54,7 @@ class Chapter:
         data_root: folder of the real datasets, or None.
         device: where the chapter computes.
         results_dir: folder of the results files.
+        runs_dir: folder of the chapter's training runs (checkpoints, logs, the synthetic set).
     """
 
     name: str
@@ -62,6 +63,7 @@ class Chapter:
     data_root: Path | None
     device: torch.device
     results_dir: Path
+    runs_dir: Path
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -119,6 +121,7 @@ def start(
     epochs: int | None = None,
     seed: int = 0,
     results_dir: str | None = None,
+    runs_dir: str | None = None,
 ) -> Chapter:
     """Resolve a chapter's parameters, seed everything, and move the kernel to the repository root.
 
@@ -135,6 +138,9 @@ def start(
         epochs: training epochs; None takes the profile's.
         seed: seed for Python, NumPy and torch.
         results_dir: folder of the results files; None is ``_build/results/<profile>``.
+        runs_dir: folder of the training runs; None is ``_build/runs``. On Colab, name a folder
+            of your Google Drive: a run there survives a disconnect and resumes from its last
+            epoch when the chapter runs again.
 
     Raises:
         ValueError: negative epochs, or a ``data_root`` that is not a folder.
@@ -148,12 +154,13 @@ def start(
         raise ValueError(f"data_root {given!r} is not a folder")
     root = Path(given).resolve() if given else None
     results = Path(results_dir).resolve() if results_dir else BUILD / "results" / profile
+    runs = Path(runs_dir).expanduser().resolve() if runs_dir else RUNS_DIR
     os.chdir(ROOT)
     overrides = [
         f"data.dataset={dataset}",
         f"run.device={device}",
         f"run.seed={seed}",
-        f"run.output_dir={RUNS_DIR.relative_to(ROOT)}",
+        f"run.output_dir={runs.relative_to(ROOT) if runs.is_relative_to(ROOT) else runs}",
         f"run.results_dir={results / 'runs'}",
         "run.progress=false",
     ]
@@ -168,4 +175,5 @@ def start(
         data_root=root,
         device=resolve_device(config.run.device),
         results_dir=results,
+        runs_dir=runs,
     )

@@ -8,17 +8,19 @@ exactly what a training run of the same config sees; the synthetic set is genera
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from reid_lib.book.chapter import Chapter
 from reid_lib.data import Record, ReIDDataset
+from reid_lib.data.fetch import fetch
 from reid_lib.data.loaders import build_test_loader, read_image
 from reid_lib.data.registry import dataset_folder
 from reid_lib.data.transforms import build_test_transforms
 from reid_lib.engine.config import Config, apply_overrides
-from reid_lib.engine.experiment import load_dataset
+from reid_lib.engine.experiment import dataset_root, load_dataset
 from reid_lib.metrics import extract_features
 
 
@@ -37,6 +39,30 @@ def dataset_config(ch: Chapter, name: str | None = None) -> Config:
         )
     root = ch.data_root / dataset_folder(name)
     return apply_overrides(ch.config, [f"data.dataset={name}", f"data.root={root}"])
+
+
+def prepare_data(ch: Chapter) -> Path:
+    """Make sure the chapter's dataset is where the chapter reads it; return that folder.
+
+    The synthetic set is generated there on first use. A real set missing from
+    ``data_root/<its folder>`` is downloaded, checked and unpacked into it
+    (:func:`reid_lib.data.fetch.fetch`); a set that cannot be downloaded raises with how to
+    obtain it.
+
+    Raises:
+        ValueError: a real dataset without a ``data_root``.
+        reid_lib.data.fetch.ManualStepRequired: a set that needs a manual download.
+    """
+    config = dataset_config(ch)
+    if config.data.dataset == "synthetic":
+        folder = dataset_root(config)
+        print(f"synthetic set: generated and checked in {folder}")
+        return folder
+    folder = Path(config.data.root)
+    if folder.is_dir():
+        print(f"{config.data.dataset}: found in {folder}")
+        return folder
+    return fetch(config.data.dataset, ch.data_root)
 
 
 def chapter_dataset(

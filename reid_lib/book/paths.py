@@ -26,6 +26,8 @@ BUILD = ROOT / "_build"
 RUNS_DIR = BUILD / "runs"
 # The committed results files behind the book's tables (``make results`` writes them).
 COMMITTED = ROOT / "results"
+# The committed GPU measurements (``python -m benchmarks.gpu_check --out benchmarks/results``).
+GPU_CHECKS = ROOT / "benchmarks" / "results"
 
 
 def chapter_sweep_dir(profile: str) -> Path:

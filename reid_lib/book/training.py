@@ -18,7 +18,6 @@ import torch
 
 from reid_lib.book.chapter import Chapter
 from reid_lib.book.data import dataset_config
-from reid_lib.book.paths import RUNS_DIR
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config, apply_overrides, load_yaml
 from reid_lib.engine.experiment import build_model_from_config, train, trained_model
@@ -54,15 +53,24 @@ class TrainedRun:
         return pd.DataFrame([json.loads(line) for line in lines if line.strip()])
 
 
+def _holds_run_of(config: Config, run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a checkpoint of a run of exactly ``config``."""
+    saved, last = run_dir / "config.yaml", run_dir / LAST
+    return saved.is_file() and last.is_file() and load_yaml(saved).to_dict() == config.to_dict()
+
+
 def is_finished(config: Config, run_dir: Path) -> bool:
     """Whether ``run_dir`` holds a finished run of exactly ``config``."""
-    saved, last = run_dir / "config.yaml", run_dir / LAST
-    if not (saved.is_file() and last.is_file()):
+    if not _holds_run_of(config, run_dir):
         return False
-    if load_yaml(saved).to_dict() != config.to_dict():
-        return False
-    state = load_checkpoint(last)
+    state = load_checkpoint(run_dir / LAST)
     return state["epoch"] == config.schedule.epochs and not state.get("interrupted", False)
+
+
+def can_resume(config: Config, run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds an unfinished run of exactly ``config``: a ``last.pt`` to go on
+    from (a chapter stopped part-way, or a Colab session that disconnected)."""
+    return _holds_run_of(config, run_dir) and not is_finished(config, run_dir)
 
 
 def short_run_config(ch: Chapter, row: str | None = None) -> Config:
@@ -81,18 +89,22 @@ def short_run_config(ch: Chapter, row: str | None = None) -> Config:
         overrides, name = list(rows[row]), f"{RUN_NAME}-{row}"
     # A fixed results folder keeps the config (the cache key) the same for every caller.
     overrides += [f"run.name={name}", f"run.row={row}" if row else "run.row=null"]
-    overrides.append(f"run.results_dir={RUNS_DIR / 'results'}")
+    overrides.append(f"run.results_dir={ch.runs_dir / 'results'}")
     return apply_overrides(dataset_config(ch), overrides)
 
 
 def short_run(ch: Chapter, row: str | None = None) -> TrainedRun:
-    """The chapter's profile (or its ablation ``row``) trained on its dataset.
+    """The chapter's profile (or its ablation ``row``) trained on its dataset, in
+    ``ch.runs_dir``.
 
-    Trained now (replacing an unfinished run or one of another config), or reused when a
-    finished run of the same config is there; see :func:`short_run_config`.
+    Reused when a finished run of the same config is there; resumed from its ``last.pt`` when an
+    unfinished one is; otherwise trained now (replacing a run of another config). See
+    :func:`short_run_config`.
     """
     config = short_run_config(ch, row)
     run_dir = config.run_dir()
-    if not is_finished(config, run_dir):
+    if can_resume(config, run_dir):
+        train(config, resume=run_dir / LAST)
+    elif not is_finished(config, run_dir):
         train(config, overwrite=True)
     return TrainedRun(config, run_dir)

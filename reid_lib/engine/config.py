@@ -34,7 +34,7 @@ from reid_lib.data.factory import dataset_spec
 from reid_lib.data.registry import SMALL_REAL_SETS
 from reid_lib.models.backbone import STAGE4_STRIDE
 
-PRESETS = ("smoke", "cpu", "full", "pretrain")
+PRESETS = ("smoke", "cpu", "colab", "full", "pretrain")
 
 
 class ConfigError(ValueError):

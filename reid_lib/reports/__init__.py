@@ -24,6 +24,7 @@ from reid_lib.reports.glue import (
     glue_name,
     glued_numbers,
 )
+from reid_lib.reports.gpu_times import gpu_run_times
 from reid_lib.reports.paper import LARGE_DATASETS, large_benchmark_table, paper_claims
 from reid_lib.reports.protocols import FLOOR_ROW, gap_table, joint_table, protocol_table
 from reid_lib.reports.records import (
@@ -72,6 +73,7 @@ __all__ = [
     "glue_book_numbers",
     "glue_name",
     "glued_numbers",
+    "gpu_run_times",
     "joint_table",
     "knob_table",
     "knob_winners",
