@@ -1,4 +1,5 @@
-"""reid_lib.data.fetch (python -m data_scripts.fetch) on locally built archives served by file:// and a loopback HTTP server."""
+"""reid_lib.data.fetch (python -m data_scripts.fetch) on locally built archives served by file://
+and a loopback HTTP server."""
 
 import hashlib
 import io

@@ -23,7 +23,7 @@ import yaml
 from tools.run_book import ROOT, resolve_chapters
 from tools.strip_notebooks import serialise
 
-CELL = '''import os
+CELL = """import os
 import subprocess
 import sys
 
@@ -37,7 +37,7 @@ if "google.colab" in sys.modules:
         subprocess.run(clone, check=True)
         pip = [sys.executable, "-m", "pip", "install", "-q", "-e", f"{{CHECKOUT}}[book]"]
         subprocess.run(pip, check=True)
-    sys.path.insert(0, CHECKOUT)  # importable now, without restarting the runtime'''
+    sys.path.insert(0, CHECKOUT)  # importable now, without restarting the runtime"""
 
 
 def render() -> str:

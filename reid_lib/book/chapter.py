@@ -1,9 +1,10 @@
 """What every chapter calls first: resolve its parameters, seed, and write its results file.
 
 A chapter's ``parameters`` cell holds ``profile``, ``dataset``, ``data_root``, ``device``,
-``epochs``, ``seed``, ``results_dir`` and ``runs_dir``; papermill overrides them. :func:`start` turns them into a
-:class:`Chapter`, whose ``config`` is the engine's preset of the same name (``smoke``, ``cpu``,
-``full``) with the parameters applied. The chapter ends with :meth:`Chapter.write_results`.
+``epochs``, ``seed``, ``results_dir`` and ``runs_dir``; papermill overrides them. :func:`start`
+turns them into a :class:`Chapter`, whose ``config`` is the engine's preset of the same name
+(``smoke``, ``cpu``, ``colab``, ``full``) with the parameters applied. The chapter ends with
+:meth:`Chapter.write_results`.
 """
 
 from __future__ import annotations
