@@ -50,7 +50,7 @@ def test_diagrams_carry_the_shapes_of_the_built_model(model):
     shapes = {k: tuple(v.shape) for k, v in maps.items()}
     arch = texts(architecture_diagram(shapes, model.wdp.num_parts))
     assert "stage4 (stride 1)\n512 x 4 x 2" in arch
-    assert "WDP: 2 parts\nfused with neighbours" in arch
+    assert "WDP: 3 parts\nfused with neighbours" in arch
     nl = texts(nonlocal_diagram(shapes["stage1"]))
     assert "theta: 1x1 conv\n32 x 16 x 8" in nl and "softmax_j(theta_i . phi_j)\n128 x 128" in nl
     layers = {name: describe_branch(b) for name, b in model.msg.branches.items()}

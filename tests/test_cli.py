@@ -130,7 +130,7 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
         str(run_dir / "last.pt"),
     ]
     assert main(wrong) == 2
-    assert "model.num_parts: checkpoint 2, config 4" in capsys.readouterr().err
+    assert "model.num_parts: checkpoint 3, config 4" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -85,7 +85,7 @@ def test_a_malformed_ablations_file_is_named(tmp_path, text, message):
 @pytest.mark.parametrize(
     ("profile", "expected"),
     [
-        ("smoke", {"parts-2": "full", "fusion-adaptive": "full", "scratch": "full"}),
+        ("smoke", {"fusion-adaptive": "full", "scratch": "full"}),  # three parts: no parts-k row
         ("cpu", {"parts-4": "full", "fusion-adaptive": "full", "image-128x64": "full"}),
         ("full", {"parts-6": "full", "fusion-adaptive": "full", "image-256x128": "full"}),
     ],

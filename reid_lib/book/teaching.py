@@ -15,7 +15,9 @@ import torch
 from IPython.display import Code
 from torch import nn
 
+from reid_lib.engine.config import load_config
 from reid_lib.engine.cost_report import measure_cost
+from reid_lib.engine.experiment import build_model_from_config
 
 
 def show_source(obj: object) -> Code:
@@ -54,3 +56,18 @@ def module_costs(
         }
     )
     return pd.DataFrame(lines)
+
+
+#: The paper's setting for :func:`paper_size_costs`: Market-1501's 751 training identities.
+PAPER_NUM_CLASSES = 751
+
+
+def paper_size_costs(modules: Sequence[str], batch: int = 4) -> pd.DataFrame:
+    """:func:`module_costs` of the ``full`` preset's model (ResNet-50, 256x128, six parts; random
+    weights, so nothing is downloaded) on a random batch: the module at the paper's size,
+    whatever profile the chapter runs."""
+    config = load_config("full", ["model.pretrained=null"])
+    torch.manual_seed(0)
+    model = build_model_from_config(config, PAPER_NUM_CLASSES)
+    images = torch.randn(batch, 3, config.data.height, config.data.width)
+    return module_costs(model, images, modules)
