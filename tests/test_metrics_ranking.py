@@ -227,3 +227,12 @@ def test_no_valid_query_is_an_error_not_zero():
 def test_bad_options(kwargs, message):
     with pytest.raises(ValueError, match=message):
         evaluate(*hand_case(), **kwargs)
+
+
+def test_ranked_gallery_leaves_out_same_camera_matches_and_junk():
+    from reid_lib.metrics import ranked_gallery
+
+    distances = np.array([0.5, 0.1, 0.3, 0.2])
+    g_pids, g_camids = np.array([1, 1, -1, 2]), np.array([0, 1, 1, 1])
+    top, matches = ranked_gallery(distances, 1, 0, g_pids, g_camids, k=3)
+    assert top.tolist() == [1, 3] and matches.tolist() == [True, False]

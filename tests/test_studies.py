@@ -423,3 +423,41 @@ def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monk
     before = checkpoint.stat().st_mtime_ns
     assert run_step(step, runs_dir=tmp_path / "runs", extra=extra, **common) == []
     assert checkpoint.stat().st_mtime_ns == before, "a trained joint run is not trained again"
+
+
+@pytest.mark.slow
+def test_figure_data_of_a_trained_run_is_written_once_and_read_back(tmp_path, capsys):
+    from reid_lib.engine.figure_data import figure_data_files, read_figure_data
+
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    common = ["--profile", "smoke", "--rows", "full", "--seeds", "0", "--results-dir", str(results)]
+    assert main(["figures", *common, "--runs-dir", str(runs)]) == 2
+    assert "train it first with python -m tools.sweep run" in capsys.readouterr().err
+    assert main(["run", *common, "--set", f"run.output_dir={runs}"]) == 0
+    assert main(["figures", *common, "--runs-dir", str(runs)]) == 0
+    (path,) = figure_data_files(results, "smoke")
+    assert path == results / "smoke" / "figures" / "synthetic" / "full-seed0.json"
+    data = read_figure_data(path)
+    assert data.meta["run"] | {"name": None} == {
+        "name": None,
+        "profile": "smoke",
+        "row": "full",
+        "seed": 0,
+        "dataset": "synthetic",
+        "split": None,
+    }
+    queries, parts = len(data.meta["queries"]), data.config.model.num_parts
+    assert data.arrays["ranked.gallery_index"].shape == (queries, 10)
+    assert data.arrays["activation.stage1"].shape[0] == queries
+    assert data.arrays["tsa"].shape[0] == queries and data.part_weights().shape == (
+        queries,
+        2 * parts,
+    )
+    assert len(data.arrays["loss.step"]) == len(data.arrays["loss.loss"]) > 0
+    assert set(data.meta["gallery"]) == {
+        str(i) for i in data.arrays["ranked.gallery_index"].ravel()
+    }
+    assert "full on synthetic (seed 0), commit" in data.label
+    mtime = path.stat().st_mtime_ns
+    assert main(["figures", *common, "--runs-dir", str(runs)]) == 0
+    assert path.stat().st_mtime_ns == mtime, "an existing file is kept"

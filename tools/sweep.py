@@ -8,6 +8,8 @@
     python -m tools.sweep transfer --profile cpu --train synthetic --test viper grid ...
                               [--rows ...] [--seeds ...] [--splits 0] [--runs-dir runs]
     python -m tools.sweep knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
+    python -m tools.sweep figures --profile cpu --dataset viper --rows full [--seeds 0]
+                              [--splits 0] [--runs-dir runs]
     python -m tools.sweep all --profile cpu [--hours 1.5]
     python -m tools.sweep plan --profile full       (what ``all`` would train: runs and epochs)
     python -m tools.sweep merge RUNNER_DIR ... --into results
@@ -15,7 +17,9 @@
 ``run`` trains the study rows (``reid_lib/studies/ablations.yaml``) per seed
 (``reid_lib.studies.sweep``); a real dataset is read from ``$REID_DATA_ROOT/<its folder>`` unless
 ``--set data.root=...`` says otherwise. ``transfer`` and ``knobs`` evaluate trained runs on other
-test sets (``reid_lib.studies.test_sets``). ``all`` runs every step behind the book's tables
+test sets (``reid_lib.studies.test_sets``). ``figures`` writes the figure data of trained runs
+(``reid_lib.engine.figure_data``: activation maps, attention, part weights, ranked lists and loss
+curves) next to the results files. ``all`` runs every step behind the book's tables
 (``reid_lib.studies.steps.book_steps``): what ``make results PROFILE=cpu`` does; ``plan`` lists the
 same steps with the number of training runs and epochs each costs, training nothing. ``merge``
 combines the results trees of several runners, refusing two different files at the same path.
@@ -53,6 +57,7 @@ from reid_lib.studies import (
     shard,
     skipped_rows,
     transfer_test_sets,
+    write_run_figures,
 )
 
 
@@ -105,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--level", type=float, default=1.0, help="knob strength, (0, 1]")
             sub.add_argument("--knobs", nargs="+", metavar="KNOB", help=f"default: {KNOBS}")
+    figures = commands.add_parser(
+        "figures", help="write the figure data of trained runs next to their results files"
+    )
+    figures.add_argument("--profile", required=True, help="smoke, cpu or full")
+    figures.add_argument("--dataset", help="the dataset the runs trained on (default: preset's)")
+    figures.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
+    figures.add_argument("--seeds", nargs="+", type=int, default=[0])
+    figures.add_argument("--splits", nargs="+", type=int, help="default: 0 on a real set")
+    figures.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+    figures.add_argument("--results-dir", type=Path, default=Path("results"))
     every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
     every.add_argument("--profile", required=True, help="smoke, cpu or full")
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
@@ -176,6 +191,15 @@ def _run(args: argparse.Namespace) -> None:
             else knob_test_sets(args.level, args.knobs),
             profile=args.profile,
             train_dataset=train_dataset,
+            runs_dir=args.runs_dir,
+            results_dir=args.results_dir,
+        )
+    elif args.command == "figures":
+        dataset = args.dataset or row_config(args.profile, []).data.dataset
+        write_run_figures(
+            plan_runs(load_rows(), args.rows, args.seeds, _splits(dataset, args.splits, (0,))),
+            profile=args.profile,
+            dataset=dataset,
             runs_dir=args.runs_dir,
             results_dir=args.results_dir,
         )

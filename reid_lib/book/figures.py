@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from reid_lib.data.loaders import read_image
-from reid_lib.data.records import JUNK_PID
+from reid_lib.engine.figure_data import FigureData
 
 MATCH_COLOUR, MISS_COLOUR = "#1a9e3a", "#d62728"
 
@@ -105,25 +105,6 @@ def activation_grid(
                 if c == 1:
                     ax.set_ylabel(model, fontsize=8)
     return fig
-
-
-def ranked_gallery(
-    distances: np.ndarray,
-    q_pid: int,
-    q_camid: int,
-    g_pids: np.ndarray,
-    g_camids: np.ndarray,
-    k: int = 10,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The query's top-``k`` gallery indices and whether each is a true match.
-
-    Follows the evaluation protocol of ``reid_lib.metrics``: gallery images of the query's pid in
-    the query's camera, and junk images (pid -1), are left out; ties go to the lower index.
-    """
-    g_pids, g_camids = np.asarray(g_pids), np.asarray(g_camids)
-    kept = ~((g_pids == q_pid) & (g_camids == q_camid)) & (g_pids != JUNK_PID)
-    order = np.flatnonzero(kept)[np.argsort(distances[kept], kind="stable")][:k]
-    return order, g_pids[order] == q_pid
 
 
 def _ranked_row(
@@ -219,5 +200,74 @@ def study_figure(points: pd.DataFrame, metric: str = "mAP", *, width: float = 3.
         ax.tick_params(axis="x", rotation=45)
     for ax in list(axes.flat)[len(studies) :]:
         ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def trained_run_figure(data: FigureData, images_dir: Path | None, size: tuple[int, int]) -> Figure:
+    """What a figure-data file holds, for each of its query images: the image, its stage1-3
+    activation maps and (when the model has one) its TSA map, drawn over the image when
+    ``images_dir`` (the dataset folder) is at hand, alone otherwise; then its top-ranked gallery
+    images with green (same person) or red (other) borders, or coloured squares without images.
+    The title names the run.
+    """
+    maps = [k for k in sorted(data.arrays) if k.startswith("activation.")]
+    maps += ["tsa"] if "tsa" in data.arrays else []
+    queries = data.meta["queries"]
+    top = data.arrays["ranked.gallery_index"].shape[1]
+    columns = 1 + len(maps) + top
+    fig, axes = plt.subplots(
+        len(queries), columns, figsize=(0.8 * columns, 1.9 * len(queries)), squeeze=False
+    )
+    blank = np.full((*size, 3), 235, dtype=np.uint8)
+
+    def picture(relative: str) -> np.ndarray:
+        return load_image(images_dir / relative, size) if images_dir is not None else blank
+
+    for q, (row, query) in enumerate(zip(axes, queries, strict=True)):
+        image = picture(query["path"])
+        row[0].imshow(image)
+        row[0].set_title(f"query {query['index']}", fontsize=7)
+        for ax, key in zip(row[1 : 1 + len(maps)], maps, strict=True):
+            overlay(ax, image, data.arrays[key][q].astype(np.float32))
+            if q == 0:
+                ax.set_title(key.removeprefix("activation."), fontsize=7)
+        order, matches = data.arrays["ranked.gallery_index"][q], data.arrays["ranked.match"][q]
+        ranked = zip(row[1 + len(maps) :], order, matches, strict=True)
+        for j, (ax, index, match) in enumerate(ranked, start=1):
+            ax.imshow(picture(data.meta["gallery"][str(int(index))]))
+            height, width = size
+            colour = MATCH_COLOUR if match else MISS_COLOUR
+            ax.add_patch(
+                Rectangle(
+                    (0, 0),
+                    width - 1,
+                    height - 1,
+                    fill=images_dir is None,
+                    lw=4,
+                    edgecolor=colour,
+                    facecolor=colour,
+                )
+            )
+            if q == 0:
+                ax.set_title(f"#{j}", fontsize=7)
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle(data.label, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curve_figure(data: FigureData) -> Figure:
+    """The loss terms a figure-data file logged, per training step, titled with the run."""
+    steps = data.arrays["loss.step"]
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    for key in sorted(k for k in data.arrays if k.startswith("loss.") and k != "loss.step"):
+        ax.plot(steps, data.arrays[key], label=key.removeprefix("loss."), lw=1.2)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(data.label, fontsize=9)
     fig.tight_layout()
     return fig

@@ -3,7 +3,13 @@
 from reid_lib.metrics.distance import METRICS, compute_distance
 from reid_lib.metrics.feature_extraction import extract_features
 from reid_lib.metrics.multi_query import POOLINGS, pool_multi_query
-from reid_lib.metrics.ranking import AP_RULES, NoValidQueryError, RankResult, evaluate
+from reid_lib.metrics.ranking import (
+    AP_RULES,
+    NoValidQueryError,
+    RankResult,
+    evaluate,
+    ranked_gallery,
+)
 from reid_lib.metrics.re_ranking import re_ranking, re_ranking_features
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "evaluate",
     "extract_features",
     "pool_multi_query",
+    "ranked_gallery",
     "re_ranking",
     "re_ranking_features",
 ]

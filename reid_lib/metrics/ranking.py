@@ -207,3 +207,22 @@ def _row_searchsorted(
         go_right = active & ((probe <= values) if right else (probe < values))
         lo = np.where(go_right, mid + 1, lo)
         hi = np.where(active & ~go_right, mid, hi)
+
+
+def ranked_gallery(
+    distances: np.ndarray,
+    q_pid: int,
+    q_camid: int,
+    g_pids: np.ndarray,
+    g_camids: np.ndarray,
+    k: int = 10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The query's top-``k`` gallery indices and whether each is a true match.
+
+    Follows the evaluation protocol of ``reid_lib.metrics``: gallery images of the query's pid in
+    the query's camera, and junk images (pid -1), are left out; ties go to the lower index.
+    """
+    g_pids, g_camids = np.asarray(g_pids), np.asarray(g_camids)
+    kept = ~((g_pids == q_pid) & (g_camids == q_camid)) & (g_pids != JUNK_PID)
+    order = np.flatnonzero(kept)[np.argsort(distances[kept], kind="stable")][:k]
+    return order, g_pids[order] == q_pid

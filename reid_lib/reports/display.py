@@ -47,11 +47,11 @@ def with_intervals(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
 
 
 def styled(table: pd.DataFrame, precision: int = 1) -> Styler:
-    """``table`` as the book shows it: numbers at ``precision`` decimals, :data:`MISSING` for a
-    missing value, means merged with their intervals (:func:`with_intervals`), and no index when
-    the index is only a line number."""
+    """``table`` as the book shows it: numbers at ``precision`` decimals with thousands
+    separated, :data:`MISSING` for a missing value, means merged with their intervals
+    (:func:`with_intervals`), and no index when the index is only a line number."""
     shown = with_intervals(table, precision)
-    styler = shown.style.format(precision=precision, na_rep=MISSING)
+    styler = shown.style.format(precision=precision, na_rep=MISSING, thousands=",")
     if isinstance(shown.index, pd.RangeIndex):
         styler = styler.hide(axis="index")
     return styler

@@ -8,6 +8,7 @@ trained runs on other datasets and synthetic knob settings; ``steps`` lists ever
 book's tables. The command line is ``python -m tools.sweep``.
 """
 
+from reid_lib.studies.figures import write_run_figures
 from reid_lib.studies.profiles import PROFILES, Profile, get_profile
 from reid_lib.studies.rows import (
     ABLATIONS,
@@ -69,4 +70,5 @@ __all__ = [
     "shard",
     "skipped_rows",
     "transfer_test_sets",
+    "write_run_figures",
 ]

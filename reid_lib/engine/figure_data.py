@@ -1,0 +1,208 @@
+"""Figure-data files: what the book draws of a trained run, computed once and committed.
+
+A results file holds a run's numbers; a figure-data file holds what its figures need, so that a
+published build draws trained models without training them again. For a finished run it records,
+for a few query images chosen with a fixed seed:
+
+- the loss curve (every logged training step: the total and each term);
+- the stage1-stage3 activation maps (``reid_lib.models.activation_maps``);
+- the tiny spatial attention map and the part-fusion weights, when the model has them;
+- the top-ranked gallery images of each query, with whether each shows the same person.
+
+It writes ``<dir>/<profile>/figures/<dataset>/<run>.npz`` (the arrays) and ``.json`` beside it
+(the run's identity, the images as paths relative to the dataset folder, and the provenance:
+commit, config, checkpoint checksum, time). Image files are never copied: a reader draws them from
+their own copy of the dataset, or draws the maps alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from reid_lib.atomic_write import atomic_write
+from reid_lib.data.loaders import build_test_loader
+from reid_lib.engine.checkpoint import LAST, load_checkpoint
+from reid_lib.engine.config import Config, apply_overrides, from_dict
+from reid_lib.engine.experiment import dataset_root, load_dataset, trained_model
+from reid_lib.engine.provenance import git_state
+from reid_lib.engine.trainer import resolve_device
+from reid_lib.metrics import compute_distance, extract_features, ranked_gallery
+from reid_lib.models.activation_maps import DEFAULT_STAGES, activation_maps
+from reid_lib.models.weight_driven_parts import remainder_parts
+
+#: The folder of figure-data files under a profile's results folder.
+FIGURES = "figures"
+#: Query images a file holds, and gallery images per ranked list.
+NUM_QUERIES, TOP = 3, 10
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """A figure-data file as read back: ``meta`` (its JSON) and ``arrays`` (its NPZ)."""
+
+    meta: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+    @property
+    def label(self) -> str:
+        """``<row> on <dataset> (split s, seed k), commit <10 hex>``: what a figure names."""
+        run = self.meta["run"]
+        split = f"split {run['split']}, " if run["split"] is not None else ""
+        commit = (self.meta["provenance"]["git_commit"] or "unknown")[:10]
+        return f"{run['row']} on {run['dataset']} ({split}seed {run['seed']}), commit {commit}"
+
+    @property
+    def config(self) -> Config:
+        """The run's config (as the file records it)."""
+        return from_dict(self.meta["provenance"]["config"], source="figure data")
+
+    def part_weights(self) -> pd.DataFrame:
+        """The fusion weights ``a`` (own part) and ``b`` (remainder) of each query and part, one
+        line per query; empty when the model fuses no parts adaptively."""
+        if "part_weights" not in self.arrays:
+            return pd.DataFrame()
+        weights = self.arrays["part_weights"]
+        return pd.DataFrame(
+            {
+                f"{name} p{part + 1}": weights[:, part, k]
+                for k, name in enumerate(("a", "b"))
+                for part in range(weights.shape[1])
+            },
+            index=pd.Index([q["index"] for q in self.meta["queries"]], name="query"),
+        )
+
+
+def figure_data_path(results_dir: str | Path, profile: str, dataset: str, run: str) -> Path:
+    """``<results_dir>/<profile>/figures/<dataset>/<run>.json`` (the NPZ sits beside it)."""
+    return Path(results_dir) / profile / FIGURES / dataset / f"{run}.json"
+
+
+def _loss_curve(run_dir: Path) -> dict[str, np.ndarray]:
+    lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if x]
+    steps = [x for x in lines if x.get("event") == "train_step"]
+    keys = sorted({k for x in steps for k in x if k == "loss" or k.startswith(("ce_", "tri_"))})
+    curve = {"loss.step": np.array([x["step"] for x in steps], dtype=np.int64)}
+    for key in keys:
+        curve[f"loss.{key}"] = np.array([x.get(key, np.nan) for x in steps], dtype=np.float32)
+    return curve
+
+
+def compute_figure_data(
+    run_dir: str | Path, *, overrides: list[str] = (), seed: int = 0
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``(meta, arrays)`` of the finished run in ``run_dir`` (its ``last.pt`` and
+    ``metrics.jsonl``); ``overrides`` change settings such as ``data.root``."""
+    run_dir = Path(run_dir)
+    checkpoint = run_dir / LAST
+    state = load_checkpoint(checkpoint)
+    cfg: Config = apply_overrides(
+        from_dict(state["config"], source=str(checkpoint)), [*overrides, "run.device=cpu"]
+    )
+    device = resolve_device(cfg.run.device)
+    dataset = load_dataset(cfg)
+    root = dataset_root(cfg)
+    model = trained_model(state, cfg).to(device).eval()
+    rng = np.random.default_rng(seed)
+    chosen = sorted(int(i) for i in rng.choice(len(dataset.query), NUM_QUERIES, replace=False))
+    queries = [dataset.query[i] for i in chosen]
+    size = (cfg.data.height, cfg.data.width)
+    q_feats, q_pids, q_cams = extract_features(
+        model, build_test_loader(queries, image_size=size, batch_size=NUM_QUERIES), progress=False
+    )
+    g_feats, g_pids, g_cams = extract_features(
+        model, build_test_loader(dataset.gallery, image_size=size, batch_size=64), progress=False
+    )
+    distance = compute_distance(q_feats, g_feats).cpu().numpy()
+    ranked = [
+        ranked_gallery(distance[i], q_pids[i], q_cams[i], g_pids, g_cams, TOP)
+        for i in range(len(queries))
+    ]
+    order = np.stack([top for top, _ in ranked])
+    arrays: dict[str, np.ndarray] = {
+        "ranked.gallery_index": order.astype(np.int64),
+        "ranked.match": np.stack([match for _, match in ranked]),
+        **_loss_curve(run_dir),
+    }
+    images = next(iter(build_test_loader(queries, image_size=size, batch_size=NUM_QUERIES)))
+    images = images["images"].to(device)
+    with torch.no_grad():
+        if hasattr(model, "stage_maps"):
+            for stage, maps in activation_maps(model, images, DEFAULT_STAGES).items():
+                arrays[f"activation.{stage}"] = maps.cpu().numpy().astype(np.float16)
+        if getattr(model, "msg", None) is not None and cfg.model.tsa:
+            f4 = model.stage_maps(images)["stage4"]
+            arrays["tsa"] = model.msg.attention_map(f4)[:, 0].cpu().numpy().astype(np.float16)
+        if getattr(model, "wdp", None) is not None and cfg.model.part_fusion == "adaptive":
+            parts = model.wdp.parts(model.stage_maps(images)["stage4"])
+            weights = model.wdp.fusion_weights(parts, remainder_parts(parts))
+            arrays["part_weights"] = weights.cpu().numpy().astype(np.float32)
+
+    def relative(path: str) -> str:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+
+    gallery_paths = sorted({int(i) for i in order.ravel()})
+    meta = {
+        "run": {
+            "name": cfg.run.name,
+            "profile": cfg.run.profile,
+            "row": cfg.run.row,
+            "seed": cfg.run.seed,
+            "dataset": cfg.data.dataset,
+            "split": cfg.data.split if cfg.data.dataset != "synthetic" else None,
+        },
+        "queries": [{"index": i, "path": relative(dataset.query[i].path)} for i in chosen],
+        "gallery": {str(i): relative(dataset.gallery[i].path) for i in gallery_paths},
+        "provenance": {
+            **{f"git_{k}": v for k, v in git_state().items()},
+            "config": cfg.to_dict(),
+            "checkpoint_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
+            "epoch": state["epoch"],
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
+    return meta, arrays
+
+
+def write_figure_data(
+    run_dir: str | Path, results_dir: str | Path, *, overrides: list[str] = ()
+) -> Path:
+    """Compute the figure data of the run in ``run_dir`` and write it under ``results_dir``;
+    return the JSON's path."""
+    meta, arrays = compute_figure_data(run_dir, overrides=overrides)
+    run = meta["run"]
+    path = figure_data_path(results_dir, run["profile"], run["dataset"], run["name"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path.with_suffix(".npz"), lambda handle: np.savez_compressed(handle, **arrays))
+    text = json.dumps(meta, indent=1, sort_keys=True) + "\n"
+    atomic_write(path, lambda handle: handle.write(text.encode()))
+    return path
+
+
+def read_figure_data(path: str | Path) -> FigureData:
+    """The figure-data file at ``path`` (its JSON; the NPZ is read from beside it).
+
+    Raises:
+        FileNotFoundError: the JSON or its NPZ is missing (the message names which).
+    """
+    path = Path(path)
+    arrays_path = path.with_suffix(".npz")
+    for needed in (path, arrays_path):
+        if not needed.is_file():
+            raise FileNotFoundError(f"figure data {needed} is missing")
+    with np.load(arrays_path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return FigureData(json.loads(path.read_text()), arrays)
+
+
+def figure_data_files(results_dir: str | Path, profile: str) -> list[Path]:
+    """The figure-data files of ``profile`` under ``results_dir``, sorted."""
+    return sorted((Path(results_dir) / profile / FIGURES).glob("*/*.json"))
