@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from reid_lib.data.synthetic_people import KNOBS
+from reid_lib.engine.checkpoint import CheckpointError
 from reid_lib.engine.config import PRESETS, load_config
 from reid_lib.engine.results import NO_KNOB
 from reid_lib.studies import (
@@ -461,3 +462,21 @@ def test_figure_data_of_a_trained_run_is_written_once_and_read_back(tmp_path, ca
     mtime = path.stat().st_mtime_ns
     assert main(["figures", *common, "--runs-dir", str(runs)]) == 0
     assert path.stat().st_mtime_ns == mtime, "an existing file is kept"
+
+
+def test_a_trained_run_without_its_results_file_is_evaluated_not_retrained(tmp_path, monkeypatch):
+    import reid_lib.studies.sweep as sweep
+
+    runs = plan_runs(load_rows(), ["baseline"], [0])
+    extra = [f"run.output_dir={tmp_path / 'runs'}"]
+    first = tmp_path / "first"
+    (path,) = sweep.run_sweep(runs, profile="smoke", results_dir=first, extra=extra)
+    monkeypatch.setattr(sweep, "train", lambda *a, **k: pytest.fail("no run may train again"))
+    again = tmp_path / "again"
+    (evaluated,) = sweep.run_sweep(runs, profile="smoke", results_dir=again, extra=extra)
+    assert evaluated == again / path.relative_to(first)
+    before, after = json.loads(path.read_text()), json.loads(evaluated.read_text())
+    assert after["metrics"] == before["metrics"] and after["run"] == before["run"]
+    changed = [*extra, "optim.lr=0.1"]
+    with pytest.raises(CheckpointError, match=r"optim\.lr: checkpoint 0\.00035, config 0\.1"):
+        sweep.run_sweep(runs, profile="smoke", results_dir=tmp_path / "third", extra=changed)

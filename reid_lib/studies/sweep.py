@@ -22,12 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reid_lib.data.factory import TRAIN_ONLY
-from reid_lib.engine.checkpoint import LAST, has_trained
-from reid_lib.engine.experiment import train
+from reid_lib.engine.checkpoint import (
+    LAST,
+    CheckpointError,
+    config_mismatches,
+    has_trained,
+    load_checkpoint,
+)
+from reid_lib.engine.experiment import evaluate_checkpoint, train
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
 
 log = logging.getLogger(__name__)
+#: The config sections that decide what a checkpoint learned (not where it writes).
+TRAINED_BY = ("model", "loss", "data", "sampler", "optim", "schedule")
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,8 @@ def run_sweep(
     No run starts after ``deadline`` (a ``time.monotonic()`` value; None: no limit), so that a
     sweep given a time budget stops between runs, never in one.
 
-    A run stopped part-way resumes from its ``last.pt``. Runs of the rows of
+    A run stopped part-way resumes from its ``last.pt``; a run whose checkpoint has trained every
+    epoch but whose results file is missing is evaluated, not trained again. Runs of the rows of
     :func:`skipped_rows` are skipped with a message. On a training-only dataset (``joint``) a run
     is done when its checkpoint has trained every epoch; it writes no results file here
     (``reid_lib.studies.test_sets.evaluate_runs`` tests it).
@@ -154,6 +163,18 @@ def run_sweep(
             continue
         if cfg.data.dataset in TRAIN_ONLY and has_trained(last, cfg.schedule.epochs):
             log.info(f"skip {run.name}: {last} is trained")
+            continue
+        if has_trained(last, cfg.schedule.epochs):
+            # Trained, but its results file is gone (another results folder, or deleted).
+            state = load_checkpoint(last)
+            mismatched = config_mismatches(state["config"], cfg.to_dict(), sections=TRAINED_BY)
+            if mismatched:
+                raise CheckpointError(
+                    f"{last} was trained under another config; delete its run folder to train "
+                    "it again. Mismatched keys:\n  " + "\n  ".join(mismatched)
+                )
+            written.append(evaluate_checkpoint(last, results_dir=results_dir))
+            log.info(f"{run.name}: {last} is trained; evaluated into {written[-1]}")
             continue
         result = train(cfg, resume=last if last.is_file() else None)
         if result.status != "finished":
