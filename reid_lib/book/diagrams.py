@@ -1,7 +1,7 @@
 """Block diagrams of the model and its modules, drawn by code from the built model.
 
 Each diagram is a small data-flow graph: boxes placed on a grid of columns (left to right) and
-rows, joined by arrows from one column to a later one; a residual sum is written in the label of
+rows, joined by arrows down a column or from one column to a later one; a residual sum is written in the label of
 the box that takes it (``z = x + ...``) rather than drawn across the boxes. The labels carry the
 shapes of the model the chapter built, so a diagram drawn under ``smoke`` shows ResNet-18 widths
 and one drawn under ``full`` the paper's. Plotting only; the shapes come from the chapter.
@@ -70,10 +70,14 @@ def flow_diagram(
         ax.text(x, y, box.label, ha="center", va="center", fontsize=7.5)
     for start, end in edges:
         (x0, y0), (x1, y1) = where[start], where[end]
+        if x0 == x1:  # down a column: bottom edge to top edge
+            tail, head = (x0, y0 - BOX_HEIGHT / 2), (x1, y1 + BOX_HEIGHT / 2)
+        else:  # to a later column: right edge to left edge
+            tail, head = (x0 + BOX_WIDTH / 2, y0), (x1 - BOX_WIDTH / 2, y1)
         ax.annotate(
             "",
-            xy=(x1 - BOX_WIDTH / 2, y1),
-            xytext=(x0 + BOX_WIDTH / 2, y0),
+            xy=head,
+            xytext=tail,
             arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 0.9},
         )
     xs = [p[0] for p in where.values()]
@@ -95,18 +99,18 @@ def architecture_diagram(stage_shapes: Mapping[str, Sequence[int]], num_parts: i
     """
     s = {k: shape_text(v) for k, v in stage_shapes.items()}
     boxes = [
-        Box("image", "image", 0, 1.5, "tensor"),
-        Box("stage0", "stage0 (stem)\nconv, BN, ReLU, pool", 1, 1.5),
-        Box("stage1", f"stage1 + non-local\n{s['stage1']}", 2, 1.5),
-        Box("stage2", f"stage2 + non-local\n{s['stage2']}", 3, 1.5),
-        Box("stage3", f"stage3\n{s['stage3']}", 4, 1.5),
-        Box("stage4", f"stage4 (stride 1)\n{s['stage4']}", 5, 1.5),
-        Box("head3", "stage3 head\navg + max, BN-neck", 5, 0),
-        Box("msg", "MSG: 4 branches\nfuse, TSA, + F4", 6, 0.5),
-        Box("head4", "stage4 head\navg + max, BN-neck", 6, 1.5),
-        Box("wdp", f"WDP: {num_parts} parts\nfused with neighbours", 6, 2.5),
-        Box("msg_head", "MSG head\nCE", 7, 0.5, "op"),
-        Box("parts", f"{num_parts} part heads\nCE each", 7, 2.5, "op"),
+        Box("image", "image", 0, 0, "tensor"),
+        Box("stage0", "stage0 (stem)\nconv, BN, ReLU, pool", 0, 1),
+        Box("stage1", f"stage1 + non-local\n{s['stage1']}", 0, 2),
+        Box("stage2", f"stage2 + non-local\n{s['stage2']}", 0, 3),
+        Box("stage3", f"stage3\n{s['stage3']}", 0, 4),
+        Box("stage4", f"stage4 (stride 1)\n{s['stage4']}", 0, 5),
+        Box("head3", "stage3 head\navg + max, BN-neck", 1, 4),
+        Box("head4", "stage4 head\navg + max, BN-neck", 1, 5),
+        Box("msg", "MSG: 4 branches\nfuse, TSA, + F4", 1, 6),
+        Box("wdp", f"WDP: {num_parts} parts\nfused with neighbours", 1, 7),
+        Box("msg_head", "MSG head\nCE", 2, 6, "op"),
+        Box("parts", f"{num_parts} part heads\nCE each", 2, 7, "op"),
     ]
     edges = [
         ("image", "stage0"),
@@ -115,8 +119,8 @@ def architecture_diagram(stage_shapes: Mapping[str, Sequence[int]], num_parts: i
         ("stage2", "stage3"),
         ("stage3", "stage4"),
         ("stage3", "head3"),
-        ("stage4", "msg"),
         ("stage4", "head4"),
+        ("stage4", "msg"),
         ("stage4", "wdp"),
         ("msg", "msg_head"),
         ("wdp", "parts"),
