@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import nbformat
 import pytest
 import yaml
@@ -143,3 +145,18 @@ def test_colab_cell_clones_and_installs_the_extras_only_on_colab(monkeypatch):
     assert clone[:4] == ["git", "clone", "--depth", "1"] and clone[-1] == "/content/reid-book"
     assert pip[-2:] == ["-e", "/content/reid-book[book]"]
     assert sys.path[0] == "/content/reid-book"
+
+
+def test_the_import_check_finds_a_missing_module(monkeypatch):
+    from tools import check_install
+
+    statements = check_install.chapter_imports()
+    assert "from reid_lib.book.chapter import start" in statements
+    assert len(statements["from reid_lib.book.chapter import start"]) == len(CHAPTERS)
+    monkeypatch.setattr(
+        check_install, "chapter_imports", lambda: {"import json": ["x"], "import nope_x": ["y"]}
+    )
+    failures = check_install.failing_imports(sys.executable)
+    assert (
+        list(failures) == ["import nope_x"] and "ModuleNotFoundError" in failures["import nope_x"]
+    )
