@@ -1,10 +1,11 @@
 """Block diagrams of the model and its modules, drawn by code from the built model.
 
 Each diagram is a small data-flow graph: boxes placed on a grid of columns (left to right) and
-rows, joined by arrows down a column or from one column to a later one; a residual sum is written in the label of
-the box that takes it (``z = x + ...``) rather than drawn across the boxes. The labels carry the
-shapes of the model the chapter built, so a diagram drawn under ``smoke`` shows ResNet-18 widths
-and one drawn under ``full`` the paper's. Plotting only; the shapes come from the chapter.
+rows, joined by arrows down a column or from one column to a later one; a residual sum is written
+in the label of the box that takes it (``z = x + ...``) rather than drawn across the boxes. The
+labels carry the shapes of the model the chapter built, so a diagram drawn under ``smoke`` shows
+ResNet-18 widths and one drawn under ``full`` the paper's. Plotting only; the shapes come from the
+chapter.
 """
 
 from __future__ import annotations
