@@ -86,7 +86,7 @@ def test_a_malformed_ablations_file_is_named(tmp_path, text, message):
 @pytest.mark.parametrize(
     ("profile", "expected"),
     [
-        ("smoke", {"fusion-adaptive": "full", "scratch": "full"}),  # three parts: no parts-k row
+        ("smoke", {"parts-3": "full", "fusion-adaptive": "full", "scratch": "full"}),
         ("cpu", {"parts-4": "full", "fusion-adaptive": "full", "image-128x64": "full"}),
         ("full", {"parts-6": "full", "fusion-adaptive": "full", "image-256x128": "full"}),
     ],
