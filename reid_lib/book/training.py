@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
@@ -53,24 +54,13 @@ class TrainedRun:
         return pd.DataFrame([json.loads(line) for line in lines if line.strip()])
 
 
-def _holds_run_of(config: Config, run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds a checkpoint of a run of exactly ``config``."""
+def _saved_state(config: Config, run_dir: Path) -> dict[str, Any] | None:
+    """The last checkpoint of the run of exactly ``config`` in ``run_dir``; None when the folder
+    holds no checkpoint or one of another config."""
     saved, last = run_dir / "config.yaml", run_dir / LAST
-    return saved.is_file() and last.is_file() and load_yaml(saved).to_dict() == config.to_dict()
-
-
-def is_finished(config: Config, run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds a finished run of exactly ``config``."""
-    if not _holds_run_of(config, run_dir):
-        return False
-    state = load_checkpoint(run_dir / LAST)
-    return state["epoch"] == config.schedule.epochs and not state.get("interrupted", False)
-
-
-def can_resume(config: Config, run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds an unfinished run of exactly ``config``: a ``last.pt`` to go on
-    from (a chapter stopped part-way, or a Colab session that disconnected)."""
-    return _holds_run_of(config, run_dir) and not is_finished(config, run_dir)
+    if not (saved.is_file() and last.is_file()) or load_yaml(saved).to_dict() != config.to_dict():
+        return None
+    return load_checkpoint(last)
 
 
 def short_run_config(ch: Chapter, row: str | None = None) -> Config:
@@ -103,8 +93,10 @@ def short_run(ch: Chapter, row: str | None = None) -> TrainedRun:
     """
     config = short_run_config(ch, row)
     run_dir = config.run_dir()
-    if can_resume(config, run_dir):
-        train(config, resume=run_dir / LAST)
-    elif not is_finished(config, run_dir):
+    state = _saved_state(config, run_dir)
+    if state is None:
         train(config, overwrite=True)
+    elif state["epoch"] != config.schedule.epochs or state.get("interrupted", False):
+        # Unfinished: a chapter stopped part-way, or a Colab session that disconnected.
+        train(config, resume=run_dir / LAST)
     return TrainedRun(config, run_dir)
