@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from reid_lib.engine.checkpoint import LAST
 from reid_lib.engine.figure_data import figure_data_path, write_figure_data
 from reid_lib.studies.sweep import PlannedRun
 
@@ -33,14 +32,7 @@ def write_run_figures(
         if target.is_file():
             log.info(f"skip {run.name}: {target} exists")
             continue
-        run_dir = Path(runs_dir) / profile / dataset / run.name
-        if not (run_dir / LAST).is_file():
-            split = f" --splits {run.split}" if run.split is not None else ""
-            raise FileNotFoundError(
-                f"{run_dir / LAST}: no trained run {run.name!r}; train it first with "
-                f"python -m tools.sweep run --profile {profile} --dataset {dataset} "
-                f"--rows {run.row} --seeds {run.seed}{split}"
-            )
-        written.append(write_figure_data(run_dir, results_dir))
+        checkpoint = run.trained_checkpoint(runs_dir, profile, dataset)
+        written.append(write_figure_data(checkpoint.parent, results_dir))
         log.info(f"{run.name}: {written[-1]}")
     return written

@@ -61,6 +61,23 @@ class PlannedRun:
         split = [] if self.split is None else [f"data.split={self.split}"]
         return [f"run.name={self.name}", f"run.row={self.row}", f"run.seed={self.seed}", *split]
 
+    def trained_checkpoint(self, runs_dir: str | Path, profile: str, dataset: str) -> Path:
+        """The ``last.pt`` of this run under ``runs_dir`` (``<profile>/<dataset>/<name>``).
+
+        Raises:
+            FileNotFoundError: the run has no checkpoint (the message gives the command that
+                trains it).
+        """
+        checkpoint = Path(runs_dir) / profile / dataset / self.name / LAST
+        if not checkpoint.is_file():
+            split = "" if self.split is None else f" --splits {self.split}"
+            raise FileNotFoundError(
+                f"{checkpoint}: no trained run {self.name!r}; train it first with "
+                f"python -m tools.sweep run --profile {profile} --dataset {dataset} "
+                f"--rows {self.row} --seeds {self.seed}{split}"
+            )
+        return checkpoint
+
 
 def plan_runs(
     rows: dict[str, list[str]],
@@ -161,10 +178,11 @@ def run_sweep(
         if target.is_file():
             log.info(f"skip {run.name}: {target} exists")
             continue
-        if cfg.data.dataset in TRAIN_ONLY and has_trained(last, cfg.schedule.epochs):
+        trained = has_trained(last, cfg.schedule.epochs)
+        if trained and cfg.data.dataset in TRAIN_ONLY:
             log.info(f"skip {run.name}: {last} is trained")
             continue
-        if has_trained(last, cfg.schedule.epochs):
+        if trained:
             # Trained, but its results file is gone (another results folder, or deleted).
             state = load_checkpoint(last)
             mismatched = config_mismatches(state["config"], cfg.to_dict(), sections=TRAINED_BY)

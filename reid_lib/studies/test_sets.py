@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reid_lib.data.synthetic_people import KNOBS
-from reid_lib.engine.checkpoint import LAST
 from reid_lib.engine.experiment import evaluate_checkpoint
 from reid_lib.engine.results import NO_KNOB, results_path
 from reid_lib.studies.rows import equivalent_rows, load_rows, real_root
@@ -127,13 +126,7 @@ def evaluate_runs(
     for run in runs:
         if run.row in same:
             continue
-        checkpoint = Path(runs_dir) / profile / train_dataset / run.name / LAST
-        if not checkpoint.is_file():
-            raise FileNotFoundError(
-                f"{checkpoint}: no trained run {run.name!r}; train it first with "
-                f"python -m tools.sweep run --profile {profile} --dataset {train_dataset} "
-                f"--rows {run.row} --seeds {run.seed}"
-            )
+        checkpoint = run.trained_checkpoint(runs_dir, profile, train_dataset)
         for test_set in test_sets:
             result_name = test_set.result_name(run.name)
             target = results_path(results_dir, profile, test_set.dataset, result_name)
