@@ -107,6 +107,18 @@ def activation_grid(
     return fig
 
 
+def _mark_match(ax: plt.Axes, size: tuple[int, int], match: bool, *, fill: bool = False) -> None:
+    """A green (same person) or red (other) border round an image of ``size`` (height, width);
+    ``fill`` paints the whole square (a ranked list drawn without its images)."""
+    height, width = size
+    colour = MATCH_COLOUR if match else MISS_COLOUR
+    ax.add_patch(
+        Rectangle(
+            (0, 0), width - 1, height - 1, fill=fill, lw=4, edgecolor=colour, facecolor=colour
+        )
+    )
+
+
 def _ranked_row(
     axes: Sequence[plt.Axes],
     query: np.ndarray,
@@ -125,11 +137,7 @@ def _ranked_row(
         ax.set_yticks([])
         ax.set_frame_on(False)
         if match is not None:
-            height, width = img.shape[:2]
-            colour = MATCH_COLOUR if match else MISS_COLOUR
-            ax.add_patch(
-                Rectangle((0, 0), width - 1, height - 1, fill=False, lw=4, edgecolor=colour)
-            )
+            _mark_match(ax, img.shape[:2], match)
             if distances is not None:
                 label = f"{label}\n{distances[j - 1]:.2f}"
         ax.set_title(label, fontsize=8)
@@ -236,19 +244,7 @@ def trained_run_figure(data: FigureData, images_dir: Path | None, size: tuple[in
         ranked = zip(row[1 + len(maps) :], order, matches, strict=True)
         for j, (ax, index, match) in enumerate(ranked, start=1):
             ax.imshow(picture(data.meta["gallery"][str(int(index))]))
-            height, width = size
-            colour = MATCH_COLOUR if match else MISS_COLOUR
-            ax.add_patch(
-                Rectangle(
-                    (0, 0),
-                    width - 1,
-                    height - 1,
-                    fill=images_dir is None,
-                    lw=4,
-                    edgecolor=colour,
-                    facecolor=colour,
-                )
-            )
+            _mark_match(ax, size, match, fill=images_dir is None)
             if q == 0:
                 ax.set_title(f"#{j}", fontsize=7)
         for ax in row:

@@ -115,9 +115,8 @@ def compute_figure_data(
     chosen = sorted(int(i) for i in rng.choice(len(dataset.query), NUM_QUERIES, replace=False))
     queries = [dataset.query[i] for i in chosen]
     size = (cfg.data.height, cfg.data.width)
-    q_feats, q_pids, q_cams = extract_features(
-        model, build_test_loader(queries, image_size=size, batch_size=NUM_QUERIES), progress=False
-    )
+    query_loader = build_test_loader(queries, image_size=size, batch_size=NUM_QUERIES)
+    q_feats, q_pids, q_cams = extract_features(model, query_loader, progress=False)
     g_feats, g_pids, g_cams = extract_features(
         model, build_test_loader(dataset.gallery, image_size=size, batch_size=64), progress=False
     )
@@ -132,17 +131,19 @@ def compute_figure_data(
         "ranked.match": np.stack([match for _, match in ranked]),
         **_loss_curve(run_dir),
     }
-    images = next(iter(build_test_loader(queries, image_size=size, batch_size=NUM_QUERIES)))
-    images = images["images"].to(device)
+    images = next(iter(query_loader))["images"].to(device)
+    has_tsa = getattr(model, "msg", None) is not None and cfg.model.tsa
+    has_weights = getattr(model, "wdp", None) is not None and cfg.model.part_fusion == "adaptive"
     with torch.no_grad():
         if hasattr(model, "stage_maps"):
             for stage, maps in activation_maps(model, images, DEFAULT_STAGES).items():
                 arrays[f"activation.{stage}"] = maps.cpu().numpy().astype(np.float16)
-        if getattr(model, "msg", None) is not None and cfg.model.tsa:
+        if has_tsa or has_weights:
             f4 = model.stage_maps(images)["stage4"]
+        if has_tsa:
             arrays["tsa"] = model.msg.attention_map(f4)[:, 0].cpu().numpy().astype(np.float16)
-        if getattr(model, "wdp", None) is not None and cfg.model.part_fusion == "adaptive":
-            parts = model.wdp.parts(model.stage_maps(images)["stage4"])
+        if has_weights:
+            parts = model.wdp.parts(f4)
             weights = model.wdp.fusion_weights(parts, remainder_parts(parts))
             arrays["part_weights"] = weights.cpu().numpy().astype(np.float32)
 
@@ -180,7 +181,6 @@ def write_figure_data(
     meta, arrays = compute_figure_data(run_dir, overrides=overrides)
     run = meta["run"]
     path = figure_data_path(results_dir, run["profile"], run["dataset"], run["name"])
-    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path.with_suffix(".npz"), lambda handle: np.savez_compressed(handle, **arrays))
     text = json.dumps(meta, indent=1, sort_keys=True) + "\n"
     atomic_write(path, lambda handle: handle.write(text.encode()))
