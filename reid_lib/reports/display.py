@@ -6,8 +6,6 @@ displays them through :func:`styled`, which never shows ``NaN`` or six decimals.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -18,9 +16,9 @@ MISSING = "–"
 
 
 def _mean_with_interval(mean: float, half: float, precision: int) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+    if pd.isna(mean):
         return MISSING
-    if half is None or (isinstance(half, float) and math.isnan(half)):
+    if pd.isna(half):
         return f"{mean:.{precision}f}"
     return f"{mean:.{precision}f} ± {half:.{precision}f}"
 

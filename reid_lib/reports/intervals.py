@@ -16,10 +16,9 @@ from scipy import stats
 CONFIDENCE = 0.95
 
 
-def t_half_width(sd: float, n: int, df: float, confidence: float = CONFIDENCE) -> float:
-    """``t(0.5 + confidence / 2, df) * sd / sqrt(n)``: the half-width of a t interval whose
-    standard error is ``sd / sqrt(n)``."""
-    return float(stats.t.ppf(0.5 + confidence / 2, df)) * sd / math.sqrt(n)
+def t_half_width(standard_error: float, df: float, confidence: float = CONFIDENCE) -> float:
+    """``t(0.5 + confidence / 2, df) * standard_error``: the half-width of a t interval."""
+    return float(stats.t.ppf(0.5 + confidence / 2, df)) * standard_error
 
 
 def mean_half_width(values: Sequence[float], confidence: float = CONFIDENCE) -> float:
@@ -28,4 +27,4 @@ def mean_half_width(values: Sequence[float], confidence: float = CONFIDENCE) -> 
     n = len(values)
     if n < 2:
         return math.nan
-    return t_half_width(statistics.stdev(values), n, n - 1, confidence)
+    return t_half_width(statistics.stdev(values) / math.sqrt(n), n - 1, confidence)

@@ -94,7 +94,7 @@ def difference(
         if spread > 0
         else 1
     )
-    half = t_half_width(spread, 1, df, confidence)
+    half = t_half_width(spread, df, confidence)
     return Difference(value, value - half, value + half, (len(better), len(worse)), False)
 
 
