@@ -64,12 +64,11 @@ def stage(executed_dir: Path = EXECUTED, stage_dir: Path = STAGE) -> Path:
             shutil.copy2(path, stage_dir / "book" / path.name)
     for f in toc_files():
         page = ROOT / f"{f}.md"
-        source = page if page.is_file() else executed_dir / f"{f}.ipynb"
         (stage_dir / f).parent.mkdir(parents=True, exist_ok=True)
         if page.is_file():
-            shutil.copy2(source, stage_dir / f"{f}{source.suffix}")
+            shutil.copy2(page, stage_dir / f"{f}.md")
         else:
-            stage_notebook(source, stage_dir / f"{f}{source.suffix}")
+            stage_notebook(executed_dir / f"{f}.ipynb", stage_dir / f"{f}.ipynb")
     return stage_dir
 
 

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command, text in (
         ("transfer", "evaluate trained runs on other datasets"),
         ("knobs", "evaluate synthetic-trained runs with one nuisance knob turned up"),
+        ("figures", "write the figure data of trained runs next to their results files"),
     ):
         sub = commands.add_parser(command, help=text)
         sub.add_argument("--profile", required=True, help="smoke, cpu or full")
@@ -107,19 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         if command == "transfer":
             sub.add_argument("--train", required=True, help="the dataset the runs trained on")
             sub.add_argument("--test", nargs="+", required=True, help="datasets to test on")
-        else:
+        elif command == "knobs":
             sub.add_argument("--level", type=float, default=1.0, help="knob strength, (0, 1]")
             sub.add_argument("--knobs", nargs="+", metavar="KNOB", help=f"default: {KNOBS}")
-    figures = commands.add_parser(
-        "figures", help="write the figure data of trained runs next to their results files"
-    )
-    figures.add_argument("--profile", required=True, help="smoke, cpu or full")
-    figures.add_argument("--dataset", help="the dataset the runs trained on (default: preset's)")
-    figures.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
-    figures.add_argument("--seeds", nargs="+", type=int, default=[0])
-    figures.add_argument("--splits", nargs="+", type=int, help="default: 0 on a real set")
-    figures.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
-    figures.add_argument("--results-dir", type=Path, default=Path("results"))
+        else:
+            sub.add_argument(
+                "--dataset", help="the dataset the runs trained on (default: preset's)"
+            )
     every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
     every.add_argument("--profile", required=True, help="smoke, cpu or full")
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
