@@ -428,7 +428,11 @@ def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monk
 
 @pytest.mark.slow
 def test_figure_data_of_a_trained_run_is_written_once_and_read_back(tmp_path, capsys):
-    from reid_lib.engine.figure_data import figure_data_files, read_figure_data
+    from reid_lib.engine.figure_data import (
+        figure_data_files,
+        read_figure_data,
+        upper_body_position,
+    )
 
     results, runs = tmp_path / "results", tmp_path / "runs"
     common = ["--profile", "smoke", "--rows", "full", "--seeds", "0", "--results-dir", str(results)]
@@ -450,10 +454,13 @@ def test_figure_data_of_a_trained_run_is_written_once_and_read_back(tmp_path, ca
     queries, parts = len(data.meta["queries"]), data.config.model.num_parts
     assert data.arrays["ranked.gallery_index"].shape == (queries, 10)
     assert data.arrays["activation.stage1"].shape[0] == queries
-    assert data.arrays["tsa"].shape[0] == queries and data.part_weights().shape == (
-        queries,
-        2 * parts,
-    )
+    assert data.arrays["tsa"].shape[0] == queries
+    assert data.arrays["part_weights"].shape == (queries, parts, 2)
+    affinity = data.arrays["nonlocal.stage1"]
+    assert affinity.shape == data.arrays["activation.stage1"].shape
+    assert np.allclose(affinity.sum(axis=(1, 2)), 1, atol=1e-5), "one row of a softmax"
+    row, col = data.arrays["nonlocal.position"]
+    assert (row, col) == upper_body_position(*affinity.shape[1:])
     assert len(data.arrays["loss.step"]) == len(data.arrays["loss.loss"]) > 0
     assert set(data.meta["gallery"]) == {
         str(i) for i in data.arrays["ranked.gallery_index"].ravel()

@@ -212,28 +212,32 @@ def study_figure(points: pd.DataFrame, metric: str = "mAP", *, width: float = 3.
     return fig
 
 
-def trained_run_figure(data: FigureData, images_dir: Path | None, size: tuple[int, int]) -> Figure:
+def _picture(images_dir: Path | None, relative: str, size: tuple[int, int]) -> np.ndarray:
+    """The image at ``images_dir / relative`` at ``size``, or a grey square without the folder."""
+    if images_dir is None:
+        return np.full((*size, 3), 235, dtype=np.uint8)
+    return load_image(images_dir / relative, size)
+
+
+def trained_run_figure(
+    data: FigureData, images_dir: Path | None, size: tuple[int, int], *, with_maps: bool = True
+) -> Figure:
     """What a figure-data file holds, for each of its query images: the image, its stage1-3
     activation maps and (when the model has one) its TSA map, drawn over the image when
     ``images_dir`` (the dataset folder) is at hand, alone otherwise; then its top-ranked gallery
     images with green (same person) or red (other) borders, or coloured squares without images.
-    The title names the run.
+    ``with_maps=False`` leaves the maps out (the ranked lists alone). The title names the run.
     """
-    maps = [k for k in sorted(data.arrays) if k.startswith("activation.")]
-    maps += ["tsa"] if "tsa" in data.arrays else []
+    maps = [k for k in sorted(data.arrays) if k.startswith("activation.")] if with_maps else []
+    maps += ["tsa"] if with_maps and "tsa" in data.arrays else []
     queries = data.meta["queries"]
     top = data.arrays["ranked.gallery_index"].shape[1]
     columns = 1 + len(maps) + top
     fig, axes = plt.subplots(
         len(queries), columns, figsize=(0.8 * columns, 1.9 * len(queries)), squeeze=False
     )
-    blank = np.full((*size, 3), 235, dtype=np.uint8)
-
-    def picture(relative: str) -> np.ndarray:
-        return load_image(images_dir / relative, size) if images_dir is not None else blank
-
     for q, (row, query) in enumerate(zip(axes, queries, strict=True)):
-        image = picture(query["path"])
+        image = _picture(images_dir, query["path"], size)
         row[0].imshow(image)
         row[0].set_title(f"query {query['index']}", fontsize=7)
         for ax, key in zip(row[1 : 1 + len(maps)], maps, strict=True):
@@ -243,7 +247,7 @@ def trained_run_figure(data: FigureData, images_dir: Path | None, size: tuple[in
         order, matches = data.arrays["ranked.gallery_index"][q], data.arrays["ranked.match"][q]
         ranked = zip(row[1 + len(maps) :], order, matches, strict=True)
         for j, (ax, index, match) in enumerate(ranked, start=1):
-            ax.imshow(picture(data.meta["gallery"][str(int(index))]))
+            ax.imshow(_picture(images_dir, data.meta["gallery"][str(int(index))], size))
             _mark_match(ax, size, match, fill=images_dir is None)
             if q == 0:
                 ax.set_title(f"#{j}", fontsize=7)
@@ -265,5 +269,46 @@ def loss_curve_figure(data: FigureData) -> Figure:
     ax.set_ylabel("loss")
     ax.legend(fontsize=7, ncol=2)
     ax.set_title(data.label, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def query_maps_figure(
+    data: FigureData, key: str, images_dir: Path | None, size: tuple[int, int], *, title: str
+) -> Figure:
+    """The ``[N, h, w]`` array ``key`` of a figure-data file, one panel per query image, drawn over
+    the image (or alone without ``images_dir``), each panel's range under it. For a non-local
+    affinity (``nonlocal.<stage>``) a white star marks the position whose affinity it is. The title
+    is ``title`` and the run's label."""
+    maps = data.arrays[key].astype(np.float32)
+    queries = data.meta["queries"]
+    fig, axes = plt.subplots(1, len(queries), figsize=(1.6 * len(queries), 3.4), squeeze=False)
+    for ax, query, heat in zip(axes[0], queries, maps, strict=True):
+        overlay(ax, _picture(images_dir, query["path"], size), heat)
+        ax.set_xlabel(f"query {query['index']}\n{heat.min():.2g}..{heat.max():.2g}", fontsize=7)
+        if key.startswith("nonlocal.") and "nonlocal.position" in data.arrays:
+            row, col = data.arrays["nonlocal.position"]
+            scale_y, scale_x = size[0] / heat.shape[0], size[1] / heat.shape[1]
+            ax.plot((col + 0.5) * scale_x, (row + 0.5) * scale_y, "w*", ms=10)
+    fig.suptitle(f"{title}\n{data.label}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def part_weights_figure(data: FigureData) -> Figure:
+    """The part-fusion weights of a figure-data file: for each part, ``a`` (its own feature) and
+    ``b`` (the remainder), a bar at the mean over the file's queries and a dot per query."""
+    weights = data.arrays["part_weights"]  # [queries, parts, 2]
+    parts = np.arange(1, weights.shape[1] + 1)
+    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    for k, (name, shift) in enumerate((("a (own part)", -0.2), ("b (remainder)", 0.2))):
+        ax.bar(parts + shift, weights[:, :, k].mean(axis=0), width=0.38, alpha=0.8, label=name)
+        for per_query in weights[:, :, k]:
+            ax.plot(parts + shift, per_query, "k.", ms=4)
+    ax.set_xticks(parts, [f"p{p}" for p in parts])
+    ax.set_xlabel("part (top to bottom)")
+    ax.set_ylabel("weight")
+    ax.legend(fontsize=7)
+    ax.set_title(data.label, fontsize=8)
     fig.tight_layout()
     return fig

@@ -6,7 +6,8 @@ for a few query images chosen with a fixed seed:
 
 - the loss curve (every logged training step: the total and each term);
 - the stage1-stage3 activation maps (``reid_lib.models.activation_maps``);
-- the tiny spatial attention map and the part-fusion weights, when the model has them;
+- the affinity of one upper-body position in the stage1 non-local block, the tiny spatial
+  attention map and the part-fusion weights, when the model has them;
 - the top-ranked gallery images of each query, with whether each shows the same person.
 
 It writes ``<dir>/<profile>/figures/<dataset>/<run>.npz`` (the arrays) and ``.json`` beside it
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from reid_lib.atomic_write import atomic_write
@@ -43,6 +43,14 @@ from reid_lib.models.weight_driven_parts import remainder_parts
 FIGURES = "figures"
 #: Query images a file holds, and gallery images per ranked list.
 NUM_QUERIES, TOP = 3, 10
+#: The non-local block whose affinity a file holds.
+AFFINITY_STAGE = "stage1"
+
+
+def upper_body_position(height: int, width: int) -> tuple[int, int]:
+    """``(row, col)`` of a ``height x width`` map a third of the way down, in the middle: on the
+    upper body of a pedestrian crop. The position whose non-local affinity the book draws."""
+    return height // 3, width // 2
 
 
 @dataclass(frozen=True)
@@ -64,21 +72,6 @@ class FigureData:
     def config(self) -> Config:
         """The run's config (as the file records it)."""
         return from_dict(self.meta["provenance"]["config"], source="figure data")
-
-    def part_weights(self) -> pd.DataFrame:
-        """The fusion weights ``a`` (own part) and ``b`` (remainder) of each query and part, one
-        line per query; empty when the model fuses no parts adaptively."""
-        if "part_weights" not in self.arrays:
-            return pd.DataFrame()
-        weights = self.arrays["part_weights"]
-        return pd.DataFrame(
-            {
-                f"{name} p{part + 1}": weights[:, part, k]
-                for k, name in enumerate(("a", "b"))
-                for part in range(weights.shape[1])
-            },
-            index=pd.Index([q["index"] for q in self.meta["queries"]], name="query"),
-        )
 
 
 def figure_data_path(results_dir: str | Path, profile: str, dataset: str, run: str) -> Path:
@@ -132,12 +125,21 @@ def compute_figure_data(
         **_loss_curve(run_dir),
     }
     images = next(iter(query_loader))["images"].to(device)
+    non_local = getattr(model, "non_local", None) or {}
     has_tsa = getattr(model, "msg", None) is not None and cfg.model.tsa
     has_weights = getattr(model, "wdp", None) is not None and cfg.model.part_fusion == "adaptive"
     with torch.no_grad():
         if hasattr(model, "stage_maps"):
             for stage, maps in activation_maps(model, images, DEFAULT_STAGES).items():
                 arrays[f"activation.{stage}"] = maps.cpu().numpy().astype(np.float16)
+        if AFFINITY_STAGE in non_local:
+            height, width = arrays[f"activation.{AFFINITY_STAGE}"].shape[1:]
+            row, col = upper_body_position(height, width)
+            affinity = model.nonlocal_affinity(images, AFFINITY_STAGE)[:, row * width + col]
+            arrays[f"nonlocal.{AFFINITY_STAGE}"] = (
+                affinity.reshape(-1, height, width).cpu().numpy().astype(np.float32)
+            )
+            arrays["nonlocal.position"] = np.array([row, col], dtype=np.int64)
         if has_tsa or has_weights:
             f4 = model.stage_maps(images)["stage4"]
         if has_tsa:

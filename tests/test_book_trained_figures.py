@@ -1,0 +1,134 @@
+"""The trained-run figures every build draws from committed figure-data files."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from reid_lib.book.chapter import start
+from reid_lib.book.figures import part_weights_figure, query_maps_figure, trained_run_figure
+from reid_lib.book.trained_figures import (
+    TRAINED_PROFILE,
+    WRITE_COMMAND,
+    show_trained_figures,
+    trained_figure_data,
+)
+from reid_lib.engine.config import load_yaml, preset_path
+from reid_lib.engine.figure_data import FigureData, figure_data_path, read_figure_data
+
+QUERIES, PARTS, TOP = 3, 4, 5
+
+
+def write_figure_data(results, name: str, arrays: dict[str, np.ndarray]) -> FigureData:
+    """A figure-data file of a smoke-config run named ``name``, holding ``arrays``."""
+    config = load_yaml(preset_path("smoke")).to_dict()
+    meta = {
+        "run": {
+            "name": name,
+            "profile": TRAINED_PROFILE,
+            "row": "full",
+            "seed": 0,
+            "dataset": "synthetic",
+            "split": None,
+        },
+        "queries": [{"index": i, "path": f"query/{i}.jpg"} for i in (2, 5, 9)],
+        "gallery": {str(i): f"gallery/{i}.jpg" for i in range(TOP)},
+        "provenance": {"git_commit": "0123456789abcdef", "config": config},
+    }
+    path = figure_data_path(results, TRAINED_PROFILE, "synthetic", name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path.with_suffix(".npz"), **arrays)
+    path.write_text(json.dumps(meta))
+    return read_figure_data(path)
+
+
+def ranked() -> dict[str, np.ndarray]:
+    return {
+        "ranked.gallery_index": np.tile(np.arange(TOP), (QUERIES, 1)),
+        "ranked.match": np.tile(np.arange(TOP) % 2 == 0, (QUERIES, 1)),
+    }
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys):
+    weights = np.full((QUERIES, PARTS, 2), 0.5, dtype=np.float32)
+    write_figure_data(tmp_path, "with-weights", {**ranked(), "part_weights": weights})
+    affinity = np.full((QUERIES, 4, 2), 1 / 8, dtype=np.float32)
+    write_figure_data(tmp_path, "with-affinity", {**ranked(), "nonlocal.stage1": affinity})
+    names = {
+        need: [d.meta["run"]["name"] for d in trained_figure_data(need, tmp_path)]
+        for need in ("part_weights", "nonlocal", "ranked", "tsa", "nonlocal.stage")
+    }
+    assert names == {
+        "part_weights": ["with-weights"],
+        "nonlocal": ["with-affinity"],
+        "ranked": ["with-affinity", "with-weights"],
+        "tsa": [],
+        "nonlocal.stage": [],
+    }, "a whole name or a dotted prefix, never a partial word"
+
+    ch = start("x", profile="smoke", results_dir=str(tmp_path / "out"), runs_dir=str(tmp_path))
+    seen = []
+    labels = show_trained_figures(
+        ch,
+        "ranked",
+        lambda data, images, size: seen.append((images, size)) or plt.figure(),
+        tmp_path,
+    )
+    assert labels == [d.label for d in trained_figure_data("ranked", tmp_path)]
+    assert all("full on synthetic (seed 0), commit 0123456789" in label for label in labels)
+    assert seen == [(None, (64, 32))] * 2, "no images at hand: None; the run's own image size"
+    assert (
+        show_trained_figures(ch, "tsa", lambda *a: pytest.fail("nothing to draw"), tmp_path) == []
+    )
+    assert WRITE_COMMAND in capsys.readouterr().out
+
+
+def test_a_query_map_marks_the_affinity_position_and_names_the_run(tmp_path):
+    affinity = np.zeros((QUERIES, 8, 4), dtype=np.float32)
+    affinity[:, 2, 1] = 1
+    data = write_figure_data(
+        tmp_path,
+        "nl",
+        {**ranked(), "nonlocal.stage1": affinity, "nonlocal.position": np.array([2, 1])},
+    )
+    fig = query_maps_figure(data, "nonlocal.stage1", None, (64, 32), title="affinity")
+    assert len(fig.axes) == QUERIES
+    (star,) = fig.axes[0].lines
+    # position (row 2, col 1) of an 8x4 map on a 64x32 image: the centre of its 8x8 cell
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == (12.0, 20.0)
+    assert fig._suptitle.get_text() == f"affinity\n{data.label}"
+    tsa = write_figure_data(tmp_path, "tsa", {**ranked(), "tsa": affinity})
+    assert not query_maps_figure(tsa, "tsa", None, (64, 32), title="tsa").axes[0].lines
+
+
+def test_part_weight_bars_stand_at_the_mean_over_queries(tmp_path):
+    weights = np.random.default_rng(0).uniform(size=(QUERIES, PARTS, 2)).astype(np.float32)
+    data = write_figure_data(tmp_path, "w", {**ranked(), "part_weights": weights})
+    (ax,) = part_weights_figure(data).axes
+    heights = [patch.get_height() for patch in ax.patches]
+    expected = np.concatenate([weights[:, :, 0].mean(0), weights[:, :, 1].mean(0)])
+    assert np.allclose(heights, expected)
+    assert len(ax.lines) == 2 * QUERIES, "a row of dots per query and weight"
+
+
+def test_ranked_lists_alone_leave_the_maps_out(tmp_path):
+    maps = np.zeros((QUERIES, 8, 4), dtype=np.float16)
+    arrays = {**ranked(), "activation.stage1": maps, "tsa": maps}
+    data = write_figure_data(tmp_path, "run", arrays)
+    with_maps = trained_run_figure(data, None, (64, 32))
+    alone = trained_run_figure(data, None, (64, 32), with_maps=False)
+    assert len(with_maps.axes) == QUERIES * (1 + 2 + TOP)
+    assert len(alone.axes) == QUERIES * (1 + TOP)
