@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from reid_lib.book.trained_figures import trained_figure_data
 from reid_lib.reports import book_numbers, glued_numbers
 from tools import build_site as site
 from tools import run_book as run
@@ -45,6 +47,27 @@ def test_chapters_glue_exactly_the_numbers_of_the_results_files(executed_dir):
     for notebook in sorted(executed_dir.rglob("*.ipynb")):
         glued.update(glued_numbers(notebook))
     assert glued == book_numbers(RESULTS)
+
+
+#: The chapters that draw the CPU track's trained runs, and the array each one's figure needs.
+TRAINED_FIGURES = {
+    "backbone_nonlocal": "nonlocal",
+    "msg_tsa": "tsa",
+    "wdp": "part_weights",
+    "losses_training": "loss",
+    "evaluation": "ranked",
+    "explorer": "ranked",
+    "activation_maps": "activation",
+}
+
+
+def test_every_chapter_on_a_trained_model_draws_the_committed_runs(executed_dir):
+    """Each of them shows every committed figure-data file that holds what its figure needs."""
+    for chapter, needs in TRAINED_FIGURES.items():
+        expected = [data.label for data in trained_figure_data(needs)]
+        assert expected, f"no committed figure data holds {needs!r} for {chapter}"
+        results = json.loads((executed_dir.parent / "results" / f"{chapter}.json").read_text())
+        assert results["trained_figures"] == expected, chapter
 
 
 def test_site_has_a_page_per_chapter(html_dir):

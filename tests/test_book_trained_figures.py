@@ -89,7 +89,9 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys)
     )
     assert labels == [d.label for d in trained_figure_data("ranked", tmp_path)]
     assert all("full on synthetic (seed 0), commit 0123456789" in label for label in labels)
-    assert seen == [(None, (64, 32))] * 2, "no images at hand: None; the run's own image size"
+    synthetic = tmp_path / "data" / "synthetic-tiny-seed0"
+    assert seen == [(synthetic, (64, 32))] * 2, "the run's synthetic set, generated; its image size"
+    assert (synthetic / "manifest.json").is_file()
     assert (
         show_trained_figures(ch, "tsa", lambda *a: pytest.fail("nothing to draw"), tmp_path) == []
     )

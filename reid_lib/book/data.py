@@ -20,7 +20,7 @@ from reid_lib.data.loaders import build_test_loader, read_image
 from reid_lib.data.registry import dataset_folder
 from reid_lib.data.transforms import build_test_transforms
 from reid_lib.engine.config import Config, apply_overrides
-from reid_lib.engine.experiment import dataset_root, load_dataset, synthetic_folder_name
+from reid_lib.engine.experiment import dataset_root, load_dataset
 from reid_lib.engine.figure_data import FigureData
 from reid_lib.metrics import extract_features
 
@@ -68,15 +68,17 @@ def prepare_data(ch: Chapter) -> Path:
 
 def run_images_dir(ch: Chapter, data: FigureData) -> Path | None:
     """The folder that holds the images of a figure-data file's dataset, if this chapter has it:
-    the synthetic set of the run's config in ``ch.runs_dir`` (once generated), or the real set
-    under ``data_root``; None otherwise (the figures then draw the maps alone)."""
+    the synthetic set of the run's config in ``ch.runs_dir`` (generated there on first use, as a
+    run generates it), or the real set under ``data_root``; None otherwise (the figures then draw
+    the maps alone)."""
     config = data.config
     if config.data.dataset == "synthetic":
-        folder = ch.runs_dir / "data" / synthetic_folder_name(config)
-    elif ch.data_root is not None:
-        folder = ch.data_root / dataset_folder(config.data.dataset)
-    else:
+        return dataset_root(
+            apply_overrides(config, [f"run.output_dir={ch.runs_dir}", "data.root=null"])
+        )
+    if ch.data_root is None:
         return None
+    folder = ch.data_root / dataset_folder(config.data.dataset)
     return folder if folder.is_dir() else None
 
 

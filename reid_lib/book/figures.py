@@ -266,7 +266,8 @@ def loss_curve_figure(data: FigureData) -> Figure:
     for key in sorted(k for k in data.arrays if k.startswith("loss.") and k != "loss.step"):
         ax.plot(steps, data.arrays[key], label=key.removeprefix("loss."), lw=1.2)
     ax.set_xlabel("step")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("loss (log scale)")
+    ax.set_yscale("log")  # the total is several times each term; a log axis shows both
     ax.legend(fontsize=7, ncol=2)
     ax.set_title(data.label, fontsize=9)
     fig.tight_layout()
