@@ -101,8 +101,8 @@ def compute_figure_data(
         from_dict(state["config"], source=str(checkpoint)), [*overrides, "run.device=cpu"]
     )
     device = resolve_device(cfg.run.device)
-    dataset = load_dataset(cfg)
-    root = dataset_root(cfg)
+    root = dataset_root(cfg)  # generates and checks a synthetic set once; read from here on
+    dataset = load_dataset(apply_overrides(cfg, [f"data.root={root}"]))
     model = trained_model(state, cfg).to(device).eval()
     rng = np.random.default_rng(seed)
     chosen = sorted(int(i) for i in rng.choice(len(dataset.query), NUM_QUERIES, replace=False))
