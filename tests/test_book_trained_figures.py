@@ -26,23 +26,26 @@ from reid_lib.engine.figure_data import FigureData, figure_data_path, read_figur
 QUERIES, PARTS, TOP = 3, 4, 5
 
 
-def write_figure_data(results, name: str, arrays: dict[str, np.ndarray]) -> FigureData:
-    """A figure-data file of a smoke-config run named ``name``, holding ``arrays``."""
+def write_figure_data(
+    results, name: str, arrays: dict[str, np.ndarray], dataset: str = "synthetic"
+) -> FigureData:
+    """A figure-data file of a smoke-config run ``name`` on ``dataset``, holding ``arrays``."""
     config = load_yaml(preset_path("smoke")).to_dict()
+    config["data"]["dataset"] = dataset
     meta = {
         "run": {
             "name": name,
             "profile": TRAINED_PROFILE,
             "row": "full",
             "seed": 0,
-            "dataset": "synthetic",
+            "dataset": dataset,
             "split": None,
         },
         "queries": [{"index": i, "path": f"query/{i}.jpg"} for i in (2, 5, 9)],
         "gallery": {str(i): f"gallery/{i}.jpg" for i in range(TOP)},
         "provenance": {"git_commit": "0123456789abcdef", "config": config},
     }
-    path = figure_data_path(results, TRAINED_PROFILE, "synthetic", name)
+    path = figure_data_path(results, TRAINED_PROFILE, dataset, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path.with_suffix(".npz"), **arrays)
     path.write_text(json.dumps(meta))
@@ -67,6 +70,7 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys)
     write_figure_data(tmp_path, "with-weights", {**ranked(), "part_weights": weights})
     affinity = np.full((QUERIES, 4, 2), 1 / 8, dtype=np.float32)
     write_figure_data(tmp_path, "with-affinity", {**ranked(), "nonlocal.stage1": affinity})
+    write_figure_data(tmp_path, "a-real-set", ranked(), dataset="grid")
     names = {
         need: [d.meta["run"]["name"] for d in trained_figure_data(need, tmp_path)]
         for need in ("part_weights", "nonlocal", "ranked", "tsa", "nonlocal.stage")
@@ -74,7 +78,7 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys)
     assert names == {
         "part_weights": ["with-weights"],
         "nonlocal": ["with-affinity"],
-        "ranked": ["with-affinity", "with-weights"],
+        "ranked": ["with-affinity", "with-weights", "a-real-set"],
         "tsa": [],
         "nonlocal.stage": [],
     }, "a whole name or a dotted prefix, never a partial word"
@@ -88,9 +92,12 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys)
         tmp_path,
     )
     assert labels == [d.label for d in trained_figure_data("ranked", tmp_path)]
-    assert all("full on synthetic (seed 0), commit 0123456789" in label for label in labels)
+    assert [label.split(",")[0] for label in labels] == [
+        *["full on synthetic (seed 0)"] * 2,
+        "full on grid (seed 0)",
+    ], "the synthetic set first: every build has its images"
     synthetic = tmp_path / "data" / "synthetic-tiny-seed0"
-    assert seen == [(synthetic, (64, 32))] * 2, "the run's synthetic set, generated; its image size"
+    assert seen == [(synthetic, (64, 32))] * 2 + [(None, (64, 32))], "grid: no data_root here"
     assert (synthetic / "manifest.json").is_file()
     assert (
         show_trained_figures(ch, "tsa", lambda *a: pytest.fail("nothing to draw"), tmp_path) == []

@@ -31,13 +31,15 @@ Draw = Callable[[FigureData, Path | None, tuple[int, int]], Figure]
 
 def trained_figure_data(needs: str, results_dir: Path = COMMITTED) -> list[FigureData]:
     """The committed figure-data files of :data:`TRAINED_PROFILE` that hold an array named
-    ``needs`` or starting with ``needs.`` (e.g. ``"tsa"``, ``"activation"``), sorted by path."""
+    ``needs`` or starting with ``needs.`` (e.g. ``"tsa"``, ``"activation"``): the synthetic set's
+    first (every build has its images), then the others, each group sorted by path."""
     found = [read_figure_data(p) for p in figure_data_files(results_dir, TRAINED_PROFILE)]
-    return [
+    held = [
         data
         for data in found
         if any(key == needs or key.startswith(f"{needs}.") for key in data.arrays)
     ]
+    return sorted(held, key=lambda data: data.meta["run"]["dataset"] != "synthetic")
 
 
 def show_trained_figures(
