@@ -242,10 +242,34 @@ def test_merge_combines_trees_and_refuses_conflicts(tmp_path):
     assert sorted(p.name for p in copied) == ["x.json", "y.json"], "identical x copied once"
     assert (into / "cpu" / "viper" / "y.json").read_text() == y
     (b / "cpu" / "viper" / "x.json").write_text(_results_text("x", 0.75))
-    with pytest.raises(FileExistsError, match="different results files"):
+    with pytest.raises(FileExistsError, match="different files for one path"):
         merge_trees([b], into)
     with pytest.raises(FileNotFoundError, match="not a folder"):
         merge_trees([tmp_path / "missing"], into)
+
+
+def test_merge_takes_figure_data_and_pretraining_records_along(tmp_path):
+    a, into = tmp_path / "a", tmp_path / "results"
+    figures = a / "cpu" / "figures" / "synthetic"
+    figures.mkdir(parents=True)
+    (figures / "full-seed0.json").write_text("{}")
+    np.savez(figures / "full-seed0.npz", x=np.zeros(2))
+    (a / "pretrained").mkdir()
+    (a / "pretrained" / "peta-resnet18.json").write_text('{"sha256": "ab"}')
+    copied = merge_trees([a], into)
+    assert sorted(p.relative_to(into).as_posix() for p in copied) == [
+        "cpu/figures/synthetic/full-seed0.json",
+        "cpu/figures/synthetic/full-seed0.npz",
+        "pretrained/peta-resnet18.json",
+    ]
+    (figures / "full-seed0.npz").unlink()
+    with pytest.raises(FileNotFoundError, match=r"full-seed0\.npz is missing"):
+        merge_trees([a], tmp_path / "half")
+    (figures / "full-seed0.json").unlink()
+    (a / "pretrained" / "peta-resnet18.json").write_text('{"file": "x.pt"}')
+    with pytest.raises(ValueError, match="is not a pretraining record: it has no sha256"):
+        merge_trees([a], tmp_path / "no-sha")
+    assert not (tmp_path / "half").exists() and not (tmp_path / "no-sha").exists()
 
 
 @pytest.mark.parametrize(

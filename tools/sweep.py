@@ -174,7 +174,7 @@ def _deadline(hours: float | None) -> float | None:
 def _run(args: argparse.Namespace) -> None:
     if args.command == "merge":
         copied = merge_trees(args.sources, args.into)
-        print(f"merged {len(copied)} new results file(s) into {args.into}")
+        print(f"merged {len(copied)} new file(s) into {args.into}")
     elif args.command in ("transfer", "knobs"):
         transfer = args.command == "transfer"
         train_dataset = args.train if transfer else "synthetic"

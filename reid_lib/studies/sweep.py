@@ -30,6 +30,7 @@ from reid_lib.engine.checkpoint import (
     load_checkpoint,
 )
 from reid_lib.engine.experiment import evaluate_checkpoint, train
+from reid_lib.engine.figure_data import FIGURES, read_figure_data
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
 
@@ -207,30 +208,59 @@ def run_sweep(
     return written
 
 
+def _merged_files(source: Path) -> list[Path]:
+    """The files of ``source`` that :func:`merge_trees` copies, each read and checked: results
+    files, figure-data files (the JSON and its NPZ) and pretraining records.
+
+    Raises:
+        ValueError: a file that is not what its place says (named).
+        FileNotFoundError: a figure-data JSON without its NPZ, or the other way round.
+    """
+    files = []
+    for path in sorted(source.glob(RESULTS_GLOB)):
+        try:
+            validate_results(json.loads(path.read_text()))
+        except ValueError as err:
+            raise ValueError(f"{path} is not a valid results file: {err}") from None
+        files.append(path)
+    for path in sorted(source.glob(f"*/{FIGURES}/*/*.json")):
+        read_figure_data(path)
+        files += [path, path.with_suffix(".npz")]
+    for path in sorted(source.glob(f"*/{FIGURES}/*/*.npz")):
+        if not path.with_suffix(".json").is_file():
+            raise FileNotFoundError(f"figure data {path.with_suffix('.json')} is missing")
+    for path in sorted(source.glob("pretrained/*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except ValueError as err:
+            raise ValueError(f"{path} is not a pretraining record: {err}") from None
+        if not isinstance(record, dict) or "sha256" not in record:
+            raise ValueError(f"{path} is not a pretraining record: it has no sha256")
+        files.append(path)
+    return files
+
+
 def merge_trees(sources: Sequence[Path], into: Path) -> list[Path]:
-    """Copy the results files of each shard's tree into ``into`` at the same relative path.
+    """Copy the results files of each shard's tree into ``into`` at the same relative path, with
+    the figure data and pretraining records beside them.
 
     All or nothing: every file is read and validated, and every path checked, before the first
     copy. A file already there with the same bytes is left alone.
 
     Raises:
-        FileNotFoundError: a source that is not a folder.
-        ValueError: a file that is not a valid results file (named).
+        FileNotFoundError: a source that is not a folder; half a figure-data file.
+        ValueError: a file that is not a valid results file or pretraining record (named).
         FileExistsError: two different files for one path (both named).
     """
     planned: dict[Path, Path] = {}
     for source in map(Path, sources):
         if not source.is_dir():
             raise FileNotFoundError(f"merge source {source} is not a folder of results files")
-        for path in sorted(source.glob(RESULTS_GLOB)):
-            try:
-                validate_results(json.loads(path.read_text()))
-            except ValueError as err:
-                raise ValueError(f"{path} is not a valid results file: {err}") from None
+        for path in _merged_files(source):
             target = Path(into) / path.relative_to(source)
             other = planned.get(target, target if target.exists() else None)
             if other is not None and not filecmp.cmp(path, other, shallow=False):
-                raise FileExistsError(f"{path} and {other} are different results files")
+                raise FileExistsError(f"{path} and {other} are different files for one path")
             if other is None:
                 planned[target] = path
     for target, path in planned.items():
