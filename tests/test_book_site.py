@@ -67,7 +67,7 @@ def test_every_chapter_on_a_trained_model_draws_the_committed_runs(executed_dir)
         expected = [data.label for data in trained_figure_data(needs)]
         assert expected, f"no committed figure data holds {needs!r} for {chapter}"
         results = json.loads((executed_dir.parent / "results" / f"{chapter}.json").read_text())
-        assert results["trained_figures"] == expected, chapter
+        assert results["numbers"]["trained_figures"] == expected, chapter
 
 
 def test_site_has_a_page_per_chapter(html_dir):
