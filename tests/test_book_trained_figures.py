@@ -65,7 +65,7 @@ def close_figures():
     plt.close("all")
 
 
-def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys):
+def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys, monkeypatch):
     weights = np.full((QUERIES, PARTS, 2), 0.5, dtype=np.float32)
     write_figure_data(tmp_path, "with-weights", {**ranked(), "part_weights": weights})
     affinity = np.full((QUERIES, 4, 2), 1 / 8, dtype=np.float32)
@@ -83,6 +83,7 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys)
         "nonlocal.stage": [],
     }, "a whole name or a dotted prefix, never a partial word"
 
+    monkeypatch.delenv("REID_DATA_ROOT", raising=False)
     ch = start("x", profile="smoke", results_dir=str(tmp_path / "out"), runs_dir=str(tmp_path))
     seen = []
     labels = show_trained_figures(
@@ -98,6 +99,20 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys)
     ], "the synthetic set first: every build has its images"
     synthetic = tmp_path / "data" / "synthetic-tiny-seed0"
     assert seen == [(synthetic, (64, 32))] * 2 + [(None, (64, 32))], "grid: no data_root here"
+    grid = tmp_path / "real" / "peta-reid" / "GRID"
+    grid.mkdir(parents=True)
+    ch = start(
+        "x",
+        profile="smoke",
+        results_dir=str(tmp_path / "out"),
+        runs_dir=str(tmp_path),
+        data_root=str(tmp_path / "real"),
+    )
+    seen.clear()
+    show_trained_figures(
+        ch, "ranked", lambda data, images, size: seen.append(images) or plt.figure(), tmp_path
+    )
+    assert seen == [synthetic, synthetic, grid], "grid: read under the chapter's data_root"
     assert (synthetic / "manifest.json").is_file()
     assert (
         show_trained_figures(ch, "tsa", lambda *a: pytest.fail("nothing to draw"), tmp_path) == []
