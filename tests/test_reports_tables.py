@@ -16,6 +16,7 @@ from reid_lib.reports import (
     Difference,
     ablation_points,
     ablation_table,
+    compare_rows,
     difference,
     finding_verdicts,
     knob_table,
@@ -127,7 +128,36 @@ def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
 def test_points_are_one_line_per_study_row_and_seed(root):
     points = ablation_points(results_table([root]), "cpu", "synthetic")
     assert len(points[(points["study"] == "modules") & (points["row"] == "full")]) == 3
-    assert set(points.columns) == {"study", "row", "seed", "split", "rank1", "mAP"}
+    assert set(points.columns) == {"study", "row", "seed", "split", "pretraining", "rank1", "mAP"}
+
+
+def test_runs_pair_only_when_they_started_from_the_same_backbone():
+    def points(starts: dict[str, list[str | None]]) -> pd.DataFrame:
+        # Both rows at seeds 0, 1, 2; "full" gains 1 at every seed, except 10 at seed 1.
+        lines = [
+            {"row": row, "seed": seed, "split": None, "pretraining": start, "mAP": value}
+            for row, gains in (("full", [1, 10, 1]), ("baseline", [0, 0, 0]))
+            for seed, (start, value) in enumerate(
+                zip(starts[row], [50 + g for g in gains], strict=True)
+            )
+        ]
+        return pd.DataFrame(lines)
+
+    same = compare_rows(points({"full": ["a"] * 3, "baseline": ["a"] * 3}), "full", "baseline")
+    assert (same["runs"], same["difference"]) == ("3 pairs", pytest.approx(4.0))
+    other = compare_rows(
+        points({"full": ["a", "b", "a"], "baseline": ["a", "a", "a"]}), "full", "baseline"
+    )
+    assert (other["runs"], other["difference"]) == ("2 pairs", pytest.approx(1.0))
+    assert (other["95% CI low"], other["verdict"]) == (pytest.approx(1.0), "agrees")
+    floor = compare_rows(
+        points({"full": ["a", "b", "a"], "baseline": [None] * 3}), "full", "baseline"
+    )
+    assert floor["runs"] == "3 pairs", "a run without a backbone pairs with any"
+    unpaired = compare_rows(
+        points({"full": ["b", "b", "a"], "baseline": ["a", "a", "c"]}), "full", "baseline"
+    )
+    assert unpaired["runs"] == "3 vs 3", "no pair at all: Welch over every run"
 
 
 def test_difference_interval_is_the_t_interval_by_hand_and_scipys():

@@ -62,8 +62,8 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
 
 
 def ablation_points(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
-    """One line per study, row, seed and split (long form, for plots and paired comparisons);
-    equal rows repeat the runs."""
+    """One line per study, row, seed and split, with the run's pretraining (long form, for plots
+    and paired comparisons); equal rows repeat the runs."""
     runs = _runs_of(table, profile, dataset)
     same = equivalent_rows(load_rows(), profile)
     parts = []
@@ -71,7 +71,7 @@ def ablation_points(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataF
         for row in rows:
             mine = runs[runs["row"] == same.get(row, row)]
             parts.append(mine.assign(study=study, row=row))
-    columns = ["study", "row", "seed", "split", *SHOWN_METRICS]
+    columns = ["study", "row", "seed", "split", "pretraining", *SHOWN_METRICS]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 

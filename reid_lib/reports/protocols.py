@@ -52,7 +52,7 @@ def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd
 
 
 def _points(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[["row", "seed", "split", METRIC]]
+    return runs[["row", "seed", "split", "pretraining", METRIC]]
 
 
 def gap_table(table: pd.DataFrame, profile: str, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:

@@ -1,9 +1,9 @@
 """The paper's ablation findings (``paper_findings.yaml``) judged against our runs.
 
 Each finding says that one study row beats others. The verdict follows from the 95% confidence
-interval of the difference, the runs paired by seed and protocol split (our choice of rule; the
-paper reports single runs): above zero, the finding agrees; below, it disagrees; across zero,
-there is no clear difference.
+interval of the difference, the runs paired by seed, protocol split and pretrained backbone (our
+choice of rule; the paper reports single runs): above zero, the finding agrees; below, it
+disagrees; across zero, there is no clear difference.
 """
 
 from __future__ import annotations
@@ -119,24 +119,35 @@ def verdict(better: Sequence[float], worse: Sequence[float], *, paired: bool = F
 
 def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any]:
     """``better`` against ``worse`` on :data:`METRIC`, from the long-form ``points`` of one
-    profile and dataset (columns ``row``, ``seed``, ``split`` and the metric).
+    profile and dataset (columns ``row``, ``seed``, ``split``, the metric, and optionally
+    ``pretraining``).
 
     ``better`` is the row the paper (or the book) claims higher: the columns name the claim,
     not the outcome, which the difference and the verdict give.
 
     The runs are paired by seed and split: runs of one seed on the synthetic set share their
-    data (``data.synthetic_seed``) and runs of one split share their test ids. With fewer than
-    two pairs, all runs are compared unpaired (Welch).
+    data (``data.synthetic_seed``) and runs of one split share their test ids. Two runs that both
+    started from a pretrained backbone pair only when it is the same one (``pretraining``); a run
+    without one (the floor, or a row trained from scratch) pairs with either. With fewer than two
+    pairs, all runs are compared unpaired (Welch).
     """
+    points = points.drop_duplicates(["row", "seed", "split"])
+    if "pretraining" not in points:
+        points = points.assign(pretraining=None)
     values = {
-        row: dict(zip(zip(group["seed"], group["split"], strict=True), group[METRIC], strict=True))
-        for row, group in points.drop_duplicates(["row", "seed", "split"]).groupby("row")
+        row: {
+            (seed, split): (None if pd.isna(start) else start, value)
+            for seed, split, start, value in zip(
+                group["seed"], group["split"], group["pretraining"], group[METRIC], strict=True
+            )
+        }
+        for row, group in points.groupby("row")
     }
     ours, theirs = values.get(better, {}), values.get(worse, {})
-    common = sorted(set(ours) & set(theirs))
+    common = sorted(k for k in set(ours) & set(theirs) if _same_start(ours[k][0], theirs[k][0]))
     paired = len(common) >= 2
-    a = [ours[k] for k in common] if paired else list(ours.values())
-    b = [theirs[k] for k in common] if paired else list(theirs.values())
+    a = [ours[k][1] for k in common] if paired else [v for _, v in ours.values()]
+    b = [theirs[k][1] for k in common] if paired else [v for _, v in theirs.values()]
     diff = difference(a, b, paired=paired)
     return {
         "comparison": f"{better} > {worse}",
@@ -148,6 +159,11 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
         "runs": f"{len(a)} pairs" if paired else f"{len(a)} vs {len(b)}",
         "verdict": verdict_of(diff),
     }
+
+
+def _same_start(ours: str | None, theirs: str | None) -> bool:
+    """Whether two runs' pretrainings allow pairing them: equal, or one of them has none."""
+    return ours is None or theirs is None or ours == theirs
 
 
 def finding_verdicts(
