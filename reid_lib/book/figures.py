@@ -274,6 +274,19 @@ def loss_curve_figure(data: FigureData) -> Figure:
     return fig
 
 
+def mark_position(
+    ax: plt.Axes,
+    position: Sequence[int],
+    map_shape: Sequence[int],
+    picture_size: Sequence[int],
+) -> None:
+    """A white star on ``ax`` at cell ``position`` ``(row, col)`` of a ``map_shape`` ``(h, w)``
+    map drawn over a picture of ``picture_size`` ``(height, width)`` pixels (as :func:`overlay`
+    draws it): the centre of the cell, in the picture's pixels."""
+    (row, col), (h, w), (height, width) = position, map_shape, picture_size
+    ax.plot((col + 0.5) * width / w, (row + 0.5) * height / h, "w*", ms=10)
+
+
 def query_maps_figure(
     data: FigureData, key: str, images_dir: Path | None, size: tuple[int, int], *, title: str
 ) -> Figure:
@@ -288,9 +301,7 @@ def query_maps_figure(
         overlay(ax, _picture(images_dir, query["path"], size), heat)
         ax.set_xlabel(f"query {query['index']}\n{heat.min():.2g}..{heat.max():.2g}", fontsize=7)
         if key.startswith("nonlocal.") and "nonlocal.position" in data.arrays:
-            row, col = data.arrays["nonlocal.position"]
-            scale_y, scale_x = size[0] / heat.shape[0], size[1] / heat.shape[1]
-            ax.plot((col + 0.5) * scale_x, (row + 0.5) * scale_y, "w*", ms=10)
+            mark_position(ax, data.arrays["nonlocal.position"], heat.shape, size)
     fig.suptitle(f"{title}\n{data.label}", fontsize=8)
     fig.tight_layout()
     return fig

@@ -50,8 +50,7 @@ def show_trained_figures(
     line that names the command writing them."""
     drawn = []
     for data in trained_figure_data(needs, results_dir):
-        size = (data.config.data.height, data.config.data.width)
-        draw(data, run_images_dir(ch, data), size)
+        draw(data, run_images_dir(ch, data), data.image_size)
         plt.show()
         drawn.append(data.label)
     if not drawn:

@@ -73,6 +73,12 @@ class FigureData:
         """The run's config (as the file records it)."""
         return from_dict(self.meta["provenance"]["config"], source="figure data")
 
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """The run's input size ``(height, width)`` in pixels: the size its maps are drawn at."""
+        config = self.config
+        return config.data.height, config.data.width
+
 
 def figure_data_path(results_dir: str | Path, profile: str, dataset: str, run: str) -> Path:
     """``<results_dir>/<profile>/figures/<dataset>/<run>.json`` (the NPZ sits beside it)."""
