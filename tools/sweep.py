@@ -39,7 +39,7 @@ from reid_lib.data.factory import has_protocol_splits
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine import DATA_ROOT_ENV
 from reid_lib.errors import USER_ERRORS, report
-from reid_lib.models.factory import TRAINING_FREE
+from reid_lib.models.factory import CLOSED_FORM
 from reid_lib.studies import (
     Step,
     available_real_sets,
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
     """``(run name, epochs)`` of each run of ``step`` (none for an evaluation step; 0 epochs for
-    the training-free floor)."""
+    the models no optimiser trains)."""
     if step.command not in ("run", "joint"):
         return []
     skipped = skipped_rows(profile, step.dataset)
@@ -142,7 +142,7 @@ def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
     for run in plan_runs(load_rows(), step.rows, step.seeds, step.splits):
         if run.row not in skipped:
             cfg = row_config(profile, run.overrides, step.dataset)
-            runs.append((run.name, 0 if cfg.model.arch in TRAINING_FREE else cfg.schedule.epochs))
+            runs.append((run.name, 0 if cfg.model.arch in CLOSED_FORM else cfg.schedule.epochs))
     return runs
 
 

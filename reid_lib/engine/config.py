@@ -46,15 +46,18 @@ class ModelConfig:
     """Keyword arguments of ``reid_lib.models.build_any_model`` (see ``docs/model_spec.md``).
 
     ``arch`` is the paper's model (``tang2022``) or one it compares with (``resnet_global``,
-    ``pcb``, ``hpm``), or the training-free floor (``colour_histogram``, which reads no other
-    key); ``num_parts`` is also PCB's stripe count and ``hpm_bins`` HPM's pyramid.
+    ``pcb``, ``hpm``), or one no optimiser trains (the colour-histogram floor
+    ``colour_histogram``, and ``lomo_xqda``, fitted in closed form; both read no other key);
+    ``num_parts`` is also PCB's stripe count and ``hpm_bins`` HPM's pyramid.
     The other switches belong to the paper's model. ``wdp`` switches the part branch on or off;
     ``part_fusion`` says how it fuses each part with its remainder: ``plain`` (the stripes
     alone, as PCB), ``fixed`` (0.8/0.2) or ``adaptive`` (the paper's learned weights).
     ``msg_conv_bn_relu`` and ``wdp_shared_fc`` are the spec's options (ours: both on).
     """
 
-    arch: Literal["tang2022", "resnet_global", "pcb", "hpm", "colour_histogram"] = "tang2022"
+    arch: Literal["tang2022", "resnet_global", "pcb", "hpm", "colour_histogram", "lomo_xqda"] = (
+        "tang2022"
+    )
     backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet50"
     pretrained: str | None = None
     non_local: bool = True

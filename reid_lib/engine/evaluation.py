@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -24,7 +25,12 @@ from reid_lib.metrics import (
 )
 
 
-def _features(model: nn.Module, records: Sequence[Record], cfg: Config, device: torch.device):
+def embed_records(
+    model: nn.Module, records: Sequence[Record], cfg: Config, device: torch.device
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """``extract_features`` of ``records`` through the test loader of ``cfg`` (no augmentation):
+    L2-normalised unless the model says otherwise (``l2_normalise = False``: LOMO and XQDA, whose
+    metric is the distance of unnormalised outputs)."""
     loader = build_test_loader(
         records,
         image_size=(cfg.data.height, cfg.data.width),
@@ -33,7 +39,12 @@ def _features(model: nn.Module, records: Sequence[Record], cfg: Config, device: 
         pin_memory=device.type == "cuda",
     )
     return extract_features(
-        model, loader, flip=cfg.eval.flip, device=device, progress=cfg.run.progress
+        model,
+        loader,
+        flip=cfg.eval.flip,
+        device=device,
+        normalize=getattr(model, "l2_normalise", True),
+        progress=cfg.run.progress,
     )
 
 
@@ -53,11 +64,11 @@ def evaluate_model(
     was_training = model.training
     model.eval()
     metric = cfg.eval.metric
-    gallery, g_pids, g_camids = _features(model, dataset.gallery, cfg, device)
-    queries = {"single_query": _features(model, dataset.query, cfg, device)}
+    gallery, g_pids, g_camids = embed_records(model, dataset.gallery, cfg, device)
+    queries = {"single_query": embed_records(model, dataset.query, cfg, device)}
     if cfg.eval.multi_query:
         q_feats, q_pids, q_camids = queries["single_query"]
-        mq_feats, mq_pids, mq_camids = _features(model, dataset.multi_query, cfg, device)
+        mq_feats, mq_pids, mq_camids = embed_records(model, dataset.multi_query, cfg, device)
         pooled = pool_multi_query(q_feats, q_pids, q_camids, mq_feats, mq_pids, mq_camids)
         queries["multi_query"] = (pooled, q_pids, q_camids)
     model.train(was_training)

@@ -40,7 +40,7 @@ from reid_lib.engine.distributed import (
     init_distributed,
     shutdown,
 )
-from reid_lib.engine.evaluation import evaluate_model
+from reid_lib.engine.evaluation import embed_records, evaluate_model
 from reid_lib.engine.metrics_log import METRICS_LOG
 from reid_lib.engine.pretrained_weights import check_pretrained
 from reid_lib.engine.provenance import device_description
@@ -50,7 +50,8 @@ from reid_lib.engine.trainer import FitResult, Trainer, resolve_device
 from reid_lib.file_lock import exclusive_lock
 from reid_lib.losses import BranchLoss, ReIDLoss
 from reid_lib.models import build_any_model
-from reid_lib.models.factory import TRAINING_FREE
+from reid_lib.models.factory import CLOSED_FORM
+from reid_lib.models.lomo_xqda import LomoXqda
 
 DATA_ROOT_ENV = "REID_DATA_ROOT"
 
@@ -213,8 +214,9 @@ def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = Fa
     that makes it), and so does a run folder that already holds a checkpoint, unless ``resume``
     continues it or ``overwrite`` starts it again (removing its checkpoints and log); then the
     data, so that a missing dataset fails before anything is written; rank 0, which evaluates,
-    then decodes the test images once. The run folder is locked while training. A training-free
-    ``model.arch`` (the colour-histogram floor) is evaluated at once.
+    then decodes the test images once. The run folder is locked while training. A ``model.arch``
+    no optimiser trains (the colour-histogram floor, LOMO + XQDA) is evaluated at once, after its
+    closed-form fit on the training split where it has one.
 
     Raises:
         FileExistsError: the run folder holds a checkpoint and neither ``resume`` nor
@@ -244,8 +246,8 @@ def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = Fa
             if overwrite and resume is None:
                 for name in (LAST, BEST, METRICS_LOG):
                     (run_dir / name).unlink(missing_ok=True)
-            if cfg.model.arch in TRAINING_FREE:
-                return _evaluate_untrained(cfg, dataset, device)
+            if cfg.model.arch in CLOSED_FORM:
+                return _evaluate_closed_form(cfg, dataset, device)
             return _fit(cfg, dataset, info, device, resume)
     finally:
         shutdown(info)
@@ -287,11 +289,15 @@ def _fit(
     return trainer.fit()
 
 
-def _evaluate_untrained(cfg: Config, dataset: ReIDDataset, device: torch.device) -> FitResult:
-    """Evaluate a training-free model (the colour-histogram floor) and write its results file."""
+def _evaluate_closed_form(cfg: Config, dataset: ReIDDataset, device: torch.device) -> FitResult:
+    """Fit LOMO + XQDA on the training split's descriptors (the colour-histogram floor needs no
+    fit), evaluate the model, and write its results file."""
     start = time.perf_counter()
-    model = build_model_from_config(cfg, max(dataset.num_train_pids, 1))
-    metrics = evaluate_model(model.to(device), dataset, cfg, device)
+    model = build_model_from_config(cfg, max(dataset.num_train_pids, 1)).to(device)
+    if isinstance(model, LomoXqda):
+        descriptors, pids, _ = embed_records(model.lomo, dataset.train, cfg, device)
+        model.fit(descriptors, pids)
+    metrics = evaluate_model(model, dataset, cfg, device)
     results = make_results(
         cfg,
         dataset,

@@ -2,7 +2,9 @@
 
 ``arch`` names the model: ``tang2022`` (the paper's, :func:`~reid_lib.models.build_model`),
 ``resnet_global`` (:class:`~reid_lib.models.resnet_global.GlobalResNet`), ``pcb``
-(:class:`~reid_lib.models.pcb.PCB`) or ``hpm`` (:class:`~reid_lib.models.hpm.HPM`). Every one
+(:class:`~reid_lib.models.pcb.PCB`) or ``hpm`` (:class:`~reid_lib.models.hpm.HPM`); and two that
+no optimiser trains: the colour-histogram floor (``colour_histogram``) and LOMO + XQDA
+(``lomo_xqda``). Every one
 takes the same backbones and initialisations. The switches of the paper's modules (``non_local``,
 ``msg``, ``tsa``, ``wdp``, ...) belong to ``tang2022`` and are not read by the others.
 """
@@ -18,13 +20,15 @@ from torch import nn
 from reid_lib.models.backbone import build_backbone
 from reid_lib.models.colour_histogram import ColourHistogram
 from reid_lib.models.hpm import HPM, PYRAMID
+from reid_lib.models.lomo_xqda import LomoXqda
 from reid_lib.models.pcb import PCB
 from reid_lib.models.reid_model import build_model
 from reid_lib.models.resnet_global import GlobalResNet
 
-ARCHS = ("tang2022", "resnet_global", "pcb", "hpm", "colour_histogram")
-#: The archs that nothing trains: a run of one is evaluated at once.
-TRAINING_FREE = ("colour_histogram",)
+ARCHS = ("tang2022", "resnet_global", "pcb", "hpm", "colour_histogram", "lomo_xqda")
+#: The archs no optimiser trains: a run of one is evaluated at once, after a closed-form fit on
+#: the training split for LOMO + XQDA (``LomoXqda.fit``); the colour histogram needs none.
+CLOSED_FORM = ("colour_histogram", "lomo_xqda")
 
 
 def build_any_model(
@@ -55,6 +59,8 @@ def build_any_model(
         raise ValueError(f"arch={arch!r} is unknown; expected one of {list(ARCHS)}")
     if arch == "colour_histogram":
         return ColourHistogram()
+    if arch == "lomo_xqda":
+        return LomoXqda()
     resnet = build_backbone(backbone, pretrained)
     if arch == "resnet_global":
         return GlobalResNet(resnet, num_classes)

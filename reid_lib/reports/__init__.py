@@ -26,7 +26,13 @@ from reid_lib.reports.glue import (
 )
 from reid_lib.reports.gpu_times import gpu_run_times
 from reid_lib.reports.paper import LARGE_DATASETS, large_benchmark_table, paper_claims
-from reid_lib.reports.protocols import FLOOR_ROW, gap_table, joint_table, protocol_table
+from reid_lib.reports.protocols import (
+    FLOOR_ROW,
+    LOMO_XQDA_ROW,
+    gap_table,
+    joint_table,
+    protocol_table,
+)
 from reid_lib.reports.records import (
     IDENTITY,
     NOT_REPRODUCED,
@@ -53,6 +59,7 @@ __all__ = [
     "FLOOR_ROW",
     "IDENTITY",
     "LARGE_DATASETS",
+    "LOMO_XQDA_ROW",
     "METRIC",
     "MISSING",
     "NOT_REPRODUCED",

@@ -19,6 +19,8 @@ from reid_lib.reports.verdicts import METRIC, compare_rows
 
 #: The training-free floor's study row.
 FLOOR_ROW = "colour-histogram"
+#: The study row of LOMO + XQDA, the hand-crafted baseline (Liao et al., CVPR 2015).
+LOMO_XQDA_ROW = "lomo-xqda"
 #: The ``train_set`` of the runs trained jointly on the small sets.
 JOINT = "joint"
 

@@ -23,8 +23,9 @@ MULTI_QUERY_DATASETS = ("market1501",)
 CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
 #: The rows the dataset comparisons train on every dataset.
 COMPARED_ROWS = ("baseline", "full")
-#: The rows each small real set runs first, on every split: the floor and the core study's ends.
-PRIORITY_ROWS = ("colour-histogram", "baseline", "full")
+#: The rows each small real set runs first, on every split: the floor, LOMO + XQDA and the core
+#: study's ends.
+PRIORITY_ROWS = ("colour-histogram", "lomo-xqda", "baseline", "full")
 #: The studies only the synthetic set runs (a small real set's images are 128 pixels high or
 #: less, and the MSG branch sets are the paper's tuning, not its claims).
 SYNTHETIC_ONLY_STUDIES = ("MSG branches", "image size")

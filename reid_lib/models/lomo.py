@@ -1,0 +1,158 @@
+"""LOMO, the Local Maximal Occurrence descriptor (Liao et al., CVPR 2015): a hand-crafted feature.
+
+Not from the paper: with XQDA (:mod:`reid_lib.models.xqda`) it is the classic non-deep baseline
+the CPU track shows beside its trained models (Liao et al. report 40.0 Rank-1 on VIPeR).
+
+What Liao et al. describe, and we follow:
+
+- colour: a joint HSV histogram of 8x8x8 bins of the image after multi-scale Retinex (Gaussian
+  scales 5 and 20); texture: two SILTP histograms (scale-invariant local ternary patterns with
+  ``tau = 0.3``, four neighbours at radius 3 and at radius 5, 81 codes each) of the grey image;
+- each histogram is taken over 10x10 patches with a stride of 5; of the patches at one height,
+  each bin keeps its maximum (the local maximal occurrence, robust to a change of viewpoint);
+- the same again on the image shrunk twice by 2x2 average pooling (three scales);
+- ``log(1 + count)``, then each of the three histograms' concatenations is L2-normalised.
+
+Our choices: the Retinex output is the mean of the two scales' ``log(I) - log(G * I)``, stretched
+to [0, 1] between its 1st and 99th percentile per image (Liao et al. use multi-scale Retinex with
+colour restoration); the grey image is the mean of R, G and B; images keep the loader's size
+(128x64 on the CPU track; Liao et al. use 128x48). Shapes: ``[N, 3, H, W] -> [N, D]`` with
+``D = rows * (512 + 2 * 81)`` summed over scales (26,960 at 128 pixels high).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from reid_lib.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from reid_lib.models.backbone import check_images
+from reid_lib.models.colour_histogram import rgb_to_hsv
+
+HSV_BINS = 8
+RETINEX_SIGMAS = (5.0, 20.0)
+SILTP_RADII = (3, 5)
+SILTP_TAU = 0.3
+SILTP_CODES = 3**4
+#: Patches of PATCH x PATCH pixels every STRIDE pixels (PATCH is two strides: see max_occurrence).
+STRIDE = 5
+PATCH = 2 * STRIDE
+SCALES = 3
+
+
+def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
+    """``[N, C, H, W]`` blurred by a separable Gaussian of ``sigma`` pixels (edges replicated)."""
+    radius = math.ceil(3 * sigma)
+    x = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-(x**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    channels = images.shape[1]
+    rows = kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1)
+    cols = kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
+    out = F.conv2d(F.pad(images, (0, 0, radius, radius), mode="replicate"), rows, groups=channels)
+    return F.conv2d(F.pad(out, (radius, radius, 0, 0), mode="replicate"), cols, groups=channels)
+
+
+def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS) -> Tensor:
+    """``[N, 3, H, W]`` RGB in [0, 1] -> multi-scale Retinex, stretched to [0, 1] per image
+    between its 1st and 99th percentile (a flat image maps to 0)."""
+    intensity = rgb * 255 + 1
+    log = intensity.log()
+    out = torch.stack([log - gaussian_blur(intensity, s).log() for s in sigmas]).mean(0)
+    flat = out.flatten(1)
+    low = flat.quantile(0.01, dim=1).view(-1, 1, 1, 1)
+    high = flat.quantile(0.99, dim=1).view(-1, 1, 1, 1)
+    return ((out - low) / (high - low).clamp_min(1e-6)).clamp(0, 1)
+
+
+def hsv_codes(rgb: Tensor, bins: int = HSV_BINS) -> Tensor:
+    """``[N, 3, H, W]`` RGB in [0, 1] -> ``[N, H, W]`` joint HSV bin index in ``[0, bins**3)``."""
+    levels = (rgb_to_hsv(rgb) * bins).long().clamp_(0, bins - 1)
+    return (levels[:, 0] * bins + levels[:, 1]) * bins + levels[:, 2]
+
+
+def siltp_codes(grey: Tensor, radius: int, tau: float = SILTP_TAU) -> Tensor:
+    """``[N, H, W]`` grey levels -> ``[N, H, W]`` SILTP codes in ``[0, 81)``.
+
+    Each of the four neighbours at ``radius`` (right, down, left, up; edges replicated) gives a
+    ternary digit: 1 above ``(1 + tau)`` times the centre, 2 below ``(1 - tau)`` times it, else 0.
+    """
+    padded = F.pad(grey[:, None], (radius,) * 4, mode="replicate")[:, 0]
+    height, width = grey.shape[1:]
+    code = torch.zeros_like(grey, dtype=torch.long)
+    offsets = ((radius, 2 * radius), (2 * radius, radius), (radius, 0), (0, radius))
+    for digit, (top, left) in enumerate(offsets):
+        neighbour = padded[:, top : top + height, left : left + width]
+        ternary = (neighbour > (1 + tau) * grey).long() + 2 * (neighbour < (1 - tau) * grey)
+        code = code + ternary * 3**digit
+    return code
+
+
+def max_occurrence(codes: Tensor, bins: int) -> Tensor:
+    """``[N, H, W]`` codes -> ``[N, rows, bins]``: each bin's count in every ``PATCH`` x
+    ``PATCH`` patch (stride ``STRIDE``), its maximum over the patches of one row.
+
+    A patch is 2x2 cells of ``STRIDE`` x ``STRIDE`` pixels, so the counts are taken once per cell
+    and summed four at a time."""
+    n, height, width = codes.shape
+    rows, cols = (height - PATCH) // STRIDE + 1, (width - PATCH) // STRIDE + 1
+    cells_y, cells_x = rows + 1, cols + 1
+    codes = codes[:, : cells_y * STRIDE, : cells_x * STRIDE]
+    cell_row = torch.arange(cells_y * STRIDE, device=codes.device) // STRIDE
+    cell_col = torch.arange(cells_x * STRIDE, device=codes.device) // STRIDE
+    cell = cell_row[:, None] * cells_x + cell_col[None, :]
+    index = (cell * bins + codes).flatten(1)
+    counts = torch.zeros(n, cells_y * cells_x * bins, device=codes.device)
+    counts.scatter_add_(1, index, torch.ones_like(index, dtype=counts.dtype))
+    counts = counts.view(n, cells_y, cells_x, bins)
+    patches = counts[:, :-1, :-1] + counts[:, 1:, :-1] + counts[:, :-1, 1:] + counts[:, 1:, 1:]
+    return patches.amax(dim=2)
+
+
+class LOMO(nn.Module):
+    """``[N, 3, H, W]`` normalised images -> ``[N, D]`` LOMO descriptors (see the module
+    docstring; ``H`` and ``W`` at least ``PATCH * 2**(SCALES - 1)``).
+
+    Args:
+        mean, std: the normalisation the loader applied (undone first).
+    """
+
+    #: Each of the three parts is L2-normalised already; the whole is compared as it is.
+    l2_normalise = False
+
+    def __init__(
+        self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD
+    ) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+
+    @staticmethod
+    def dim(height: int) -> int:
+        """The descriptor length for images ``height`` pixels high."""
+        rows = sum((height // 2**s - PATCH) // STRIDE + 1 for s in range(SCALES))
+        return rows * (HSV_BINS**3 + len(SILTP_RADII) * SILTP_CODES)
+
+    def forward(self, images: Tensor) -> Tensor:
+        check_images(images)
+        smallest = PATCH * 2 ** (SCALES - 1)
+        if min(images.shape[2:]) < smallest:
+            raise ValueError(
+                f"LOMO needs images at least {smallest}x{smallest} pixels; got "
+                f"{tuple(images.shape[2:])}"
+            )
+        rgb = (images.float() * self.std + self.mean).clamp(0, 1)
+        colour, grey = retinex(rgb), rgb.mean(dim=1, keepdim=True) * 255
+        groups: list[list[Tensor]] = [[] for _ in range(1 + len(SILTP_RADII))]
+        for scale in range(SCALES):
+            if scale:
+                colour, grey = F.avg_pool2d(colour, 2), F.avg_pool2d(grey, 2)
+            groups[0].append(max_occurrence(hsv_codes(colour), HSV_BINS**3))
+            for i, radius in enumerate(SILTP_RADII, start=1):
+                groups[i].append(max_occurrence(siltp_codes(grey[:, 0], radius), SILTP_CODES))
+        parts = [F.normalize(torch.cat(g, dim=1).flatten(1).log1p(), dim=1) for g in groups]
+        return torch.cat(parts, dim=1)
