@@ -1,9 +1,12 @@
-"""The browser check itself: it must notice a broken image and a missing ranked-list figure."""
+"""The browser check itself: it must notice a broken image, a missing ranked-list figure and an
+equation MathJax did not typeset."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -35,11 +38,15 @@ def test_redirect_stubs_and_assets_are_not_pages(site):
     assert [p.name for p in site_pages(site)] == ["broken.html", "good.html"]
 
 
-def test_check_reports_broken_images_and_a_missing_ranked_list(site):
+def require_chromium() -> None:
     if shutil.which("chromium") is None:
         if os.environ.get("BOOK_BROWSER_REQUIRED"):
             pytest.fail("chromium is not installed (make test installs it: `make browser`)")
         pytest.skip("chromium is not installed; `make browser` installs it")
+
+
+def test_check_reports_broken_images_and_a_missing_ranked_list(site):
+    require_chromium()
     reports = {r.page: r for r in check_site(site)}
     assert reports["good.html"].images == 1 and reports["good.html"].broken_images == []
     assert reports["book/broken.html"].broken_images == ["../missing.png"]
@@ -55,3 +62,18 @@ def test_check_reports_broken_images_and_a_missing_ranked_list(site):
 def test_a_site_without_index_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="build the site first"):
         check_site(tmp_path)
+
+
+def test_an_equation_counts_only_once_the_sites_own_mathjax_typeset_it(site):
+    require_chromium()
+    # The MathJax the book's build copies into _static (the sphinx-mathjax-offline extension).
+    offline = Path(importlib.import_module("sphinx-mathjax-offline").__file__).parent
+    (site / "_static").mkdir()
+    (site / "_static" / "mathjax").symlink_to(offline / "static" / "mathjax")
+    equation = r'<span class="math notranslate nohighlight">\(a^2 + b^2\)</span>'
+    script = '<script defer src="_static/mathjax/tex-chtml.js"></script>'
+    (site / "typeset.html").write_text(page("typeset", script + equation))
+    (site / "raw.html").write_text(page("raw", equation))
+    reports = {r.page: r for r in check_site(site)}
+    assert reports["typeset.html"].errors == []
+    assert reports["raw.html"].errors == ["1 equation(s) not typeset (MathJax did not load?)"]

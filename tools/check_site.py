@@ -5,7 +5,8 @@ Usage::
     python -m tools.check_site [HTML_DIR] [--screenshots DIR]
 
 Checks: every page loads without a JavaScript error, every ``<img>`` has loaded (complete, with
-a non-zero natural width), and the evaluation chapter shows its ranked-list figure
+a non-zero natural width), every equation is typeset by MathJax (served from the site itself, so
+this holds offline), and the evaluation chapter shows its ranked-list figure
 (``<figure id="fig-ranked-list">``). Uses Debian's ``chromium`` through Playwright, never a
 downloaded browser.
 """
@@ -40,6 +41,14 @@ RANKED_LIST_FIGURE = "figure#fig-ranked-list img"
 BROKEN_IMAGES_JS = """() => Array.from(document.images)
     .filter(img => !(img.complete && img.naturalWidth > 0))
     .map(img => img.getAttribute('src'))"""
+#: The equations (Sphinx's ``.math`` elements) that MathJax has not typeset once it is done.
+UNTYPESET_MATH_JS = """async () => {
+    const equations = Array.from(document.querySelectorAll('.math'));
+    if (!equations.length) return 0;
+    if (!(window.MathJax && MathJax.startup)) return equations.length;
+    await MathJax.startup.promise;
+    return equations.filter(el => !el.querySelector('mjx-container')).length;
+}"""
 
 
 @dataclass
@@ -97,6 +106,9 @@ def check_page(
         report.errors.append("page has no title")
     report.images = page.evaluate("() => document.images.length")
     report.broken_images = page.evaluate(BROKEN_IMAGES_JS)
+    untypeset = page.evaluate(UNTYPESET_MATH_JS)
+    if untypeset:
+        report.errors.append(f"{untypeset} equation(s) not typeset (MathJax did not load?)")
     if name == RANKED_LIST_PAGE:
         figure = page.locator(RANKED_LIST_FIGURE)
         if figure.count() != 1 or not figure.first.is_visible():
