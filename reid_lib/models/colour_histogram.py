@@ -42,16 +42,23 @@ def rgb_to_hsv(rgb: Tensor) -> Tensor:
     return torch.stack((hue, saturation, high), dim=1)
 
 
+def joint_bin_index(values: Tensor, bins: Sequence[int]) -> Tensor:
+    """``[N, C, H, W]`` values in [0, 1] -> ``[N, H, W]`` joint bin index in ``[0, prod(bins))``:
+    channel ``c`` quantised to ``bins[c]`` levels, the first channel the most significant."""
+    index = torch.zeros(values.shape[0], *values.shape[2:], dtype=torch.long, device=values.device)
+    for channel, count in enumerate(bins):
+        level = (values[:, channel] * count).long().clamp_(0, count - 1)
+        index = index * count + level
+    return index
+
+
 def joint_histogram(values: Tensor, bins: Sequence[int], stripes: int) -> Tensor:
     """``[N, 3, H, W]`` values in [0, 1] -> ``[N, stripes, prod(bins)]`` normalised histograms.
 
     Stripe ``s`` holds rows ``s * H // stripes`` up to ``(s + 1) * H // stripes``.
     """
     n, _, height, _ = values.shape
-    index = torch.zeros(values.shape[0], *values.shape[2:], dtype=torch.long, device=values.device)
-    for channel, count in enumerate(bins):
-        level = (values[:, channel] * count).long().clamp_(0, count - 1)
-        index = index * count + level
+    index = joint_bin_index(values, bins)
     row_stripe = torch.arange(height, device=values.device) * stripes // height
     index = index + (row_stripe[None, :, None] * math.prod(bins))
     size = stripes * math.prod(bins)

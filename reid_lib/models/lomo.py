@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from reid_lib.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from reid_lib.models.backbone import check_images
-from reid_lib.models.colour_histogram import rgb_to_hsv
+from reid_lib.models.colour_histogram import joint_bin_index, rgb_to_hsv
 
 HSV_BINS = 8
 RETINEX_SIGMAS = (5.0, 20.0)
@@ -71,8 +71,7 @@ def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS) -> Tensor:
 
 def hsv_codes(rgb: Tensor, bins: int = HSV_BINS) -> Tensor:
     """``[N, 3, H, W]`` RGB in [0, 1] -> ``[N, H, W]`` joint HSV bin index in ``[0, bins**3)``."""
-    levels = (rgb_to_hsv(rgb) * bins).long().clamp_(0, bins - 1)
-    return (levels[:, 0] * bins + levels[:, 1]) * bins + levels[:, 2]
+    return joint_bin_index(rgb_to_hsv(rgb), (bins,) * 3)
 
 
 def siltp_codes(grey: Tensor, radius: int, tau: float = SILTP_TAU) -> Tensor:
@@ -92,6 +91,11 @@ def siltp_codes(grey: Tensor, radius: int, tau: float = SILTP_TAU) -> Tensor:
     return code
 
 
+def patches_along(length: int) -> int:
+    """How many ``PATCH``-pixel patches, every ``STRIDE`` pixels, fit along ``length`` pixels."""
+    return (length - PATCH) // STRIDE + 1
+
+
 def max_occurrence(codes: Tensor, bins: int) -> Tensor:
     """``[N, H, W]`` codes -> ``[N, rows, bins]``: each bin's count in every ``PATCH`` x
     ``PATCH`` patch (stride ``STRIDE``), its maximum over the patches of one row.
@@ -99,7 +103,7 @@ def max_occurrence(codes: Tensor, bins: int) -> Tensor:
     A patch is 2x2 cells of ``STRIDE`` x ``STRIDE`` pixels, so the counts are taken once per cell
     and summed four at a time."""
     n, height, width = codes.shape
-    rows, cols = (height - PATCH) // STRIDE + 1, (width - PATCH) // STRIDE + 1
+    rows, cols = patches_along(height), patches_along(width)
     cells_y, cells_x = rows + 1, cols + 1
     codes = codes[:, : cells_y * STRIDE, : cells_x * STRIDE]
     cell_row = torch.arange(cells_y * STRIDE, device=codes.device) // STRIDE
@@ -134,7 +138,7 @@ class LOMO(nn.Module):
     @staticmethod
     def dim(height: int) -> int:
         """The descriptor length for images ``height`` pixels high."""
-        rows = sum((height // 2**s - PATCH) // STRIDE + 1 for s in range(SCALES))
+        rows = sum(patches_along(height // 2**s) for s in range(SCALES))
         return rows * (HSV_BINS**3 + len(SILTP_RADII) * SILTP_CODES)
 
     def forward(self, images: Tensor) -> Tensor:
