@@ -119,8 +119,8 @@ def verdict(better: Sequence[float], worse: Sequence[float], *, paired: bool = F
 
 def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any]:
     """``better`` against ``worse`` on :data:`METRIC`, from the long-form ``points`` of one
-    profile and dataset (columns ``row``, ``seed``, ``split``, the metric, and optionally
-    ``pretraining``).
+    profile and dataset (columns ``row``, ``seed``, ``split``, ``pretraining`` and the
+    metric).
 
     ``better`` is the row the paper (or the book) claims higher: the columns name the claim,
     not the outcome, which the difference and the verdict give.
@@ -132,8 +132,6 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     pairs, all runs are compared unpaired (Welch).
     """
     points = points.drop_duplicates(["row", "seed", "split"])
-    if "pretraining" not in points:
-        points = points.assign(pretraining=None)
     values = {
         row: {
             (seed, split): (None if pd.isna(start) else start, value)
