@@ -37,6 +37,29 @@ def test_protocol_table_is_the_mean_and_interval_over_splits(table):
     assert list(lines.index) == ["colour-histogram", "full"]
 
 
+def test_seeds_on_one_split_are_averaged_before_the_interval_over_splits(tmp_path):
+    # Splits 0-2, two seeds each: mAP (10, 20), (30, 30), (35, 45) -> split means 15, 30, 40.
+    values = {0: (0.10, 0.20), 1: (0.30, 0.30), 2: (0.35, 0.45)}
+    for split, pair in values.items():
+        for seed, mAP in enumerate(pair):
+            data = result_dict(
+                f"full{split}{seed}",
+                profile="cpu",
+                dataset="viper",
+                rank1=mAP,
+                mAP=mAP,
+                row="full",
+                split=split,
+                seed=seed,
+            )
+            write_results(data, tmp_path)
+    (line,) = protocol_table(results_table([tmp_path]), "cpu", ["full"]).to_dict("records")
+    assert line["runs"] == 6
+    assert line["mAP mean"] == pytest.approx(85 / 3)
+    # sd of 15, 30, 40 is 12.583057; t(0.975, 2) = 4.302653; over sqrt(3) splits, not sqrt(6).
+    assert line["mAP ci95"] == pytest.approx(4.302653 * 12.583057 / 3**0.5, rel=1e-5)
+
+
 def test_the_gap_to_the_floor_pairs_splits(table):
     gaps = gap_table(table, "cpu", [("full", "colour-histogram")])
     (line,) = gaps.to_dict("records")

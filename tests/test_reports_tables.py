@@ -160,6 +160,25 @@ def test_runs_pair_only_when_they_started_from_the_same_backbone():
     assert unpaired["runs"] == "3 vs 3", "no pair at all: Welch over every run"
 
 
+def test_pairs_on_one_split_are_averaged_before_the_interval_over_splits():
+    # Splits 0, 1, 2; gains (1, 3), (4, 4), (6, 8) over two seeds -> split gains 2, 4, 7.
+    gains = {0: (1, 3), 1: (4, 4), 2: (6, 8)}
+    lines = [
+        {"row": row, "seed": seed, "split": split, "pretraining": "a", "mAP": 50 + g * on}
+        for split, pair in gains.items()
+        for seed, g in enumerate(pair)
+        for row, on in (("full", 1), ("baseline", 0))
+    ]
+    line = compare_rows(pd.DataFrame(lines), "full", "baseline")
+    assert line["runs"] == "6 pairs on 3 splits"
+    assert line["difference"] == pytest.approx(13 / 3)
+    # sd of 2, 4, 7 is 2.516611; t(0.975, 2) = 4.302653; over sqrt(3) splits.
+    half = 4.302653 * 2.516611 / 3**0.5
+    assert (line["95% CI low"], line["95% CI high"]) == pytest.approx(
+        (13 / 3 - half, 13 / 3 + half), rel=1e-5
+    )
+
+
 def test_difference_interval_is_the_t_interval_by_hand_and_scipys():
     # Paired gaps 1, 2, 3: mean 2, sd 1, so 2 +- t(0.975, 2) / sqrt(3) = 2 +- 4.302653 * 0.577350.
     paired = difference([11, 22, 33], [10, 20, 30], paired=True)

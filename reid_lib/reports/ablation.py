@@ -30,6 +30,25 @@ def ablation_runs(table: pd.DataFrame) -> pd.DataFrame:
     return runs[runs["row"].isin(load_rows())].reset_index(drop=True)
 
 
+def mean_and_interval(runs: pd.DataFrame) -> dict[str, float]:
+    """``<metric> mean`` and ``<metric> ci95`` (the half-width of the 95% t interval; NaN under
+    two units) of :data:`SHOWN_METRICS` over the runs' units.
+
+    The units are the protocol splits when the runs cover several (a small real set: runs of one
+    split with different seeds share its test identities, so they are averaged first; our
+    choice), else the runs, one per seed (the synthetic set, or a set with one split).
+    """
+    metrics = list(SHOWN_METRICS)
+    several = runs["split"].nunique() > 1
+    units = runs.groupby("split")[metrics].mean() if several else runs[metrics]
+    line = {}
+    for metric in metrics:
+        values = units[metric]
+        line[f"{metric} mean"] = values.mean() if len(values) else math.nan
+        line[f"{metric} {CI_SUFFIX}"] = mean_half_width(values.tolist())
+    return line
+
+
 def _runs_of(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
     runs = ablation_runs(table)
     return runs[(runs["profile"] == profile) & (runs["dataset"] == dataset)]
@@ -51,10 +70,7 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
         for row in rows:
             mine = runs[runs["row"] == same.get(row, row)]
             line: dict[str, Any] = {"study": study, "row": row, "seeds": len(mine)}
-            for metric in SHOWN_METRICS:
-                values = mine[metric]
-                line[f"{metric} mean"] = values.mean() if len(values) else math.nan
-                line[f"{metric} {CI_SUFFIX}"] = mean_half_width(values.tolist())
+            line.update(mean_and_interval(mine))
             line["same as"] = same.get(row, "")
             line["status"] = "" if len(mine) else infeasible.get(row, NOT_RUN)
             lines.append(line)

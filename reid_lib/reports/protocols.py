@@ -13,8 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from reid_lib.reports.ablation import CI_SUFFIX, SHOWN_METRICS, ablation_runs
-from reid_lib.reports.intervals import mean_half_width
+from reid_lib.reports.ablation import CI_SUFFIX, SHOWN_METRICS, ablation_runs, mean_and_interval
 from reid_lib.reports.verdicts import METRIC, compare_rows
 
 #: The training-free floor's study row.
@@ -27,9 +26,10 @@ JOINT = "joint"
 
 def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
     """One line per dataset and row of ``rows``: runs, mean of R1 and mAP and the half-width
-    of the 95% t interval of each mean (``<metric> ci95``; NaN for one run).
+    of the 95% t interval of each mean (``<metric> ci95``; NaN for one unit).
 
-    The runs are the protocol splits of a real set, the seeds of the synthetic set.
+    The units are the protocol splits of a real set and the seeds of the synthetic set
+    (:func:`~reid_lib.reports.ablation.mean_and_interval`); ``runs`` counts the runs.
     """
     runs = ablation_runs(table)
     runs = runs[(runs["profile"] == profile) & runs["row"].isin(rows)]
@@ -39,18 +39,14 @@ def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd
         "runs",
         *(f"{m} {s}" for m in SHOWN_METRICS for s in ("mean", CI_SUFFIX)),
     ]
-    if runs.empty:
-        return pd.DataFrame(columns=columns)
-    grouped = runs.groupby(["dataset", "row"])[list(SHOWN_METRICS)]
-    stats = grouped.agg(["mean", lambda v: mean_half_width(v.tolist())])
-    stats.columns = [
-        f"{metric} {'mean' if stat == 'mean' else CI_SUFFIX}" for metric, stat in stats.columns
-    ]
-    stats.insert(0, "runs", grouped.size())
     order = {row: i for i, row in enumerate(rows)}
-    out = stats.reset_index()
-    out = out.sort_values(["dataset", "row"], key=lambda c: c.map(order) if c.name == "row" else c)
-    return out[columns].reset_index(drop=True)
+    lines = [
+        {"dataset": dataset, "row": row, "runs": len(mine), **mean_and_interval(mine)}
+        for (dataset, row), mine in sorted(
+            runs.groupby(["dataset", "row"]), key=lambda item: (item[0][0], order[item[0][1]])
+        )
+    ]
+    return pd.DataFrame(lines, columns=columns)
 
 
 def _points(runs: pd.DataFrame) -> pd.DataFrame:

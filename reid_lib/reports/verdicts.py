@@ -128,8 +128,11 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     The runs are paired by seed and split: runs of one seed on the synthetic set share their
     data (``data.synthetic_seed``) and runs of one split share their test ids. Two runs that both
     started from a pretrained backbone pair only when it is the same one (``pretraining``); a run
-    without one (the floor, or a row trained from scratch) pairs with either. With fewer than two
-    pairs, all runs are compared unpaired (Welch).
+    without one (the floor, or a row trained from scratch) pairs with either. When the pairs
+    cover several splits (a small real set), the splits are the units: pairs on one split with
+    different seeds share its test ids too, so they are averaged first and the interval is taken
+    over splits; otherwise each pair is a unit. With fewer than two units, all runs are compared
+    unpaired (Welch).
     """
     points = points.drop_duplicates(["row", "seed", "split"])
     values = {
@@ -143,10 +146,18 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     }
     ours, theirs = values.get(better, {}), values.get(worse, {})
     common = sorted(k for k in set(ours) & set(theirs) if _same_start(ours[k][0], theirs[k][0]))
-    paired = len(common) >= 2
-    a = [ours[k][1] for k in common] if paired else [v for _, v in ours.values()]
-    b = [theirs[k][1] for k in common] if paired else [v for _, v in theirs.values()]
+    by_split = len({split for _, split in common}) > 1
+    units: dict[Any, list[tuple]] = {}
+    for seed, split in common:
+        units.setdefault(split if by_split else (seed, split), []).append((seed, split))
+    paired = len(units) >= 2
+    if paired:
+        a = [mean([ours[k][1] for k in keys]) for keys in units.values()]
+        b = [mean([theirs[k][1] for k in keys]) for keys in units.values()]
+    else:
+        a, b = [v for _, v in ours.values()], [v for _, v in theirs.values()]
     diff = difference(a, b, paired=paired)
+    on_splits = "" if len(units) == len(common) else f" on {len(units)} splits"
     return {
         "comparison": f"{better} > {worse}",
         f"{METRIC}, claimed higher": mean(a),
@@ -154,7 +165,7 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
         "difference": diff.value,
         "95% CI low": diff.low,
         "95% CI high": diff.high,
-        "runs": f"{len(a)} pairs" if paired else f"{len(a)} vs {len(b)}",
+        "runs": f"{len(common)} pairs{on_splits}" if paired else f"{len(a)} vs {len(b)}",
         "verdict": verdict_of(diff),
     }
 
