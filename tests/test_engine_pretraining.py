@@ -68,6 +68,8 @@ def test_the_export_is_the_trained_backbone_with_its_checksum(pretrained):
     assert sidecar["train_set"]["name"] == "peta_training"
     assert (sidecar["train_set"]["num_ids"], sidecar["train_set"]["num_images"]) == (6, 22)
     assert sidecar["epochs"] == 1 and sidecar["config"]["model"]["arch"] == "resnet_global"
+    capability = torch.backends.cpu.get_cpu_capability()
+    assert sidecar["device"].startswith("cpu: ") and f" {capability}, " in sidecar["device"]
     run = pretrained.parents[1] / "pretrain" / "peta_training" / "peta-resnet18"
     trained = load_checkpoint(run / "last.pt")["model"]
     backbone = build_backbone("resnet18", pretrained).state_dict()

@@ -50,7 +50,8 @@ def export_backbone(
 
     The weights are the ``backbone.*`` entries without their prefix (torchvision's names, which
     ``reid_lib.models.build_backbone`` loads); the sidecar records their SHA-256, ``train_set``
-    (name, manifest checksum, ids, images), the run's config and device, the commit and the time.
+    (name, manifest checksum, ids, images), the run's config and device (None for a checkpoint
+    written before checkpoints named it), the commit and the time.
     Both files are written atomically, the weights first; ``record`` is a second copy of the
     sidecar (the one the repository commits, under ``results/pretrained/``).
     """
@@ -75,6 +76,7 @@ def export_backbone(
         "git_commit": git["commit"],
         "git_dirty": git["dirty"],
         "config": cfg.to_dict(),
+        "device": state.get("device"),
         "images_per_s": state["images_per_s"],
         "wall_time_s": state["wall_time_s"],
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -55,10 +55,16 @@ def dataset_manifest_sha256(dataset: ReIDDataset) -> str:
 
 
 def device_description(device: torch.device) -> str:
-    """Readable device, e.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64, 2 threads"``."""
+    """Readable device, e.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64 AVX512, 2
+    threads"``.
+
+    A CPU names the vector instructions torch's kernels use (``AVX2``, ``AVX512``, ...): CPUs of
+    different capability round differently, so the same training can end in different weights.
+    """
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {platform.machine()}, {torch.get_num_threads()} threads"
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"cpu: {platform.machine()} {capability}, {torch.get_num_threads()} threads"
 
 
 def environment() -> dict[str, str]:

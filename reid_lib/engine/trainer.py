@@ -442,6 +442,7 @@ class Trainer:
             "best": self.best,
             "images_per_s": self.images_per_s,
             "wall_time_s": self.wall_time_s(),
+            "device": device_description(self.device),
             "interrupted": interrupted,
         }
 
