@@ -30,6 +30,7 @@ from reid_lib.reports import (
     verdict,
     verdict_summary,
 )
+from reid_lib.studies.rows import closed_form_rows
 from tests.result_files import result_dict
 
 
@@ -177,6 +178,26 @@ def test_pairs_on_one_split_are_averaged_before_the_interval_over_splits():
     assert (line["95% CI low"], line["95% CI high"]) == pytest.approx(
         (13 / 3 - half, 13 / 3 + half), rel=1e-5
     )
+
+
+def test_a_closed_form_row_pairs_with_every_seed_of_the_other_row():
+    # On splits 0-2 the floor and scratch ran with seed 0, the baseline with seed 1.
+    lines = [
+        {"row": row, "seed": seed, "split": split, "pretraining": None, "mAP": value + split}
+        for split in range(3)
+        for row, seed, value in (
+            ("colour-histogram", 0, 10),
+            ("baseline", 1, 30),
+            ("scratch", 0, 20),
+        )
+    ]
+    points = pd.DataFrame(lines)
+    assert closed_form_rows() == ("colour-histogram", "lomo-xqda")
+    floor = compare_rows(points, "baseline", "colour-histogram")
+    assert (floor["runs"], floor["difference"]) == ("3 pairs", pytest.approx(20.0))
+    assert floor["95% CI low"] == pytest.approx(20.0), "paired by split: no spread"
+    trained = compare_rows(points, "baseline", "scratch")
+    assert trained["runs"] == "3 vs 3", "a trained row's seed matters: no pair across seeds"
 
 
 def test_difference_interval_is_the_t_interval_by_hand_and_scipys():

@@ -20,7 +20,7 @@ import yaml
 
 from reid_lib.reports.ablation import ablation_points
 from reid_lib.reports.intervals import CONFIDENCE, mean_half_width, t_half_width
-from reid_lib.studies.rows import load_rows
+from reid_lib.studies.rows import closed_form_rows, load_rows
 
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
 #: The metric a verdict compares.
@@ -128,7 +128,9 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     The runs are paired by seed and split: runs of one seed on the synthetic set share their
     data (``data.synthetic_seed``) and runs of one split share their test ids. Two runs that both
     started from a pretrained backbone pair only when it is the same one (``pretraining``); a run
-    without one (the floor, or a row trained from scratch) pairs with either. When the pairs
+    without one (the floor, or a row trained from scratch) pairs with either. A row fitted in
+    closed form (:func:`~reid_lib.studies.rows.closed_form_rows`) does not depend on its seed, so
+    its run on a split pairs with the other row's run of every seed there. When the pairs
     cover several splits (a small real set), the splits are the units: pairs on one split with
     different seeds share its test ids too, so they are averaged first and the interval is taken
     over splits; otherwise each pair is a unit. With fewer than two units, all runs are compared
@@ -144,7 +146,9 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
         }
         for row, group in points.groupby("row")
     }
-    ours, theirs = values.get(better, {}), values.get(worse, {})
+    seedless = closed_form_rows()
+    ours = _every_seed(values.get(better, {}), values.get(worse, {}), better in seedless)
+    theirs = _every_seed(values.get(worse, {}), values.get(better, {}), worse in seedless)
     common = sorted(k for k in set(ours) & set(theirs) if _same_start(ours[k][0], theirs[k][0]))
     by_split = len({split for _, split in common}) > 1
     units: dict[Any, list[tuple]] = {}
@@ -155,7 +159,8 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
         a = [mean([ours[k][1] for k in keys]) for keys in units.values()]
         b = [mean([theirs[k][1] for k in keys]) for keys in units.values()]
     else:
-        a, b = [v for _, v in ours.values()], [v for _, v in theirs.values()]
+        a = [v for _, v in values.get(better, {}).values()]
+        b = [v for _, v in values.get(worse, {}).values()]
     diff = difference(a, b, paired=paired)
     on_splits = "" if len(units) == len(common) else f" on {len(units)} splits"
     return {
@@ -168,6 +173,16 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
         "runs": f"{len(common)} pairs{on_splits}" if paired else f"{len(a)} vs {len(b)}",
         "verdict": verdict_of(diff),
     }
+
+
+def _every_seed(mine: dict, other: dict, seedless: bool) -> dict:
+    """``mine`` (``(seed, split) -> (pretraining, value)``), where a seedless row's run on a split
+    also stands under every seed that ``other`` has on that split."""
+    if not seedless:
+        return mine
+    by_split = {split: run for (_, split), run in mine.items()}
+    spread = {(seed, split): by_split[split] for seed, split in other if split in by_split}
+    return {**mine, **spread}
 
 
 def _same_start(ours: str | None, theirs: str | None) -> bool:

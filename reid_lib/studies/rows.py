@@ -15,6 +15,7 @@ import yaml
 
 from reid_lib.data.registry import dataset_folder
 from reid_lib.engine.config import Config, ConfigError, load_config
+from reid_lib.models.factory import CLOSED_FORM
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
 #: Datasets whose runs also evaluate multi-query (the only one of the paper's with gt_bbox images).
@@ -54,6 +55,13 @@ def load_rows(path: Path = ABLATIONS) -> dict[str, list[str]]:
 def load_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:
     """The studies: name -> the rows it compares, in the order the book shows them."""
     return _load_ablations(path)["studies"]
+
+
+def closed_form_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
+    """The rows whose model is fitted in closed form (``model.arch`` in
+    :data:`~reid_lib.models.factory.CLOSED_FORM`): no seed changes what their runs measure."""
+    archs = {f"model.arch={arch}" for arch in CLOSED_FORM}
+    return tuple(row for row, overrides in load_rows(path).items() if archs & set(overrides))
 
 
 def real_set_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
