@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from reid_lib import train as train_entry
 from reid_lib.errors import USER_ERRORS, report
@@ -41,10 +42,19 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _pretrain(args: argparse.Namespace) -> int:
     from reid_lib.engine.config import load_config
-    from reid_lib.engine.pretraining import pretrain
+    from reid_lib.engine.pretraining import backbones_like_this_machine, pretrain
+    from reid_lib.engine.provenance import numerics_fingerprint
 
     try:
         cfg = load_config(args.config, args.overrides)
+        records = Path(cfg.run.results_dir) / "pretrained"
+        fingerprint = numerics_fingerprint()
+        alike = backbones_like_this_machine(records, fingerprint)
+        print(
+            f"numerics fingerprint of this machine: {fingerprint}; records in {records} made on "
+            f"a machine with it: {', '.join(alike) if alike else 'none'}"
+            + ("" if alike else " (expect a new checksum: runs pair only within one backbone)")
+        )
         path = pretrain(cfg)
     except USER_ERRORS as err:
         if args.debug:

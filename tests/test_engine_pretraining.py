@@ -21,6 +21,8 @@ from reid_lib.engine.pretrained_weights import (
     sha256_file,
     sidecar_path,
 )
+from reid_lib.engine.pretraining import backbones_like_this_machine
+from reid_lib.engine.provenance import numerics_fingerprint
 from reid_lib.models.backbone import build_backbone
 
 TINY = [
@@ -68,6 +70,7 @@ def test_the_export_is_the_trained_backbone_with_its_checksum(pretrained):
     assert sidecar["train_set"]["name"] == "peta_training"
     assert (sidecar["train_set"]["num_ids"], sidecar["train_set"]["num_images"]) == (6, 22)
     assert sidecar["epochs"] == 1 and sidecar["config"]["model"]["arch"] == "resnet_global"
+    assert sidecar["numerics"] == numerics_fingerprint()
     capability = torch.backends.cpu.get_cpu_capability()
     assert sidecar["device"].startswith("cpu: ") and f" {capability}, " in sidecar["device"]
     run = pretrained.parents[1] / "pretrain" / "peta_training" / "peta-resnet18"
@@ -84,7 +87,21 @@ def test_a_finished_pretraining_is_exported_again_not_trained_again(pretrained, 
     assert main(["pretrain", "--config", str(run / "config.yaml")]) == 0, "its saved config"
     assert (run / "last.pt").stat().st_mtime_ns == before
     assert config["data"]["dataset"] == "peta_training"
-    assert "pretrained backbone:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pretrained backbone:" in out
+    # The first export recorded this machine's fingerprint in the results folder of the config.
+    checksum = json.loads(sidecar_path(pretrained).read_text())["sha256"][:12]
+    line = f"numerics fingerprint of this machine: {numerics_fingerprint()}; records in "
+    assert line in out and f"made on a machine with it: {checksum}\n" in out
+
+
+def test_records_are_matched_by_the_numerics_fingerprint(tmp_path):
+    for name, numerics in (("a", "f1"), ("b", "f2"), ("c", "f1"), ("old", None)):
+        record = {"sha256": f"{name * 12}ffff", **({"numerics": numerics} if numerics else {})}
+        (tmp_path / f"{name}.json").write_text(json.dumps(record))
+    assert backbones_like_this_machine(tmp_path, "f1") == ["aaaaaaaaaaaa", "cccccccccccc"]
+    assert backbones_like_this_machine(tmp_path, "f3") == []
+    assert backbones_like_this_machine(tmp_path / "absent", "f1") == []
 
 
 def test_a_missing_or_altered_file_is_one_line_naming_the_cure(pretrained, tmp_path, capsys):
@@ -119,3 +136,13 @@ def test_a_run_from_the_backbone_records_it_and_the_floor_trains_nothing(pretrai
     assert data["dataset"]["manifest_sha256"] == warm["dataset"]["manifest_sha256"]
     assert 0 < data["metrics"]["single_query"]["mAP"] <= 1
     assert not list((tmp_path / "runs" / "smoke" / "synthetic" / "floor").glob("*.pt"))
+
+
+def test_the_numerics_fingerprint_is_stable_and_leaves_the_random_state_alone():
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    first = numerics_fingerprint()
+    assert torch.equal(torch.rand(3), expected), "the global generator is untouched"
+    assert numerics_fingerprint() == first
+    assert len(first) == 12 and int(first, 16) >= 0

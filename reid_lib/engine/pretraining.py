@@ -30,7 +30,7 @@ from reid_lib.engine.checkpoint import LAST, has_trained, load_checkpoint
 from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
 from reid_lib.engine.pretrained_weights import sha256_file, sidecar_path
-from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
+from reid_lib.engine.provenance import dataset_manifest_sha256, git_state, numerics_fingerprint
 
 BACKBONE_PREFIX = "backbone."
 
@@ -51,7 +51,9 @@ def export_backbone(
     The weights are the ``backbone.*`` entries without their prefix (torchvision's names, which
     ``reid_lib.models.build_backbone`` loads); the sidecar records their SHA-256, ``train_set``
     (name, manifest checksum, ids, images), the run's config and device (None for a checkpoint
-    written before checkpoints named it), the commit and the time.
+    written before checkpoints named it), the numerics fingerprint of the machine that exports
+    (:func:`~reid_lib.engine.provenance.numerics_fingerprint`; :func:`pretrain` exports where
+    it trained), the commit and the time.
     Both files are written atomically, the weights first; ``record`` is a second copy of the
     sidecar (the one the repository commits, under ``results/pretrained/``).
     """
@@ -77,6 +79,7 @@ def export_backbone(
         "git_dirty": git["dirty"],
         "config": cfg.to_dict(),
         "device": state.get("device"),
+        "numerics": numerics_fingerprint(),
         "images_per_s": state["images_per_s"],
         "wall_time_s": state["wall_time_s"],
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -85,6 +88,17 @@ def export_backbone(
     for path in (sidecar_path(out), *([record] if record is not None else [])):
         atomic_write(path, lambda fh: fh.write(text.encode()))
     return out
+
+
+def backbones_like_this_machine(records: Path, fingerprint: str) -> list[str]:
+    """The checksums (12 hex digits) of the pretraining records in folder ``records`` made on a
+    machine whose :func:`~reid_lib.engine.provenance.numerics_fingerprint` is ``fingerprint``."""
+    found = set()
+    for path in sorted(Path(records).glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("numerics") == fingerprint:
+            found.add(record["sha256"][:12])
+    return sorted(found)
 
 
 def pretrain(cfg: Config) -> Path | None:
