@@ -38,6 +38,8 @@ def test_styled_shows_no_nan_no_long_decimals_and_no_line_numbers():
     assert "13.8<" in html and "13.847" not in html
     assert "nan" not in html.lower() and f">{MISSING}<" in html
     assert ">0<" not in html, "a RangeIndex is hidden"
+    filtered = styled(pd.concat([table] * 3, ignore_index=True).iloc[[1, 4, 5]]).to_html()
+    assert ">4<" not in filtered, "so are the line numbers left after a filter"
     named = styled(table.set_index("metric"), precision=2).to_html()
     assert ">rank1<" in named and "13.85<" in named
 

@@ -30,7 +30,7 @@ from reid_lib.reports import (
     verdict,
     verdict_summary,
 )
-from reid_lib.studies.rows import closed_form_rows
+from reid_lib.studies.rows import closed_form_rows, load_studies, studies_on
 from tests.result_files import result_dict
 
 
@@ -113,17 +113,27 @@ def test_renaming_results_files_and_runs_leaves_every_table_unchanged(root, tmp_
 def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
     table = ablation_table(results_table([root]), "cpu", "synthetic").set_index(["study", "row"])
     full = table.loc[("modules", "full")]
-    assert full["seeds"] == 3
+    assert full["runs"] == 3
     assert full["mAP mean"] == pytest.approx(41.0)
     # Three seeds, sd 1: the 95% half-width is t(0.975, 2) / sqrt(3) = 4.302653 * 0.577350.
     assert full["mAP ci95"] == pytest.approx(2.484138, abs=1e-5)
-    assert table.loc[("modules", "msg"), "seeds"] == 1
+    assert table.loc[("modules", "msg"), "runs"] == 1
     assert math.isnan(table.loc[("modules", "msg"), "mAP ci95"])
     assert table.loc[("modules", "wdp"), "status"] == "not yet run"
     adaptive = table.loc[("part fusion", "fusion-adaptive")]
-    assert (adaptive["same as"], adaptive["seeds"]) == ("full", 3), "cpu: adaptive fusion is full"
+    assert (adaptive["same as"], adaptive["runs"]) == ("full", 3), "cpu: adaptive fusion is full"
     assert table.loc[("number of parts", "parts-4"), "mAP mean"] == pytest.approx(41.0)
     assert table.loc[("tiny spatial attention", "msg-no-tsa"), "status"] == "not yet run"
+
+
+def test_a_small_real_set_shows_only_the_studies_it_runs(tmp_path):
+    write(tmp_path, "full", "viper", 0.4)
+    write(tmp_path, "baseline", "viper", 0.3)
+    table = results_table([tmp_path])
+    shown = set(ablation_table(table, "cpu", "viper")["study"])
+    assert shown == set(studies_on("viper")) == set(load_studies()) - {"MSG branches", "image size"}
+    assert set(ablation_points(table, "cpu", "viper")["study"]) == shown
+    assert set(ablation_table(table, "cpu", "synthetic")["study"]) == set(load_studies())
 
 
 def test_points_are_one_line_per_study_row_and_seed(root):
@@ -261,7 +271,7 @@ def test_per_dataset_and_transfer_tables(root):
     table = results_table([root])
     per = per_dataset_table(table, "cpu", ["full"]).set_index("dataset")
     assert per.loc["viper", "mAP"] == pytest.approx(10.0)
-    assert per.loc["synthetic", "seeds"] == 3
+    assert per.loc["synthetic", "runs"] == 3
     matrix = transfer_table(table, "cpu", "full")
     assert matrix.loc["synthetic", "viper"] == pytest.approx(5.0)
     assert matrix.loc["viper", "synthetic"] == pytest.approx(15.0)

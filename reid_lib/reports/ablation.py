@@ -1,4 +1,4 @@
-"""The ablation tables: each study's rows, their seeds, means and spreads, from results files.
+"""The ablation tables: each study's rows, their runs, means and spreads, from results files.
 
 Input is a :func:`reid_lib.reports.records.results_table`; metrics are in percent. A run belongs
 to a row through its results file's ``run.row`` field.
@@ -14,7 +14,7 @@ import pandas as pd
 
 from reid_lib.reports.intervals import mean_half_width
 from reid_lib.reports.records import own_runs
-from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, load_studies
+from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, studies_on
 
 #: The two metrics the ablation tables show.
 SHOWN_METRICS = ("rank1", "mAP")
@@ -55,8 +55,9 @@ def _runs_of(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
 
 
 def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
-    """One line per study and row: seeds, mean of R1 and mAP and the half-width of the 95%
-    t interval of each mean (``<metric> ci95``; NaN under two runs).
+    """One line per study and row of the studies ``dataset`` runs
+    (:func:`~reid_lib.studies.rows.studies_on`): runs, mean of R1 and mAP and the half-width of
+    the 95% t interval of each mean (``<metric> ci95``; NaN under two units).
 
     A row that equals an earlier row under ``profile``
     (:func:`~reid_lib.studies.rows.equivalent_rows`) shows that row's runs and names it under
@@ -66,10 +67,10 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
     same = equivalent_rows(load_rows(), profile)
     infeasible = infeasible_rows(load_rows(), profile)
     lines = []
-    for study, rows in load_studies().items():
+    for study, rows in studies_on(dataset).items():
         for row in rows:
             mine = runs[runs["row"] == same.get(row, row)]
-            line: dict[str, Any] = {"study": study, "row": row, "seeds": len(mine)}
+            line: dict[str, Any] = {"study": study, "row": row, "runs": len(mine)}
             line.update(mean_and_interval(mine))
             line["same as"] = same.get(row, "")
             line["status"] = "" if len(mine) else infeasible.get(row, NOT_RUN)
@@ -83,7 +84,7 @@ def ablation_points(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataF
     runs = _runs_of(table, profile, dataset)
     same = equivalent_rows(load_rows(), profile)
     parts = []
-    for study, rows in load_studies().items():
+    for study, rows in studies_on(dataset).items():
         for row in rows:
             mine = runs[runs["row"] == same.get(row, row)]
             parts.append(mine.assign(study=study, row=row))
@@ -92,9 +93,9 @@ def ablation_points(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataF
 
 
 def per_dataset_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
-    """Mean and seeds of R1 and mAP of ``rows`` on every dataset that has runs of them."""
+    """Mean and runs of R1 and mAP of ``rows`` on every dataset that has runs of them."""
     runs = ablation_runs(table)
     runs = runs[(runs["profile"] == profile) & runs["row"].isin(rows)]
     grouped = runs.groupby(["dataset", "row"])[list(SHOWN_METRICS)]
-    summary = grouped.mean().join(grouped.size().rename("seeds"))
+    summary = grouped.mean().join(grouped.size().rename("runs"))
     return summary.reset_index()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from reid_lib.data.registry import dataset_folder
+from reid_lib.data.registry import SMALL_REAL_SETS, dataset_folder
 from reid_lib.engine.config import Config, ConfigError, load_config
 from reid_lib.models.factory import CLOSED_FORM
 
@@ -64,13 +64,21 @@ def closed_form_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
     return tuple(row for row, overrides in load_rows(path).items() if archs & set(overrides))
 
 
+def studies_on(dataset: str, path: Path = ABLATIONS) -> dict[str, list[str]]:
+    """The studies that ``dataset`` runs: all of them, but none of
+    :data:`SYNTHETIC_ONLY_STUDIES` on a small real set."""
+    studies = load_studies(path)
+    if dataset not in SMALL_REAL_SETS:
+        return studies
+    return {study: rows for study, rows in studies.items() if study not in SYNTHETIC_ONLY_STUDIES}
+
+
 def real_set_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
-    """The rows the small real sets run: :data:`PRIORITY_ROWS`, then the rows of every study but
-    :data:`SYNTHETIC_ONLY_STUDIES`, in the order of the studies."""
+    """The rows the small real sets run: :data:`PRIORITY_ROWS`, then the rows of their studies
+    (:func:`studies_on`), in the order of the studies."""
     rows = dict.fromkeys(PRIORITY_ROWS)
-    for study, names in load_studies(path).items():
-        if study not in SYNTHETIC_ONLY_STUDIES:
-            rows.update(dict.fromkeys(names))
+    for names in studies_on(next(iter(SMALL_REAL_SETS)), path).values():
+        rows.update(dict.fromkeys(names))
     return tuple(rows)
 
 
