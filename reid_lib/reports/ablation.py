@@ -7,7 +7,7 @@ to a row through its results file's ``run.row`` field.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -30,17 +30,23 @@ def ablation_runs(table: pd.DataFrame) -> pd.DataFrame:
     return runs[runs["row"].isin(load_rows())].reset_index(drop=True)
 
 
+def splits_are_units(splits: Iterable[Any]) -> bool:
+    """Whether runs on ``splits`` are summarised per split: when they cover several (a small
+    real set, whose runs of one split with different seeds share its test identities; our
+    choice); else each run, one per seed, is a unit (the synthetic set, or a set with one split)."""
+    return len({split for split in splits if not pd.isna(split)}) > 1
+
+
 def mean_and_interval(runs: pd.DataFrame) -> dict[str, float]:
     """``<metric> mean`` and ``<metric> ci95`` (the half-width of the 95% t interval; NaN under
     two units) of :data:`SHOWN_METRICS` over the runs' units.
 
-    The units are the protocol splits when the runs cover several (a small real set: runs of one
-    split with different seeds share its test identities, so they are averaged first; our
-    choice), else the runs, one per seed (the synthetic set, or a set with one split).
+    The units are the protocol splits, each the mean of its runs, or the runs themselves
+    (:func:`splits_are_units`).
     """
     metrics = list(SHOWN_METRICS)
-    several = runs["split"].nunique() > 1
-    units = runs.groupby("split")[metrics].mean() if several else runs[metrics]
+    by_split = splits_are_units(runs["split"])
+    units = runs.groupby("split")[metrics].mean() if by_split else runs[metrics]
     line = {}
     for metric in metrics:
         values = units[metric]

@@ -50,7 +50,6 @@ def styled(table: pd.DataFrame, precision: int = 1) -> Styler:
     (:func:`with_intervals`), and no index when the index is only a line number."""
     shown = with_intervals(table, precision)
     styler = shown.style.format(precision=precision, na_rep=MISSING, thousands=",")
-    line_numbers = shown.index.name is None and pd.api.types.is_integer_dtype(shown.index)
-    if line_numbers and not isinstance(shown.index, pd.MultiIndex):
+    if shown.index.name is None and pd.api.types.is_integer_dtype(shown.index):
         styler = styler.hide(axis="index")
     return styler

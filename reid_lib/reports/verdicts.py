@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from reid_lib.reports.ablation import ablation_points
+from reid_lib.reports.ablation import ablation_points, splits_are_units
 from reid_lib.reports.intervals import CONFIDENCE, mean_half_width, t_half_width
 from reid_lib.studies.rows import closed_form_rows, load_rows
 
@@ -130,11 +130,10 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     started from a pretrained backbone pair only when it is the same one (``pretraining``); a run
     without one (the floor, or a row trained from scratch) pairs with either. A row fitted in
     closed form (:func:`~reid_lib.studies.rows.closed_form_rows`) does not depend on its seed, so
-    its run on a split pairs with the other row's run of every seed there. When the pairs
-    cover several splits (a small real set), the splits are the units: pairs on one split with
-    different seeds share its test ids too, so they are averaged first and the interval is taken
-    over splits; otherwise each pair is a unit. With fewer than two units, all runs are compared
-    unpaired (Welch).
+    its run on a split pairs with the other row's run of every seed there. When the pairs cover
+    several splits (:func:`~reid_lib.reports.ablation.splits_are_units`), the pairs on one split
+    are averaged first and the interval is taken over splits; otherwise each pair is a unit. With
+    fewer than two units, all runs are compared unpaired (Welch).
     """
     points = points.drop_duplicates(["row", "seed", "split"])
     values = {
@@ -150,7 +149,7 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     ours = _every_seed(values.get(better, {}), values.get(worse, {}), better in seedless)
     theirs = _every_seed(values.get(worse, {}), values.get(better, {}), worse in seedless)
     common = sorted(k for k in set(ours) & set(theirs) if _same_start(ours[k][0], theirs[k][0]))
-    by_split = len({split for _, split in common}) > 1
+    by_split = splits_are_units(split for _, split in common)
     units: dict[Any, list[tuple]] = {}
     for seed, split in common:
         units.setdefault(split if by_split else (seed, split), []).append((seed, split))

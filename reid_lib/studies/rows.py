@@ -64,20 +64,23 @@ def closed_form_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
     return tuple(row for row, overrides in load_rows(path).items() if archs & set(overrides))
 
 
-def studies_on(dataset: str, path: Path = ABLATIONS) -> dict[str, list[str]]:
-    """The studies that ``dataset`` runs: all of them, but none of
-    :data:`SYNTHETIC_ONLY_STUDIES` on a small real set."""
+def real_set_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:
+    """The studies the small real sets run: all but :data:`SYNTHETIC_ONLY_STUDIES`."""
     studies = load_studies(path)
-    if dataset not in SMALL_REAL_SETS:
-        return studies
     return {study: rows for study, rows in studies.items() if study not in SYNTHETIC_ONLY_STUDIES}
+
+
+def studies_on(dataset: str, path: Path = ABLATIONS) -> dict[str, list[str]]:
+    """The studies that ``dataset`` runs: :func:`real_set_studies` on a small real set, else
+    all of them."""
+    return real_set_studies(path) if dataset in SMALL_REAL_SETS else load_studies(path)
 
 
 def real_set_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
     """The rows the small real sets run: :data:`PRIORITY_ROWS`, then the rows of their studies
-    (:func:`studies_on`), in the order of the studies."""
+    (:func:`real_set_studies`), in the order of the studies."""
     rows = dict.fromkeys(PRIORITY_ROWS)
-    for names in studies_on(next(iter(SMALL_REAL_SETS)), path).values():
+    for names in real_set_studies(path).values():
         rows.update(dict.fromkeys(names))
     return tuple(rows)
 
