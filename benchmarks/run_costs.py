@@ -7,7 +7,8 @@ sweep needs no re-run::
     python -m benchmarks.run_costs                       # the cpu track under results/
     python -m benchmarks.run_costs --profile full --results-dir runner0/results
 
-Prints one line per run (dataset, row, split, seed, minutes, images/s), then per dataset and row
+Prints one line per run (dataset, row, split, seed, minutes, images/s, the device and the
+pretrained backbone it started from, which says which runs pair), then per dataset and row
 the runs, their mean and longest minutes, and the total hours. Transfer and knob evaluations (a
 results file whose test set is not its training set, or with a knob) are left out: they train
 nothing.
@@ -36,6 +37,7 @@ def run_costs(results_dir: Path, profile: str) -> pd.DataFrame:
             "minutes": data["provenance"]["wall_time_s"] / 60,
             "images/s": data["training"]["images_per_s"],
             "device": data["provenance"]["device"],
+            "pretraining": data["run"]["pretraining"] or "none",
         }
         for data in load_result_files(Path(results_dir))
         if data["run"]["profile"] == profile
@@ -43,6 +45,7 @@ def run_costs(results_dir: Path, profile: str) -> pd.DataFrame:
         and data["run"]["knob"] is None
     ]
     columns = ["dataset", "row", "split", "seed", "epochs", "minutes", "images/s", "device"]
+    columns += ["pretraining"]
     return pd.DataFrame(lines, columns=columns).sort_values(["dataset", "row", "split", "seed"])
 
 
@@ -55,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if runs.empty:
         print(f"no results files under {args.results_dir / args.profile}")
         return
-    print(runs.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    print(runs.to_string(index=False, float_format=lambda x: f"{x:.1f}", na_rep="-"))
     summary = runs.groupby(["dataset", "row"])["minutes"].agg(["count", "mean", "max"])
     print()
     print(summary.rename(columns={"count": "runs", "mean": "mean min", "max": "max min"}).round(1))

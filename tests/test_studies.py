@@ -411,17 +411,22 @@ def test_a_spent_time_budget_starts_no_run(tmp_path, monkeypatch, caplog):
 def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, capsys):
     from benchmarks.run_costs import main as run_costs
 
-    for split, seconds in ((0, 120.0), (1, 240.0)):
+    runs = ((0, 120.0, 40.0, "peta-resnet18 sha256:18564cae6341"), (1, 240.0, None, None))
+    for split, seconds, throughput, pretraining in runs:
         data = result_dict(f"r{split}", profile="cpu", dataset="viper", rank1=0.3, row="full")
         data["dataset"]["split"] = split
         data["provenance"]["wall_time_s"] = seconds
-        data["training"]["images_per_s"] = 40.0
+        data["training"]["images_per_s"] = throughput
+        data["run"]["pretraining"] = pretraining
         (tmp_path / "cpu" / "viper").mkdir(parents=True, exist_ok=True)
         (tmp_path / "cpu" / "viper" / f"r{split}.json").write_text(json.dumps(data))
     run_costs(["--results-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert "2 runs, 0.10 hours of wall time" in out
     assert "40.0" in out and "4.0" in out, "images/s and the longest run's minutes"
+    lines = out.splitlines()
+    assert lines[1].endswith("peta-resnet18 sha256:18564cae6341"), "the backbone a run started from"
+    assert lines[2].split()[-3:] == ["-", "cpu", "none"], "no NaN for a run that trained nothing"
 
 
 @pytest.mark.slow
