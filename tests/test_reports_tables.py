@@ -257,6 +257,18 @@ def test_findings_name_known_rows_and_are_judged(root, tmp_path):
         load_findings(bad)
 
 
+def test_a_small_real_set_is_judged_only_on_the_rows_it_runs(root):
+    findings = [
+        {"finding": "f", "better": "full", "worse": ["baseline", "msg-branches-1"], "quote": "q"},
+        {"finding": "g", "better": "image-256x128", "worse": ["image-128x64"], "quote": "q"},
+    ]
+    table = results_table([root])
+    viper = finding_verdicts(table, "cpu", "viper", findings)
+    assert viper["comparison"].tolist() == ["full > baseline"]
+    synthetic = finding_verdicts(table, "cpu", "synthetic", findings)
+    assert len(synthetic) == 3, "the synthetic set runs every study"
+
+
 def test_a_significant_finding_is_named_in_the_summary(root):
     findings = [{"finding": "f", "better": "full", "worse": ["baseline"], "quote": "q"}]
     verdicts = finding_verdicts(results_table([root]), "cpu", "synthetic", findings)

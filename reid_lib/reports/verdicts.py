@@ -20,7 +20,7 @@ import yaml
 
 from reid_lib.reports.ablation import ablation_points, splits_are_units
 from reid_lib.reports.intervals import CONFIDENCE, mean_half_width, t_half_width
-from reid_lib.studies.rows import closed_form_rows, load_rows
+from reid_lib.studies.rows import closed_form_rows, load_rows, studies_on
 
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
 #: The metric a verdict compares.
@@ -193,12 +193,17 @@ def finding_verdicts(
     table: pd.DataFrame, profile: str, dataset: str, findings: list[dict[str, Any]] | None = None
 ) -> pd.DataFrame:
     """One line per comparison a paper finding makes (:func:`compare_rows`): both means, the
-    difference with its 95% confidence interval, and the verdict that follows from it."""
+    difference with its 95% confidence interval, and the verdict that follows from it.
+
+    Only comparisons whose rows ``dataset`` runs (:func:`~reid_lib.studies.rows.studies_on`: a
+    small real set runs no MSG-branch or image-size row) are listed."""
     points = ablation_points(table, profile, dataset)
+    runs = {row for rows in studies_on(dataset).values() for row in rows}
     lines = [
         {"finding": item["finding"], **compare_rows(points, item["better"], row)}
         for item in (findings if findings is not None else load_findings())
         for row in item["worse"]
+        if {item["better"], row} <= runs
     ]
     return pd.DataFrame(lines)
 
