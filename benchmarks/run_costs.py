@@ -44,8 +44,17 @@ def run_costs(results_dir: Path, profile: str) -> pd.DataFrame:
         and data["run"]["train_set"] == data["dataset"]["name"]
         and data["run"]["knob"] is None
     ]
-    columns = ["dataset", "row", "split", "seed", "epochs", "minutes", "images/s", "device"]
-    columns += ["pretraining"]
+    columns = [
+        "dataset",
+        "row",
+        "split",
+        "seed",
+        "epochs",
+        "minutes",
+        "images/s",
+        "device",
+        "pretraining",
+    ]
     return pd.DataFrame(lines, columns=columns).sort_values(["dataset", "row", "split", "seed"])
 
 
