@@ -33,7 +33,6 @@ from reid_lib.studies import (
     parse_shard,
     plan_runs,
     row_config,
-    run_step,
     shard,
     transfer_test_sets,
 )
@@ -430,29 +429,38 @@ def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, cap
 
 
 @pytest.mark.slow
-def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monkeypatch):
+def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monkeypatch, capsys):
+    """`python -m tools.sweep joint`: one training run on both sets, one results file for each."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REID_DATA_ROOT", str(tmp_path / "data"))
     monkeypatch.setenv("REID_SPLITS_DIR", str(tmp_path / "splits"))
-    data = tmp_path / "data"
-    write_fake_viper(data / "peta-reid" / "VIPeR")
-    write_fake_viper(data / "peta-reid" / "VIPeR-copy", num_ids=10)
-    caviar = data / "peta-reid" / "CAVIAR4REID"
+    write_fake_viper(tmp_path / "data" / "peta-reid" / "VIPeR")
+    write_fake_viper(tmp_path / "data" / "peta-reid" / "VIPeR-copy", num_ids=10)
+    caviar = tmp_path / "data" / "peta-reid" / "CAVIAR4REID"
     caviar.mkdir(parents=True)
-    for index, image in enumerate((data / "peta-reid" / "VIPeR-copy").iterdir()):
+    for index, image in enumerate((tmp_path / "data" / "peta-reid" / "VIPeR-copy").iterdir()):
         pid, cam = divmod(index, 2)  # ten ids, one image in each "camera" (index 1 and 11)
         Image.open(image).save(caviar / f"{pid + 1:04d}_{1 + 10 * cam:03d}.jpg")
-    step = Step("joint", "joint", ("baseline",), (0,), ("viper", "caviar4reid"), (0,))
-    extra = ["data.joint_sets=[viper, caviar4reid]", "run.progress=false"]
-    common = {"profile": "smoke", "results_dir": tmp_path / "results", "data_root": data}
-    written = run_step(step, runs_dir=tmp_path / "runs", extra=extra, **common)
-    assert sorted(p.parent.name for p in written) == ["caviar4reid", "viper"]
+    argv = ["joint", "--profile", "smoke", "--rows", "baseline", "--seeds", "0", "--splits", "0"]
+    assert main(argv) == 0, "the sets at hand: VIPeR and CAVIAR4REID"
+    written = sorted((tmp_path / "results" / "smoke").glob("*/joint-*.json"))
+    assert [p.parent.name for p in written] == ["caviar4reid", "viper"]
     for path in written:
         result = json.loads(path.read_text())
         assert (result["run"]["train_set"], result["dataset"]["split"]) == ("joint", 0)
         assert path.name == "joint-baseline-split0-seed0.json"
+        assert result["provenance"]["config"]["data"]["joint_sets"] == ["viper", "caviar4reid"]
     checkpoint = tmp_path / "runs" / "smoke" / "joint" / "baseline-split0-seed0" / "last.pt"
     before = checkpoint.stat().st_mtime_ns
-    assert run_step(step, runs_dir=tmp_path / "runs", extra=extra, **common) == []
+    assert main(argv) == 0
     assert checkpoint.stat().st_mtime_ns == before, "a trained joint run is not trained again"
+
+
+def test_the_joint_step_needs_two_sets(monkeypatch, capsys):
+    monkeypatch.delenv("REID_DATA_ROOT", raising=False)
+    assert main(["joint", "--profile", "cpu", "--sets", "viper"]) == 2
+    assert "--sets ['viper']: expected two or more small real sets" in capsys.readouterr().err
+    assert main(["joint", "--profile", "cpu"]) == 2, "no data root: no set at hand"
 
 
 @pytest.mark.slow

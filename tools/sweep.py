@@ -10,6 +10,8 @@
     python -m tools.sweep knobs --profile cpu [--rows ...] [--seeds 0] [--level 1.0]
     python -m tools.sweep figures --profile cpu --dataset viper --rows full [--seeds 0]
                               [--splits 0] [--runs-dir runs]
+    python -m tools.sweep joint --profile cpu [--rows baseline full] [--seeds 1] [--splits 0 1]
+                              [--sets viper grid ...] [--hours 1.5]
     python -m tools.sweep all --profile cpu [--hours 1.5]
     python -m tools.sweep plan --profile full       (what ``all`` would train: runs and epochs)
     python -m tools.sweep merge RUNNER_DIR ... --into results
@@ -17,12 +19,14 @@
 ``run`` trains the study rows (``reid_lib/studies/ablations.yaml``) per seed
 (``reid_lib.studies.sweep``); a real dataset is read from ``$REID_DATA_ROOT/<its folder>`` unless
 ``--set data.root=...`` says otherwise. ``transfer`` and ``knobs`` evaluate trained runs on other
-test sets (``reid_lib.studies.test_sets``). ``figures`` writes the figure data of trained runs
-(``reid_lib.engine.figure_data``: activation maps, attention, part weights, ranked lists and loss
-curves) next to the results files. ``all`` runs every step behind the book's tables
-(``reid_lib.studies.steps.book_steps``): what ``make results PROFILE=cpu`` does; ``plan`` lists the
-same steps with the number of training runs and epochs each costs, training nothing. ``merge``
-combines the results trees of several runners, refusing two different files at the same path.
+test sets (``reid_lib.studies.test_sets``). ``joint`` trains rows on the union of the training
+splits of several small real sets and tests each run on each set, on the split it trained on.
+``figures`` writes the figure data of trained runs (``reid_lib.engine.figure_data``: activation
+maps, attention, part weights, ranked lists and loss curves) next to the results files. ``all``
+runs every step behind the book's tables (``reid_lib.studies.steps.book_steps``): what ``make
+results PROFILE=cpu`` does; ``plan`` lists the same steps with the number of training runs and
+epochs each costs, training nothing. ``merge`` combines the results trees of several runners,
+refusing two different files at the same path.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from reid_lib.engine import DATA_ROOT_ENV
 from reid_lib.errors import USER_ERRORS, report
 from reid_lib.models.factory import CLOSED_FORM
 from reid_lib.studies import (
+    COMPARED_ROWS,
     Step,
     available_real_sets,
     book_steps,
@@ -115,6 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--dataset", help="the dataset the runs trained on (default: preset's)"
             )
+    joint = commands.add_parser(
+        "joint", help="train on several small real sets at once, then test on each"
+    )
+    joint.add_argument("--profile", required=True, help="cpu (a profile that trains on real sets)")
+    joint.add_argument("--rows", nargs="+", metavar="ROW", default=list(COMPARED_ROWS))
+    joint.add_argument("--seeds", nargs="+", type=int, help="default: the profile's first seed")
+    joint.add_argument("--splits", nargs="+", type=int, help="default: the profile's splits")
+    joint.add_argument(
+        "--sets", nargs="+", metavar="DATASET", help="default: the small real sets at hand"
+    )
+    joint.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+    joint.add_argument("--results-dir", type=Path, default=Path("results"))
+    joint.add_argument("--hours", type=float, help="start no training run after this many hours")
     every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
     every.add_argument("--profile", required=True, help="smoke, cpu or full")
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
@@ -210,6 +228,30 @@ def _run(args: argparse.Namespace) -> None:
             where = f" -> {', '.join(step.tests)}" if step.tests else ""
             print(f"{step.command} {step.dataset}{where}: {len(runs)} training run(s)")
         print(f"{args.profile}: {total} training runs, {epochs} epochs in all")
+    elif args.command == "joint":
+        settings = get_profile(args.profile)
+        sets = tuple(args.sets or _real_sets())
+        if len(sets) < 2:
+            raise ValueError(
+                f"--sets {list(sets)}: expected two or more small real sets"
+                f" (or {DATA_ROOT_ENV} with them)"
+            )
+        step = Step(
+            "joint",
+            "joint",
+            tuple(args.rows),
+            tuple(args.seeds or settings.seeds[:1]),
+            sets,
+            tuple(args.splits or settings.splits),
+        )
+        run_step(
+            step,
+            profile=args.profile,
+            results_dir=args.results_dir,
+            runs_dir=args.runs_dir,
+            extra=[f"data.joint_sets=[{', '.join(sets)}]"],
+            deadline=_deadline(args.hours),
+        )
     elif args.command == "all":
         deadline = _deadline(args.hours)
         for step in book_steps(args.profile, _real_sets()):
