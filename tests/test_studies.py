@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -407,6 +408,27 @@ def test_a_spent_time_budget_starts_no_run(tmp_path, monkeypatch, caplog):
     assert "stop before baseline-seed0: the time budget is spent" in caplog.text
 
 
+def test_a_joint_step_out_of_time_stops_between_runs_and_tests_each_trained_one(
+    tmp_path, monkeypatch, caplog
+):
+    """Two joint runs, time for one: the first is trained and tested, the second not started."""
+    import reid_lib.studies.steps as steps
+
+    caplog.set_level(logging.INFO, logger=steps.__name__)
+    clock = iter([0.0, 10.0])  # the steps module's clock only: before each run
+    monkeypatch.setattr(steps, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    trained, tested = [], []
+    monkeypatch.setattr(steps, "run_sweep", lambda runs, **_: trained.extend(runs))
+    monkeypatch.setattr(
+        steps, "evaluate_runs", lambda runs, *_, **__: tested.extend(runs) or [tmp_path / "r.json"]
+    )
+    step = Step("joint", "joint", ("baseline",), (1,), ("viper", "grid"), (0, 1))
+    written = steps.run_step(step, profile="cpu", results_dir=tmp_path, deadline=5.0)
+    assert written == [tmp_path / "r.json"]
+    assert [r.name for r in trained] == [r.name for r in tested] == ["baseline-split0-seed1"]
+    assert "stop before baseline-split1-seed1: the time budget is spent" in caplog.text
+
+
 def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, capsys):
     from benchmarks.run_costs import main as run_costs
 
@@ -454,6 +476,14 @@ def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monk
     before = checkpoint.stat().st_mtime_ns
     assert main(argv) == 0
     assert checkpoint.stat().st_mtime_ns == before, "a trained joint run is not trained again"
+
+
+def test_an_untrained_run_names_the_command_that_trains_it(tmp_path):
+    (run,) = plan_runs(load_rows(), ["full"], [1], [0])
+    with pytest.raises(FileNotFoundError, match=r"tools\.sweep joint --profile cpu --rows full"):
+        run.trained_checkpoint(tmp_path, "cpu", "joint")
+    with pytest.raises(FileNotFoundError, match=r"tools\.sweep run --dataset viper --profile cpu"):
+        run.trained_checkpoint(tmp_path, "cpu", "viper")
 
 
 def test_the_joint_step_needs_two_sets(monkeypatch, capsys):

@@ -7,6 +7,8 @@ one out.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,8 @@ from reid_lib.studies.test_sets import (
     knob_test_sets,
     transfer_test_sets,
 )
+
+log = logging.getLogger(__name__)
 
 COMMANDS = ("run", "joint", "transfer", "knobs")
 
@@ -118,33 +122,38 @@ def run_step(
         ValueError: a step whose command is not one of :data:`COMMANDS`.
     """
     runs = plan_runs(load_rows(), step.rows, step.seeds, step.splits)
+    tested = {
+        "profile": profile,
+        "train_dataset": step.dataset,
+        "runs_dir": runs_dir,
+        "results_dir": results_dir,
+    }
     if step.command in ("run", "joint"):
         roots = []
         if data_root is not None and step.dataset != "synthetic":
             roots = [f"data.root={real_root(step.dataset, data_root)}"]
-        overrides = [f"run.output_dir={runs_dir}", *roots, *extra]
-        written = run_sweep(
-            runs,
-            profile=profile,
-            results_dir=results_dir,
-            dataset=step.dataset,
-            extra=overrides,
-            deadline=deadline,
-        )
+        training = {
+            "profile": profile,
+            "results_dir": results_dir,
+            "dataset": step.dataset,
+            "extra": [f"run.output_dir={runs_dir}", *roots, *extra],
+        }
         if step.command == "run":
-            return written
-        test_sets = joint_test_sets(step.tests, data_root)
-    elif step.command == "transfer":
+            return run_sweep(runs, deadline=deadline, **training)
+        # A joint run is tested as soon as it is trained: a step stopped by its deadline leaves
+        # no trained run untested and tests no run that is trained part-way.
+        test_sets, written = joint_test_sets(step.tests, data_root), []
+        for run in runs:
+            if deadline is not None and time.monotonic() >= deadline:
+                log.info(f"stop before {run.name}: the time budget is spent")
+                break
+            run_sweep([run], **training)
+            written += evaluate_runs([run], test_sets, **tested)
+        return written
+    if step.command == "transfer":
         test_sets = transfer_test_sets(step.dataset, step.tests, data_root)
     elif step.command == "knobs":
         test_sets = knob_test_sets(level)
     else:
         raise ValueError(f"step {step.command!r}: expected one of {COMMANDS}")
-    return evaluate_runs(
-        runs,
-        test_sets,
-        profile=profile,
-        train_dataset=step.dataset,
-        runs_dir=runs_dir,
-        results_dir=results_dir,
-    )
+    return evaluate_runs(runs, test_sets, **tested)

@@ -72,9 +72,10 @@ class PlannedRun:
         checkpoint = Path(runs_dir) / profile / dataset / self.name / LAST
         if not checkpoint.is_file():
             split = "" if self.split is None else f" --splits {self.split}"
+            command = "joint" if dataset == "joint" else f"run --dataset {dataset}"
             raise FileNotFoundError(
                 f"{checkpoint}: no trained run {self.name!r}; train it first with "
-                f"python -m tools.sweep run --profile {profile} --dataset {dataset} "
+                f"python -m tools.sweep {command} --profile {profile} "
                 f"--rows {self.row} --seeds {self.seed}{split}"
             )
         return checkpoint
