@@ -9,9 +9,10 @@ sweep needs no re-run::
 
 Prints one line per run (dataset, row, split, seed, minutes, images/s, the device and the
 pretrained backbone it started from, which says which runs pair), then per dataset and row
-the runs, their mean and longest minutes, and the total hours. Transfer and knob evaluations (a
-results file whose test set is not its training set, or with a knob) are left out: they train
-nothing.
+the runs, their mean and longest minutes, and the total hours. A run trained jointly on several
+sets is one line (dataset ``joint``), though each set it is tested on has a results file. Transfer
+and knob evaluations (a results file whose test set is not its training set, or with a knob) are
+left out: they train nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from reid_lib.reports.protocols import JOINT
 from reid_lib.reports.records import load_result_files
 
 
@@ -29,7 +31,7 @@ def run_costs(results_dir: Path, profile: str) -> pd.DataFrame:
     """One line per run of ``profile`` under ``results_dir``: its fields, minutes and images/s."""
     lines = [
         {
-            "dataset": data["dataset"]["name"],
+            "dataset": data["run"]["train_set"],
             "row": data["run"]["row"],
             "split": data["dataset"]["split"],
             "seed": data["run"]["seed"],
@@ -41,7 +43,7 @@ def run_costs(results_dir: Path, profile: str) -> pd.DataFrame:
         }
         for data in load_result_files(Path(results_dir))
         if data["run"]["profile"] == profile
-        and data["run"]["train_set"] == data["dataset"]["name"]
+        and data["run"]["train_set"] in (data["dataset"]["name"], JOINT)
         and data["run"]["knob"] is None
     ]
     columns = [
@@ -55,7 +57,8 @@ def run_costs(results_dir: Path, profile: str) -> pd.DataFrame:
         "device",
         "pretraining",
     ]
-    return pd.DataFrame(lines, columns=columns).sort_values(["dataset", "row", "split", "seed"])
+    runs = pd.DataFrame(lines, columns=columns).drop_duplicates(["dataset", "row", "split", "seed"])
+    return runs.sort_values(["dataset", "row", "split", "seed"])
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -441,13 +441,24 @@ def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, cap
         data["run"]["pretraining"] = pretraining
         (tmp_path / "cpu" / "viper").mkdir(parents=True, exist_ok=True)
         (tmp_path / "cpu" / "viper" / f"r{split}.json").write_text(json.dumps(data))
+    for dataset in ("viper", "grid"):  # one joint run, tested on two sets: one line
+        data = result_dict("j", profile="cpu", dataset=dataset, rank1=0.2, row="full")
+        data["run"]["train_set"] = "joint"
+        data["provenance"]["wall_time_s"] = 60.0
+        (tmp_path / "cpu" / dataset).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "cpu" / dataset / "joint-full.json").write_text(json.dumps(data))
     run_costs(["--results-dir", str(tmp_path)])
     out = capsys.readouterr().out
-    assert "2 runs, 0.10 hours of wall time" in out
+    assert "3 runs, 0.12 hours of wall time" in out
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["joint", "full"],
+        ["viper", "full"],
+        ["viper", "full"],
+    ]
     assert "40.0" in out and "4.0" in out, "images/s and the longest run's minutes"
     lines = out.splitlines()
-    assert lines[1].endswith("peta-resnet18 sha256:18564cae6341"), "the backbone a run started from"
-    assert lines[2].split()[-3:] == ["-", "cpu", "none"], "no NaN for a run that trained nothing"
+    assert lines[2].endswith("peta-resnet18 sha256:18564cae6341"), "the backbone a run started from"
+    assert lines[3].split()[-3:] == ["-", "cpu", "none"], "no NaN for a run that trained nothing"
 
 
 @pytest.mark.slow
