@@ -417,8 +417,10 @@ def test_a_joint_step_out_of_time_stops_between_runs_and_tests_each_trained_one(
     caplog.set_level(logging.INFO, logger=steps.__name__)
     clock = iter([0.0, 10.0])  # the steps module's clock only: before each run
     monkeypatch.setattr(steps, "time", SimpleNamespace(monotonic=lambda: next(clock)))
-    trained, tested = [], []
-    monkeypatch.setattr(steps, "run_sweep", lambda runs, **_: trained.extend(runs))
+    trained, tested, overrides = [], [], []
+    monkeypatch.setattr(
+        steps, "run_sweep", lambda runs, extra, **_: trained.extend(runs) or overrides.extend(extra)
+    )
     monkeypatch.setattr(
         steps, "evaluate_runs", lambda runs, *_, **__: tested.extend(runs) or [tmp_path / "r.json"]
     )
@@ -427,6 +429,7 @@ def test_a_joint_step_out_of_time_stops_between_runs_and_tests_each_trained_one(
     assert written == [tmp_path / "r.json"]
     assert [r.name for r in trained] == [r.name for r in tested] == ["baseline-split0-seed1"]
     assert "stop before baseline-split1-seed1: the time budget is spent" in caplog.text
+    assert "data.joint_sets=[viper, grid]" in overrides, "trained on the sets it is tested on"
 
 
 def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, capsys):

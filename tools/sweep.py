@@ -249,7 +249,6 @@ def _run(args: argparse.Namespace) -> None:
             profile=args.profile,
             results_dir=args.results_dir,
             runs_dir=args.runs_dir,
-            extra=[f"data.joint_sets=[{', '.join(sets)}]"],
             deadline=_deadline(args.hours),
         )
     elif args.command == "all":

@@ -42,7 +42,8 @@ class Step:
     then test on each), ``transfer`` or ``knobs`` (evaluate).
 
     ``dataset`` is where the runs train, on each of ``splits`` (``(None,)`` for a dataset
-    without protocol splits); ``tests`` the datasets a ``transfer`` tests on.
+    without protocol splits); ``tests`` the datasets a ``transfer`` tests on, or that a ``joint``
+    step trains on together and tests on one by one.
     """
 
     command: str
@@ -132,11 +133,14 @@ def run_step(
         roots = []
         if data_root is not None and step.dataset != "synthetic":
             roots = [f"data.root={real_root(step.dataset, data_root)}"]
+        joint_sets = []
+        if step.command == "joint":  # a joint run trains on the sets it is tested on
+            joint_sets = [f"data.joint_sets=[{', '.join(step.tests)}]"]
         training = {
             "profile": profile,
             "results_dir": results_dir,
             "dataset": step.dataset,
-            "extra": [f"run.output_dir={runs_dir}", *roots, *extra],
+            "extra": [f"run.output_dir={runs_dir}", *roots, *joint_sets, *extra],
         }
         if step.command == "run":
             return run_sweep(runs, deadline=deadline, **training)
