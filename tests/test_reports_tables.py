@@ -16,6 +16,7 @@ from reid_lib.reports import (
     Difference,
     ablation_points,
     ablation_table,
+    chance_table,
     compare_rows,
     difference,
     finding_verdicts,
@@ -276,6 +277,31 @@ def test_a_significant_finding_is_named_in_the_summary(root):
     assert verdict_summary(verdicts) == (
         "of 1 comparisons, 1 agree (full > baseline), none disagree, "
         "0 show no clear difference, 0 cannot be judged yet (not run, or one run)"
+    )
+
+
+def test_chance_table_counts_judged_verdicts_per_profile():
+    verdicts = pd.DataFrame(
+        {
+            "profile": ["cpu"] * 6 + ["smoke"],
+            "verdict": [
+                "agrees",
+                "disagrees",
+                "no clear difference",
+                "no clear difference",
+                "not run",
+                "one run: cannot judge",
+                "no clear difference",
+            ],
+        }
+    )
+    table = chance_table(verdicts)
+    assert table.loc["cpu", "judged"] == 4, "not run and one run are not judged"
+    assert table.loc["cpu", "agree or disagree"] == 2
+    assert table.loc["cpu", "expected by chance"] == pytest.approx(0.05 * 4)
+    assert table.loc["smoke"].tolist() == pytest.approx([1, 0, 0.05])
+    assert chance_table(verdicts, confidence=0.9).loc["cpu", "expected by chance"] == (
+        pytest.approx(0.4)
     )
 
 

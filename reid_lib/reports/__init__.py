@@ -47,6 +47,7 @@ from reid_lib.reports.records import (
 from reid_lib.reports.verdicts import (
     METRIC,
     Difference,
+    chance_table,
     compare_rows,
     difference,
     finding_verdicts,
@@ -70,6 +71,7 @@ __all__ = [
     "ablation_runs",
     "ablation_table",
     "book_numbers",
+    "chance_table",
     "chapter_overview",
     "check_claims",
     "collect_results",

@@ -213,6 +213,29 @@ def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if len(values) else math.nan
 
 
+def chance_table(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Per profile, the comparisons judged, those that agree or disagree, and how many of them
+    would agree or disagree by chance alone if no row differed from any other.
+
+    Args:
+        verdicts: lines of :func:`finding_verdicts` with a ``profile`` column, for any number of
+            datasets.
+        confidence: the level of the intervals behind the verdicts.
+
+    Returns:
+        One line per profile (index ``profile``): ``judged`` (an interval could be computed),
+        ``agree or disagree``, and ``expected by chance``, ``(1 - confidence) * judged``. The
+        expectation holds however the comparisons depend on each other (many share a row); the
+        probability that at least one comes out by chance does not, so it is not given.
+    """
+    judged = verdicts[verdicts["verdict"].isin(["agrees", "disagrees", "no clear difference"])]
+    counts = judged.groupby("profile")["verdict"].agg(
+        judged="size", decided=lambda v: int(v.isin(["agrees", "disagrees"]).sum())
+    )
+    counts["expected by chance"] = (1 - confidence) * counts["judged"]
+    return counts.rename(columns={"decided": "agree or disagree"})
+
+
 def verdict_summary(verdicts: pd.DataFrame) -> str:
     """A sentence counting the verdicts and naming the comparisons that agree or disagree."""
     if verdicts.empty:
