@@ -20,6 +20,7 @@ from reid_lib.reports import (
     compare_rows,
     difference,
     finding_verdicts,
+    findings_table,
     knob_table,
     knob_winners,
     large_benchmark_table,
@@ -278,6 +279,20 @@ def test_a_significant_finding_is_named_in_the_summary(root):
         "of 1 comparisons, 1 agree (full > baseline), none disagree, "
         "0 show no clear difference, 0 cannot be judged yet (not run, or one run)"
     )
+
+
+def test_findings_table_names_each_comparison_as_the_verdicts_do(root):
+    findings = [
+        {"finding": "f", "better": "full", "worse": ["nl", "wdp"], "quote": "q1"},
+        {"finding": "g", "better": "msg", "worse": ["baseline"], "quote": "q2", "note": "n"},
+    ]
+    table = findings_table(findings)
+    assert table["comparisons"].tolist() == ["full > nl, full > wdp", "msg > baseline"]
+    assert table["the paper's words"].tolist() == ["q1", "q2"]
+    assert table["our reading"].tolist() == ["", "n"]
+    verdicts = finding_verdicts(results_table([root]), "cpu", "synthetic", findings)
+    assert verdicts["comparison"].tolist() == ["full > nl", "full > wdp", "msg > baseline"]
+    assert len(findings_table()) == len(load_findings())
 
 
 def test_chance_table_counts_judged_verdicts_per_profile():

@@ -45,6 +45,27 @@ def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
     return findings
 
 
+def comparison_name(better: str, worse: str) -> str:
+    """How the tables name a comparison: ``"<better> > <worse>"``."""
+    return f"{better} > {worse}"
+
+
+def findings_table(findings: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """One line per finding (:func:`load_findings`): the comparisons it makes, the paper's
+    sentence it rests on (verbatim) and our reading of it where the sentence needs one."""
+    return pd.DataFrame(
+        [
+            {
+                "finding": item["finding"],
+                "comparisons": ", ".join(comparison_name(item["better"], w) for w in item["worse"]),
+                "the paper's words": item["quote"],
+                "our reading": item.get("note", ""),
+            }
+            for item in (findings if findings is not None else load_findings())
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class Difference:
     """``better - worse`` in the mean of a metric, with its confidence interval.
@@ -163,7 +184,7 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     diff = difference(a, b, paired=paired)
     on_splits = "" if len(units) == len(common) else f" on {len(units)} splits"
     return {
-        "comparison": f"{better} > {worse}",
+        "comparison": comparison_name(better, worse),
         f"{METRIC}, claimed higher": mean(a),
         f"{METRIC}, claimed lower": mean(b),
         "difference": diff.value,
