@@ -44,6 +44,14 @@ def test_styled_shows_no_nan_no_long_decimals_and_no_line_numbers():
     assert ">rank1<" in named and "13.85<" in named
 
 
+def test_styled_shows_a_value_that_rounds_to_zero_without_a_minus_sign():
+    table = pd.DataFrame({"difference": [-0.04, -0.06, 0.04], "runs": [5, 5, 5]})
+    html = styled(table).to_html()
+    assert ">-0.0<" not in html
+    assert html.count(">0.0<") == 2 and ">-0.1<" in html
+    assert table["difference"].iloc[0] == -0.04, "the caller's table is left as it was"
+
+
 def test_gpu_run_times_multiply_the_measured_epoch_by_the_profiles_epochs(tmp_path):
     import json
 

@@ -47,8 +47,11 @@ def with_intervals(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
 def styled(table: pd.DataFrame, precision: int = 1) -> Styler:
     """``table`` as the book shows it: numbers at ``precision`` decimals with thousands
     separated, :data:`MISSING` for a missing value, means merged with their intervals
-    (:func:`with_intervals`), and no index when the index is only a line number."""
+    (:func:`with_intervals`), no negative zero, and no index when the index is only a line
+    number."""
     shown = with_intervals(table, precision)
+    floats = shown.select_dtypes("float").columns
+    shown[floats] = shown[floats].round(precision) + 0.0  # -0.04 shows as 0.0, not -0.0
     styler = shown.style.format(precision=precision, na_rep=MISSING, thousands=",")
     if shown.index.name is None and pd.api.types.is_integer_dtype(shown.index):
         styler = styler.hide(axis="index")
