@@ -25,6 +25,8 @@ from reid_lib.studies.rows import closed_form_rows, load_rows, studies_on
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
 #: The metric a verdict compares.
 METRIC = "mAP"
+#: The verdicts an interval gives (:func:`verdict_of`): it lies above zero, below, or holds it.
+AGREES, DISAGREES, UNCLEAR = "agrees", "disagrees", "no clear difference"
 
 
 def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
@@ -127,10 +129,10 @@ def verdict_of(diff: Difference) -> str:
     if math.isnan(diff.low):
         return "one run: cannot judge"
     if diff.low > 0:
-        return "agrees"
+        return AGREES
     if diff.high < 0:
-        return "disagrees"
-    return "no clear difference"
+        return DISAGREES
+    return UNCLEAR
 
 
 def verdict(better: Sequence[float], worse: Sequence[float], *, paired: bool = False) -> str:
@@ -249,9 +251,9 @@ def chance_table(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.D
         expectation holds however the comparisons depend on each other (many share a row); the
         probability that at least one comes out by chance does not, so it is not given.
     """
-    judged = verdicts[verdicts["verdict"].isin(["agrees", "disagrees", "no clear difference"])]
+    judged = verdicts[verdicts["verdict"].isin([AGREES, DISAGREES, UNCLEAR])]
     counts = judged.groupby("profile")["verdict"].agg(
-        judged="size", decided=lambda v: int(v.isin(["agrees", "disagrees"]).sum())
+        judged="size", decided=lambda v: int(v.isin([AGREES, DISAGREES]).sum())
     )
     counts["expected by chance"] = (1 - confidence) * counts["judged"]
     return counts.rename(columns={"decided": "agree or disagree"})
@@ -262,16 +264,14 @@ def verdict_summary(verdicts: pd.DataFrame) -> str:
     if verdicts.empty:
         return "no comparison could be made"
     parts = []
-    for kind in ("agrees", "disagrees"):
+    for kind in (AGREES, DISAGREES):
         names = verdicts.loc[verdicts["verdict"] == kind, "comparison"].tolist()
         if names:
             parts.append(f"{len(names)} {kind.rstrip('s')} ({', '.join(names)})")
         else:
             parts.append(f"none {kind.rstrip('s')}")
-    unclear = int((verdicts["verdict"] == "no clear difference").sum())
-    unjudged = (
-        len(verdicts) - unclear - int(verdicts["verdict"].isin(["agrees", "disagrees"]).sum())
-    )
+    unclear = int((verdicts["verdict"] == UNCLEAR).sum())
+    unjudged = len(verdicts) - unclear - int(verdicts["verdict"].isin([AGREES, DISAGREES]).sum())
     parts.append(f"{unclear} show no clear difference")
     parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
     return f"of {len(verdicts)} comparisons, " + ", ".join(parts)
