@@ -27,6 +27,8 @@ PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
 METRIC = "mAP"
 #: The verdicts an interval gives (:func:`verdict_of`): it lies above zero, below, or holds it.
 AGREES, DISAGREES, UNCLEAR = "agrees", "disagrees", "no clear difference"
+#: The verdicts of a comparison that could be judged (the others: not run, or one run).
+JUDGED = (AGREES, DISAGREES, UNCLEAR)
 
 
 def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
@@ -251,7 +253,7 @@ def chance_table(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.D
         expectation holds however the comparisons depend on each other (many share a row); the
         probability that at least one comes out by chance does not, so it is not given.
     """
-    judged = verdicts[verdicts["verdict"].isin([AGREES, DISAGREES, UNCLEAR])]
+    judged = verdicts[verdicts["verdict"].isin(JUDGED)]
     counts = judged.groupby("profile")["verdict"].agg(
         judged="size", decided=lambda v: int(v.isin([AGREES, DISAGREES]).sum())
     )
@@ -271,7 +273,7 @@ def verdict_summary(verdicts: pd.DataFrame) -> str:
         else:
             parts.append(f"none {kind.rstrip('s')}")
     unclear = int((verdicts["verdict"] == UNCLEAR).sum())
-    unjudged = len(verdicts) - unclear - int(verdicts["verdict"].isin([AGREES, DISAGREES]).sum())
+    unjudged = int((~verdicts["verdict"].isin(JUDGED)).sum())
     parts.append(f"{unclear} show no clear difference")
     parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
     return f"of {len(verdicts)} comparisons, " + ", ".join(parts)
