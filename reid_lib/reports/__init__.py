@@ -46,6 +46,7 @@ from reid_lib.reports.records import (
 )
 from reid_lib.reports.verdicts import (
     METRIC,
+    NO_RUNS,
     Difference,
     chance_table,
     compare_rows,
@@ -66,6 +67,7 @@ __all__ = [
     "MISSING",
     "NOT_REPRODUCED",
     "NOT_RUN",
+    "NO_RUNS",
     "SHOWN_METRICS",
     "Difference",
     "ablation_points",

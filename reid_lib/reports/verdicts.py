@@ -29,6 +29,8 @@ METRIC = "mAP"
 AGREES, DISAGREES, UNCLEAR = "agrees", "disagrees", "no clear difference"
 #: The verdicts of a comparison that could be judged (the others: not run, or one run).
 JUDGED = (AGREES, DISAGREES, UNCLEAR)
+#: The verdict of a comparison with a row that has no run.
+NO_RUNS = "not run"
 
 
 def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
@@ -127,7 +129,7 @@ def verdict_of(diff: Difference) -> str:
     """``agrees`` (the interval lies above zero), ``disagrees`` (below), ``no clear
     difference`` (it holds zero), or why it cannot be judged."""
     if not min(diff.runs):
-        return "not run"
+        return NO_RUNS
     if math.isnan(diff.low):
         return "one run: cannot judge"
     if diff.low > 0:
