@@ -28,7 +28,7 @@ _STYLE = """<style>
 .reid-tabs>input{position:absolute;opacity:0}
 .reid-tabs>label{padding:.4em 1em;cursor:pointer;border-bottom:2px solid transparent}
 .reid-tabs>input:checked+label{border-bottom-color:currentColor;font-weight:bold}
-.reid-tabs>.sd-tab-content{display:none;order:99;width:100%}
+.reid-tabs>.sd-tab-content{display:none;order:99;width:100%;overflow-x:auto}
 .reid-tabs>input:checked+label+.sd-tab-content{display:block}
 </style>"""
 
