@@ -264,7 +264,8 @@ def chance_table(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.D
 
 
 def verdict_summary(verdicts: pd.DataFrame) -> str:
-    """A sentence counting the verdicts and naming the comparisons that agree or disagree."""
+    """A sentence counting the verdicts and naming the comparisons that agree or disagree; the
+    comparisons that cannot be judged yet are counted only when there are some."""
     if verdicts.empty:
         return "no comparison could be made"
     parts = []
@@ -277,5 +278,6 @@ def verdict_summary(verdicts: pd.DataFrame) -> str:
     unclear = int((verdicts["verdict"] == UNCLEAR).sum())
     unjudged = int((~verdicts["verdict"].isin(JUDGED)).sum())
     parts.append(f"{unclear} show no clear difference")
-    parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
+    if unjudged:
+        parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
     return f"of {len(verdicts)} comparisons, " + ", ".join(parts)
