@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from reid_lib.book.tabs import tab_set
+from reid_lib.book.tabs import dataset_tab_label, tab_set
 from reid_lib.reports import styled
 
 
@@ -20,6 +20,7 @@ def soup_of(tabs, name="ablation tables"):
 def test_each_tab_has_an_input_a_label_and_its_content_and_only_the_first_is_selected():
     figure = plt.figure()
     figure.add_subplot().plot([0, 1], [1, 0])
+    assert dataset_tab_label("cpu", "viper") == "viper (cpu)"
     tabs = {
         "viper (cpu)": [styled(pd.DataFrame({"mAP": [41.26]})), "Not yet run: pcb.", figure],
         "grid (cpu)": ["<b>bold?</b>"],

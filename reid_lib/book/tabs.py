@@ -33,6 +33,12 @@ _STYLE = """<style>
 </style>"""
 
 
+def dataset_tab_label(profile: str, dataset: str) -> str:
+    """The label of a profile's and dataset's tab, the same in every chapter, so that picking a
+    dataset on one page picks it on the others too."""
+    return f"{dataset} ({profile})"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
