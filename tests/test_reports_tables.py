@@ -232,7 +232,7 @@ def test_verdict_follows_the_interval_and_direction():
     assert verdict([20, 22, 21], [40, 42, 41]) == "disagrees"
     assert verdict([30, 40, 35], [31, 41, 33]) == "no clear difference"
     assert verdict([30], [20, 21]) == "one run: cannot judge"
-    assert verdict([], [20, 21]) == NO_RUNS
+    assert verdict([], [20, 21]) == NO_RUNS == "not run"
     assert verdict([5, 5], [5, 5]) == "no clear difference"
     assert verdict([6, 6], [5, 5]) == "agrees"
     # Large spread across seeds, but the same small gain at every seed: only pairing sees it.
@@ -250,7 +250,7 @@ def test_findings_name_known_rows_and_are_judged(root, tmp_path):
     assert verdicts.loc["nl > baseline", "verdict"] == "no clear difference"
     assert verdicts.loc["full > nl", "verdict"] == "no clear difference"
     assert verdicts.loc["msg > baseline", "verdict"] == "one run: cannot judge"
-    assert verdicts.loc["wdp > baseline", "verdict"] == NO_RUNS
+    assert verdicts.loc["wdp > baseline", "verdict"] == NO_RUNS == "not run"
     assert verdicts.loc["msg > baseline", "difference"] == pytest.approx(50 - 21)
     summary = verdict_summary(verdicts.reset_index())
     assert summary.startswith(f"of {len(verdicts)} comparisons, none agree, none disagree")
