@@ -13,12 +13,21 @@ import numpy as np
 import pytest
 
 from reid_lib.book.chapter import start
-from reid_lib.book.figures import part_weights_figure, query_maps_figure, trained_run_figure
+from reid_lib.book.figures import (
+    part_weights_figure,
+    query_maps_figure,
+    trained_maps_comparison,
+    trained_ranked_comparison,
+    trained_run_figure,
+)
 from reid_lib.book.trained_figures import (
     TRAINED_PROFILE,
     WRITE_COMMAND,
+    show_trained_comparisons,
     show_trained_figures,
+    trained_comparisons,
     trained_figure_data,
+    write_command,
 )
 from reid_lib.engine.config import load_yaml, preset_path
 from reid_lib.engine.figure_data import FigureData, figure_data_path, read_figure_data
@@ -27,19 +36,27 @@ QUERIES, PARTS, TOP = 3, 4, 5
 
 
 def write_figure_data(
-    results, name: str, arrays: dict[str, np.ndarray], dataset: str = "synthetic"
+    results,
+    name: str,
+    arrays: dict[str, np.ndarray],
+    dataset: str = "synthetic",
+    *,
+    row: str = "full",
+    seed: int = 0,
+    split: int | None = None,
 ) -> FigureData:
-    """A figure-data file of a smoke-config run ``name`` on ``dataset``, holding ``arrays``."""
+    """A figure-data file of a smoke-config run ``name`` of ``row`` on ``dataset``, holding
+    ``arrays``."""
     config = load_yaml(preset_path("smoke")).to_dict()
     config["data"]["dataset"] = dataset
     meta = {
         "run": {
             "name": name,
             "profile": TRAINED_PROFILE,
-            "row": "full",
-            "seed": 0,
+            "row": row,
+            "seed": seed,
             "dataset": dataset,
-            "split": None,
+            "split": split,
         },
         "queries": [{"index": i, "path": f"query/{i}.jpg"} for i in (2, 5, 9)],
         "gallery": {str(i): f"gallery/{i}.jpg" for i in range(TOP)},
@@ -67,7 +84,9 @@ def close_figures():
 
 def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys, monkeypatch):
     weights = np.full((QUERIES, PARTS, 2), 0.5, dtype=np.float32)
-    write_figure_data(tmp_path, "with-weights", {**ranked(), "part_weights": weights})
+    write_figure_data(
+        tmp_path, "with-weights", {**ranked(), "part_weights": weights}, row="baseline"
+    )
     affinity = np.full((QUERIES, 4, 2), 1 / 8, dtype=np.float32)
     write_figure_data(tmp_path, "with-affinity", {**ranked(), "nonlocal.stage1": affinity})
     write_figure_data(tmp_path, "a-real-set", ranked(), dataset="grid")
@@ -94,7 +113,8 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys,
     )
     assert labels == [d.label for d in trained_figure_data("ranked", tmp_path)]
     assert [label.split(",")[0] for label in labels] == [
-        *["full on synthetic (seed 0)"] * 2,
+        "full on synthetic (seed 0)",
+        "baseline on synthetic (seed 0)",
         "full on grid (seed 0)",
     ], "the synthetic set first: every build has its images"
     synthetic = tmp_path / "data" / "synthetic-tiny-seed0"
@@ -156,3 +176,77 @@ def test_ranked_lists_alone_leave_the_maps_out(tmp_path):
     alone = trained_run_figure(data, None, (64, 32), with_maps=False)
     assert len(with_maps.axes) == QUERIES * (1 + 2 + TOP)
     assert len(alone.axes) == QUERIES * (1 + TOP)
+
+
+def test_one_run_figures_draw_the_first_file_of_each_dataset_and_row(tmp_path):
+    write_figure_data(tmp_path, "full-split1-seed1", ranked(), "grid", split=1, seed=1)
+    write_figure_data(tmp_path, "full-split1-seed0", ranked(), "grid", split=1)
+    write_figure_data(tmp_path, "pcb-split1-seed1", ranked(), "grid", row="pcb", split=1, seed=1)
+    write_figure_data(tmp_path, "baseline-seed0", ranked(), row="baseline")
+    names = [d.meta["run"]["name"] for d in trained_figure_data("ranked", tmp_path)]
+    assert names == ["baseline-seed0", "full-split1-seed0"], "seed 0 first; no comparison model"
+    every = [d.meta["run"]["name"] for d in trained_figure_data("ranked", tmp_path, rows=None)]
+    assert every == ["baseline-seed0", "full-split1-seed0", "pcb-split1-seed1"]
+
+
+def test_comparisons_group_the_rows_that_share_dataset_split_seed_and_queries(tmp_path):
+    for seed in (0, 1):
+        write_figure_data(tmp_path, f"full-s{seed}", ranked(), "grid", split=1, seed=seed)
+    write_figure_data(tmp_path, "pcb-s1", ranked(), "grid", row="pcb", split=1, seed=1)
+    write_figure_data(tmp_path, "pcb-split2", ranked(), "grid", row="pcb", split=2, seed=1)
+    write_figure_data(tmp_path, "pcb-synthetic", ranked(), row="pcb", seed=1)
+    groups = trained_comparisons(("pcb", "full"), "ranked", tmp_path)
+    assert [{row: d.meta["run"]["name"] for row, d in g.items()} for g in groups] == [
+        {"pcb": "pcb-s1", "full": "full-s1"}
+    ], "the same split and seed, in the order asked; a group without every row is left out"
+    assert list(groups[0]) == ["pcb", "full"]
+    assert trained_comparisons(("pcb", "full"), "activation", tmp_path) == []
+
+
+def test_shown_comparisons_name_their_runs_or_the_command_that_writes_them(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("REID_DATA_ROOT", raising=False)
+    ch = start("x", profile="smoke", results_dir=str(tmp_path / "out"), runs_dir=str(tmp_path))
+    rows = ("pcb", "full")
+    assert show_trained_comparisons(ch, rows, "ranked", lambda *a: pytest.fail(), tmp_path) == []
+    assert write_command(rows) in capsys.readouterr().out
+    assert "--rows pcb full" in write_command(rows)
+    for row in rows:
+        write_figure_data(tmp_path, row, ranked(), "grid", row=row, split=0)
+    seen = []
+    labels = show_trained_comparisons(
+        ch, rows, "ranked", lambda runs, images, size: seen.append((list(runs), images)), tmp_path
+    )
+    assert seen == [(["pcb", "full"], None)], "grid's images: none without data_root"
+    assert labels == [[f"{row} on grid (split 0, seed 0), commit 0123456789" for row in rows]]
+
+
+def test_trained_maps_comparison_draws_each_run_on_the_same_queries(tmp_path):
+    stages = ("stage1", "stage2")
+    runs = {}
+    for row, value in (("pcb", 0.0), ("full", 1.0)):
+        maps = {f"activation.{s}": np.full((QUERIES, 8, 4), value, np.float16) for s in stages}
+        runs[row] = write_figure_data(tmp_path, row, {**ranked(), **maps}, row=row)
+    fig = trained_maps_comparison(runs, None, (64, 32))
+    assert len(fig.axes) == QUERIES * (1 + len(runs) * len(stages))
+    assert {ax.get_ylabel() for ax in fig.axes} == {"", "pcb", "full"}
+    heat = [ax.images[1].get_array() for ax in fig.axes if len(ax.images) == 2]
+    assert sorted({float(h.max()) for h in heat}) == [0.0, 1.0], "each run's own maps"
+    assert fig._suptitle.get_text() == "\n".join(d.label for d in runs.values())
+
+
+def test_trained_ranked_comparison_draws_a_row_per_run_for_one_query(tmp_path):
+    runs = {}
+    for row, first_match in (("pcb", False), ("full", True)):
+        arrays = ranked()
+        arrays["ranked.match"][1, 0] = first_match
+        runs[row] = write_figure_data(tmp_path, row, arrays, row=row)
+    fig = trained_ranked_comparison(runs, None, (64, 32), query=1)
+    assert len(fig.axes) == len(runs) * (1 + TOP)
+    first_ranked = [fig.axes[r * (1 + TOP) + 1] for r in range(len(runs))]
+    colours = [ax.patches[0].get_facecolor()[:3] for ax in first_ranked]
+    assert colours[0] != colours[1], "pcb's first is another person, full's the same"
+    assert all(ax.patches[0].get_fill() for ax in first_ranked), "no images: filled squares"
+    assert [fig.axes[r * (1 + TOP)].get_ylabel() for r in range(len(runs))] == ["pcb", "full"]
+    assert fig._suptitle.get_text().splitlines() == [d.label for d in runs.values()]

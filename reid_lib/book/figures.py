@@ -125,8 +125,11 @@ def _ranked_row(
     gallery: Sequence[np.ndarray],
     matches: Sequence[bool],
     distances: Sequence[float] | None,
+    *,
+    fill: bool = False,
 ) -> None:
-    """Draw the query, then its ranked gallery with green or red borders, on one row of axes."""
+    """Draw the query, then its ranked gallery with green or red borders (``fill``: squares), on
+    one row of axes."""
     panels = [
         (query, "query", None),
         *[(img, f"{i + 1}", m) for i, (img, m) in enumerate(zip(gallery, matches, strict=True))],
@@ -137,7 +140,7 @@ def _ranked_row(
         ax.set_yticks([])
         ax.set_frame_on(False)
         if match is not None:
-            _mark_match(ax, img.shape[:2], match)
+            _mark_match(ax, img.shape[:2], match, fill=fill)
             if distances is not None:
                 label = f"{label}\n{distances[j - 1]:.2f}"
         ax.set_title(label, fontsize=8)
@@ -161,16 +164,20 @@ def ranked_list_figure(
 
 
 def models_ranked_lists_figure(
-    query: np.ndarray, lists: Mapping[str, tuple[Sequence[np.ndarray], Sequence[bool]]]
+    query: np.ndarray,
+    lists: Mapping[str, tuple[Sequence[np.ndarray], Sequence[bool]]],
+    *,
+    fill: bool = False,
 ) -> Figure:
     """The layout of the paper's Fig. 9: one query's ranked gallery under each model, a row per
-    model named on its left (``lists[model] = (gallery images, matches)``)."""
+    model named on its left (``lists[model] = (gallery images, matches)``; ``fill`` paints each
+    gallery square green or red, for a list drawn without its images)."""
     n = max(len(gallery) for gallery, _ in lists.values())
     fig, axes = plt.subplots(
         len(lists), n + 1, figsize=(0.95 * (n + 1), 2.1 * len(lists)), squeeze=False
     )
     for row, (model, (gallery, matches)) in zip(axes, lists.items(), strict=True):
-        _ranked_row(row[: len(gallery) + 1], query, gallery, matches, None)
+        _ranked_row(row[: len(gallery) + 1], query, gallery, matches, None, fill=fill)
         row[0].set_ylabel(model, fontsize=9)
     fig.tight_layout()
     return fig
@@ -255,6 +262,61 @@ def trained_run_figure(
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle(data.label, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _runs_title(runs: Mapping[str, FigureData]) -> str:
+    return "\n".join(data.label for data in runs.values())
+
+
+def trained_maps_comparison(
+    runs: Mapping[str, FigureData], images_dir: Path | None, size: tuple[int, int]
+) -> Figure:
+    """The paper's Fig. 8 from trained runs: for each query image the files share, its stage1-3
+    activation maps under each run (``runs[row]``, a row of maps per run), drawn over the image
+    when ``images_dir`` is at hand. The title names the runs."""
+    first = next(iter(runs.values()))
+    queries = first.meta["queries"]
+    maps = {
+        row: {
+            key.removeprefix("activation."): data.arrays[key].astype(np.float32)
+            for key in sorted(data.arrays)
+            if key.startswith("activation.")
+        }
+        for row, data in runs.items()
+    }
+    fig = activation_grid(
+        [_picture(images_dir, query["path"], size) for query in queries],
+        maps,
+        image_labels=[f"query {query['index']}" for query in queries],
+    )
+    fig.suptitle(_runs_title(runs), fontsize=7)
+    return fig
+
+
+def trained_ranked_comparison(
+    runs: Mapping[str, FigureData],
+    images_dir: Path | None,
+    size: tuple[int, int],
+    *,
+    query: int = 0,
+) -> Figure:
+    """The paper's Fig. 9 from trained runs: the ``query``-th query image the files share, then
+    its top-ranked gallery under each run (``runs[row]``, a row per run), as images when
+    ``images_dir`` is at hand, else as green or red squares. The title names the runs."""
+    first = next(iter(runs.values()))
+    lists = {}
+    for row, data in runs.items():
+        order, matches = (
+            data.arrays["ranked.gallery_index"][query],
+            data.arrays["ranked.match"][query],
+        )
+        gallery = [_picture(images_dir, data.meta["gallery"][str(int(i))], size) for i in order]
+        lists[row] = (gallery, [bool(m) for m in matches])
+    picture = _picture(images_dir, first.meta["queries"][query]["path"], size)
+    fig = models_ranked_lists_figure(picture, lists, fill=images_dir is None)
+    fig.suptitle(_runs_title(runs), fontsize=7)
     fig.tight_layout()
     return fig
 
