@@ -5,7 +5,7 @@ figures show that the pipeline runs, not what training learns. The CPU track's s
 chosen runs, a figure-data file (``reid_lib.engine.figure_data``) under ``results/cpu/figures``.
 :func:`show_trained_figures` draws each of them that holds what a figure needs, titled with the
 run, so every build shows trained models without training them. A chapter's figures of one run
-draw the baseline and the full model (:data:`SINGLE_RUN_ROWS`), one file per dataset;
+draw the baseline and the full model (:data:`SINGLE_RUN_ROWS`), one file per dataset and row;
 :func:`show_trained_comparisons` draws several rows side by side, on the same query images.
 """
 
