@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from reid_lib.book.trained_figures import trained_figure_data
+from reid_lib.book.trained_figures import (
+    SINGLE_RUN_ROWS,
+    trained_comparisons,
+    trained_figure_data,
+)
 from reid_lib.reports import book_numbers, glued_numbers
 from tools import build_site as site
 from tools import run_book as run
@@ -49,25 +53,41 @@ def test_chapters_glue_exactly_the_numbers_of_the_results_files(executed_dir):
     assert glued == book_numbers(RESULTS)
 
 
-#: The chapters that draw the CPU track's trained runs, and the array each one's figure needs.
+#: The chapters that draw the CPU track's trained runs: the array each one's figure needs, and the
+#: rows it draws (None: every row).
 TRAINED_FIGURES = {
-    "backbone_nonlocal": "nonlocal",
-    "msg_tsa": "tsa",
-    "wdp": "part_weights",
-    "losses_training": "loss",
-    "evaluation": "ranked",
-    "explorer": "ranked",
-    "activation_maps": "activation",
+    "backbone_nonlocal": ("nonlocal", SINGLE_RUN_ROWS),
+    "msg_tsa": ("tsa", SINGLE_RUN_ROWS),
+    "wdp": ("part_weights", SINGLE_RUN_ROWS),
+    "losses_training": ("loss", SINGLE_RUN_ROWS),
+    "evaluation": ("ranked", SINGLE_RUN_ROWS),
+    "explorer": ("ranked", None),
+    "activation_maps": ("activation", SINGLE_RUN_ROWS),
 }
+
+
+def chapter_numbers(executed_dir, chapter: str) -> dict:
+    return json.loads((executed_dir.parent / "results" / f"{chapter}.json").read_text())["numbers"]
 
 
 def test_every_chapter_on_a_trained_model_draws_the_committed_runs(executed_dir):
     """Each of them shows every committed figure-data file that holds what its figure needs."""
-    for chapter, needs in TRAINED_FIGURES.items():
-        expected = [data.label for data in trained_figure_data(needs)]
+    for chapter, (needs, rows) in TRAINED_FIGURES.items():
+        expected = [data.label for data in trained_figure_data(needs, rows=rows)]
         assert expected, f"no committed figure data holds {needs!r} for {chapter}"
-        results = json.loads((executed_dir.parent / "results" / f"{chapter}.json").read_text())
-        assert results["numbers"]["trained_figures"] == expected, chapter
+        assert chapter_numbers(executed_dir, chapter)["trained_figures"] == expected, chapter
+
+
+def test_activation_maps_draws_the_committed_comparisons(executed_dir):
+    """PCB against the full model, and the four compared models, on the same queries."""
+    drawn = chapter_numbers(executed_dir, "activation_maps")["trained_comparisons"]
+    for key, rows, needs in (
+        ("maps", ("pcb", "full"), "activation"),
+        ("ranked_lists", ("resnet-global", "pcb", "hpm", "full"), "ranked"),
+    ):
+        groups = trained_comparisons(rows, needs)
+        assert groups, f"no committed figure data of {rows} on the same queries"
+        assert drawn[key] == [[data.label for data in g.values()] for g in groups], key
 
 
 def test_site_has_a_page_per_chapter(html_dir):
