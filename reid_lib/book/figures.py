@@ -226,6 +226,26 @@ def _picture(images_dir: Path | None, relative: str, size: tuple[int, int]) -> n
     return load_image(images_dir / relative, size)
 
 
+def _stage_maps(data: FigureData) -> dict[str, np.ndarray]:
+    """``stage -> [queries, h, w]`` float32 activation maps of a figure-data file, by stage."""
+    prefix = "activation."
+    return {
+        key.removeprefix(prefix): data.arrays[key].astype(np.float32)
+        for key in sorted(data.arrays)
+        if key.startswith(prefix)
+    }
+
+
+def _ranked_list(
+    data: FigureData, query: int, images_dir: Path | None, size: tuple[int, int]
+) -> tuple[list[np.ndarray], list[bool]]:
+    """The top-ranked gallery pictures of a file's ``query``-th query (:func:`_picture`) and
+    whether each shows the same person."""
+    order, matches = data.arrays["ranked.gallery_index"][query], data.arrays["ranked.match"][query]
+    pictures = [_picture(images_dir, data.meta["gallery"][str(int(i))], size) for i in order]
+    return pictures, [bool(match) for match in matches]
+
+
 def trained_run_figure(
     data: FigureData, images_dir: Path | None, size: tuple[int, int], *, with_maps: bool = True
 ) -> Figure:
@@ -235,8 +255,9 @@ def trained_run_figure(
     images with green (same person) or red (other) borders, or coloured squares without images.
     ``with_maps=False`` leaves the maps out (the ranked lists alone). The title names the run.
     """
-    maps = [k for k in sorted(data.arrays) if k.startswith("activation.")] if with_maps else []
-    maps += ["tsa"] if with_maps and "tsa" in data.arrays else []
+    maps = _stage_maps(data) if with_maps else {}
+    if with_maps and "tsa" in data.arrays:
+        maps["tsa"] = data.arrays["tsa"].astype(np.float32)
     queries = data.meta["queries"]
     top = data.arrays["ranked.gallery_index"].shape[1]
     columns = 1 + len(maps) + top
@@ -247,14 +268,13 @@ def trained_run_figure(
         image = _picture(images_dir, query["path"], size)
         row[0].imshow(image)
         row[0].set_title(f"query {query['index']}", fontsize=7)
-        for ax, key in zip(row[1 : 1 + len(maps)], maps, strict=True):
-            overlay(ax, image, data.arrays[key][q].astype(np.float32))
+        for ax, (name, heat) in zip(row[1 : 1 + len(maps)], maps.items(), strict=True):
+            overlay(ax, image, heat[q])
             if q == 0:
-                ax.set_title(key.removeprefix("activation."), fontsize=7)
-        order, matches = data.arrays["ranked.gallery_index"][q], data.arrays["ranked.match"][q]
-        ranked = zip(row[1 + len(maps) :], order, matches, strict=True)
-        for j, (ax, index, match) in enumerate(ranked, start=1):
-            ax.imshow(_picture(images_dir, data.meta["gallery"][str(int(index))], size))
+                ax.set_title(name, fontsize=7)
+        ranked = zip(row[1 + len(maps) :], *_ranked_list(data, q, images_dir, size), strict=True)
+        for j, (ax, picture, match) in enumerate(ranked, start=1):
+            ax.imshow(picture)
             _mark_match(ax, size, match, fill=images_dir is None)
             if q == 0:
                 ax.set_title(f"#{j}", fontsize=7)
@@ -278,17 +298,9 @@ def trained_maps_comparison(
     when ``images_dir`` is at hand. The title names the runs."""
     first = next(iter(runs.values()))
     queries = first.meta["queries"]
-    maps = {
-        row: {
-            key.removeprefix("activation."): data.arrays[key].astype(np.float32)
-            for key in sorted(data.arrays)
-            if key.startswith("activation.")
-        }
-        for row, data in runs.items()
-    }
     fig = activation_grid(
         [_picture(images_dir, query["path"], size) for query in queries],
-        maps,
+        {row: _stage_maps(data) for row, data in runs.items()},
         image_labels=[f"query {query['index']}" for query in queries],
     )
     fig.suptitle(_runs_title(runs), fontsize=7)
@@ -306,14 +318,7 @@ def trained_ranked_comparison(
     its top-ranked gallery under each run (``runs[row]``, a row per run), as images when
     ``images_dir`` is at hand, else as green or red squares. The title names the runs."""
     first = next(iter(runs.values()))
-    lists = {}
-    for row, data in runs.items():
-        order, matches = (
-            data.arrays["ranked.gallery_index"][query],
-            data.arrays["ranked.match"][query],
-        )
-        gallery = [_picture(images_dir, data.meta["gallery"][str(int(i))], size) for i in order]
-        lists[row] = (gallery, [bool(m) for m in matches])
+    lists = {row: _ranked_list(data, query, images_dir, size) for row, data in runs.items()}
     picture = _picture(images_dir, first.meta["queries"][query]["path"], size)
     fig = models_ranked_lists_figure(picture, lists, fill=images_dir is None)
     fig.suptitle(_runs_title(runs), fontsize=7)
