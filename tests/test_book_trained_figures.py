@@ -248,5 +248,8 @@ def test_trained_ranked_comparison_draws_a_row_per_run_for_one_query(tmp_path):
     colours = [ax.patches[0].get_facecolor()[:3] for ax in first_ranked]
     assert colours[0] != colours[1], "pcb's first is another person, full's the same"
     assert all(ax.patches[0].get_fill() for ax in first_ranked), "no images: filled squares"
+    assert all(ax.images[0].get_array().shape[:2] == (32, 32) for ax in fig.axes), "square"
+    width, height = fig.get_size_inches()
+    assert height < width / (1 + TOP) * len(runs) + 1, "a row about as high as a panel is wide"
     assert [fig.axes[r * (1 + TOP)].get_ylabel() for r in range(len(runs))] == ["pcb", "full"]
     assert fig._suptitle.get_text().splitlines() == [d.label for d in runs.values()]

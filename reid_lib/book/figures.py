@@ -173,8 +173,9 @@ def models_ranked_lists_figure(
     model named on its left (``lists[model] = (gallery images, matches)``; ``fill`` paints each
     gallery square green or red, for a list drawn without its images)."""
     n = max(len(gallery) for gallery, _ in lists.values())
+    row_height = 0.95 * query.shape[0] / query.shape[1] + 0.3  # a panel keeps the picture's shape
     fig, axes = plt.subplots(
-        len(lists), n + 1, figsize=(0.95 * (n + 1), 2.1 * len(lists)), squeeze=False
+        len(lists), n + 1, figsize=(0.95 * (n + 1), row_height * len(lists)), squeeze=False
     )
     for row, (model, (gallery, matches)) in zip(axes, lists.items(), strict=True):
         _ranked_row(row[: len(gallery) + 1], query, gallery, matches, None, fill=fill)
@@ -316,8 +317,11 @@ def trained_ranked_comparison(
 ) -> Figure:
     """The paper's Fig. 9 from trained runs: the ``query``-th query image the files share, then
     its top-ranked gallery under each run (``runs[row]``, a row per run), as images when
-    ``images_dir`` is at hand, else as green or red squares. The title names the runs."""
+    ``images_dir`` is at hand, else as green or red squares (square, a pedestrian's tall shape
+    carries nothing without the picture). The title names the runs."""
     first = next(iter(runs.values()))
+    if images_dir is None:
+        size = (size[1], size[1])
     lists = {row: _ranked_list(data, query, images_dir, size) for row, data in runs.items()}
     picture = _picture(images_dir, first.meta["queries"][query]["path"], size)
     fig = models_ranked_lists_figure(picture, lists, fill=images_dir is None)
