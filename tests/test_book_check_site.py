@@ -4,8 +4,6 @@ equation MathJax did not typeset."""
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -38,15 +36,7 @@ def test_redirect_stubs_and_assets_are_not_pages(site):
     assert [p.name for p in site_pages(site)] == ["broken.html", "good.html"]
 
 
-def require_chromium() -> None:
-    if shutil.which("chromium") is None:
-        if os.environ.get("BOOK_BROWSER_REQUIRED"):
-            pytest.fail("chromium is not installed (make test installs it: `make browser`)")
-        pytest.skip("chromium is not installed; `make browser` installs it")
-
-
-def test_check_reports_broken_images_and_a_missing_ranked_list(site):
-    require_chromium()
+def test_check_reports_broken_images_and_a_missing_ranked_list(chromium, site):
     reports = {r.page: r for r in check_site(site)}
     assert reports["good.html"].images == 1 and reports["good.html"].broken_images == []
     assert reports["book/broken.html"].broken_images == ["../missing.png"]
@@ -64,8 +54,7 @@ def test_a_site_without_index_is_refused(tmp_path):
         check_site(tmp_path)
 
 
-def test_an_equation_counts_only_once_the_sites_own_mathjax_typeset_it(site):
-    require_chromium()
+def test_an_equation_counts_only_once_the_sites_own_mathjax_typeset_it(chromium, site):
     # The MathJax the book's build copies into _static (the sphinx-mathjax-offline extension).
     offline = Path(importlib.import_module("sphinx-mathjax-offline").__file__).parent
     (site / "_static").mkdir()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -100,15 +98,7 @@ def test_no_page_shows_a_presentation_defect(html_dir):
     assert site_defects(html_dir) == {}
 
 
-def require_chromium() -> None:
-    if shutil.which("chromium") is None:
-        if os.environ.get("BOOK_BROWSER_REQUIRED"):
-            pytest.fail("chromium is not installed (make test installs it: `make browser`)")
-        pytest.skip("chromium is not installed; `make browser` installs it")
-
-
-def test_every_page_loads_with_its_images_and_the_ranked_list(html_dir):
-    require_chromium()
+def test_every_page_loads_with_its_images_and_the_ranked_list(chromium, html_dir):
     reports = check_site(html_dir)
     assert {
         r.page: (r.errors, r.broken_images) for r in reports if r.errors or r.broken_images
