@@ -14,6 +14,7 @@ from reid_lib.engine.results import write_results
 from reid_lib.reports import (
     NO_RUNS,
     NOT_REPRODUCED,
+    NOT_RUN,
     Difference,
     ablation_points,
     ablation_table,
@@ -29,6 +30,7 @@ from reid_lib.reports import (
     paper_claims,
     per_dataset_table,
     results_table,
+    rows_without_runs,
     transfer_table,
     verdict,
     verdict_summary,
@@ -127,6 +129,21 @@ def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
     assert (adaptive["same as"], adaptive["runs"]) == ("full", 3), "cpu: adaptive fusion is full"
     assert table.loc[("number of parts", "parts-4"), "mAP mean"] == pytest.approx(41.0)
     assert table.loc[("tiny spatial attention", "msg-no-tsa"), "status"] == "not yet run"
+
+
+def test_rows_without_runs_name_the_unrun_rows_and_why_the_profile_cannot_build_others():
+    lines = pd.DataFrame(
+        {
+            "row": ["full", "wdp", "parts-6", "wdp", "parts-8"],
+            "status": ["", NOT_RUN, "6 parts need 96 pixels", NOT_RUN, "8 parts need 128 pixels"],
+        }
+    )
+    assert rows_without_runs(lines, "smoke") == [
+        "Not yet run: wdp.",
+        "No run, as smoke cannot build them: parts-6: 6 parts need 96 pixels; "
+        "parts-8: 8 parts need 128 pixels.",
+    ]
+    assert rows_without_runs(lines.iloc[:1], "cpu") == [], "every row has a run: no sentence"
 
 
 def test_a_small_real_set_shows_only_the_studies_it_runs(tmp_path):

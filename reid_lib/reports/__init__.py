@@ -14,6 +14,7 @@ from reid_lib.reports.ablation import (
     ablation_runs,
     ablation_table,
     per_dataset_table,
+    rows_without_runs,
 )
 from reid_lib.reports.comparisons import knob_table, knob_winners, transfer_table
 from reid_lib.reports.display import MISSING, styled, with_intervals
@@ -98,6 +99,7 @@ __all__ = [
     "protocol_table",
     "provenance_line",
     "results_table",
+    "rows_without_runs",
     "seed_spread",
     "shown",
     "styled",

@@ -84,6 +84,22 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
     return pd.DataFrame(lines)
 
 
+def rows_without_runs(lines: pd.DataFrame, profile: str) -> list[str]:
+    """Sentences naming the rows of an :func:`ablation_table` (built under ``profile``) that have
+    no run: those not yet run, then those the profile cannot build, each with the config's reason.
+    """
+    status = lines.drop_duplicates("row").set_index("row")["status"]
+    sentences: list[str] = []
+    unrun = status.index[status == NOT_RUN]
+    if len(unrun):
+        sentences.append(f"Not yet run: {', '.join(unrun)}.")
+    unbuilt = status[~status.isin(["", NOT_RUN])]
+    if len(unbuilt):
+        reasons = "; ".join(f"{row}: {why}" for row, why in unbuilt.items())
+        sentences.append(f"No run, as {profile} cannot build them: {reasons}.")
+    return sentences
+
+
 def ablation_points(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFrame:
     """One line per study, row, seed and split, with the run's pretraining (long form, for plots
     and paired comparisons); equal rows repeat the runs."""
