@@ -53,18 +53,69 @@ def test_nonlocal_block_matches_brute_force():
         assert torch.allclose(block(x), expected, atol=1e-5)
 
 
-def test_nonlocal_affinity_is_a_softmax_over_positions():
-    block = NonLocalBlock(16)
-    affinity = block.affinity(torch.randn(2, 16, 5, 3))
-    assert affinity.shape == (2, 15, 15)
-    assert torch.allclose(affinity.sum(-1), torch.ones(2, 15))
-    assert (affinity > 0).all()
+def _explicit_nonlocal(block: NonLocalBlock, x: torch.Tensor) -> torch.Tensor:
+    """The block as the spec writes it: the affinity matrix stored, then multiplied by g."""
+    n, _, h, w = x.shape
+    g = block.g(x).flatten(2).transpose(1, 2)
+    y = (block.affinity(x) @ g).transpose(1, 2).reshape(n, -1, h, w)
+    return x + block.out_bn(block.out_conv(y))
 
 
-def test_nonlocal_block_widths():
-    block = NonLocalBlock(256)
-    assert block.theta.weight.shape == (128, 256, 1, 1)
-    assert block.out_conv.weight.shape == (256, 128, 1, 1)
+@pytest.mark.parametrize(
+    ("channels", "height", "width"),
+    [(256, 64, 32), (512, 32, 16)],
+    ids=["after-stage1", "after-stage2"],
+)
+def test_fused_nonlocal_equals_the_explicit_affinity(channels, height, width):
+    """At the paper's stage1/stage2 shapes (ResNet-50, 256x128), the fused attention kernel gives
+    the explicit form's output and gradients within 1e-5 of their scale (float32 rounding).
+
+    The scale of the output and of the input gradient is their largest magnitude; that of the
+    parameter gradients is the largest over the block, because some of them are zero up to
+    rounding (phi's bias does not change a softmax; BatchNorm cancels out_conv's bias)."""
+    torch.manual_seed(0)
+    block = NonLocalBlock(channels).train()
+    torch.nn.init.normal_(block.out_bn.weight)  # away from the identity at initialisation
+    x = torch.randn(2, channels, height, width)
+    probe = torch.randn(2, channels, height, width)
+
+    def output_and_grads(forward):
+        block.zero_grad(set_to_none=True)
+        inp = x.clone().requires_grad_(True)
+        out = forward(inp)
+        (out * probe).sum().backward()
+        return out.detach(), inp.grad, {name: p.grad for name, p in block.named_parameters()}
+
+    def assert_close_to_scale(actual, expected, scale, what):
+        difference = (actual - expected).abs().max()
+        assert difference <= 1e-5 * scale, f"{what}: differs by {difference} at scale {scale}"
+
+    out, x_grad, grads = output_and_grads(block)
+    ref_out, ref_x_grad, ref_grads = output_and_grads(lambda inp: _explicit_nonlocal(block, inp))
+    assert_close_to_scale(out, ref_out, ref_out.abs().max(), "output")
+    assert_close_to_scale(x_grad, ref_x_grad, ref_x_grad.abs().max(), "input gradient")
+    assert grads.keys() == ref_grads.keys()
+    param_scale = max(g.abs().max() for g in ref_grads.values())
+    for name, grad in grads.items():
+        assert_close_to_scale(grad, ref_grads[name], param_scale, name)
+
+
+def test_nonlocal_block_does_not_store_the_affinity():
+    """The fused kernel saves no ``HW x HW`` tensor for the backward pass (the explicit form does:
+    the affinity, 16 MiB per image after stage1 of a 256x128 image)."""
+    block = NonLocalBlock(16).train()
+    x = torch.randn(2, 16, 8, 4, requires_grad=True)
+    positions = 8 * 4
+    for forward, stores in ((block, False), (lambda v: _explicit_nonlocal(block, v), True)):
+        shapes = []
+
+        def keep(tensor, shapes=shapes):
+            shapes.append(tuple(tensor.shape))
+            return tensor
+
+        with torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor):
+            forward(x)
+        assert any(shape[-2:] == (positions, positions) for shape in shapes) is stores
 
 
 # --- tiny spatial attention --------------------------------------------------------------------
@@ -117,6 +168,42 @@ def test_msg_shape_and_residual(branches):
         assert torch.allclose(g - f4, msg.tsa(msg.fused(f4)), atol=1e-6)
     assert msg.fuse[0].in_channels == 32 * len(branches)
     assert msg.attention_map(f4).shape == (2, 1, 8, 4)
+
+
+@pytest.mark.parametrize("conv_bn_relu", [True, False])
+def test_msg_fuses_branch_by_branch_as_the_concatenation_would(conv_bn_relu):
+    """The fusing convolution applied slice by slice equals it on the concatenation (output and
+    gradients, float32 rounding), and no ``2C``-channel concatenation is kept for backward."""
+    torch.manual_seed(0)
+    msg = MultiScaleGlobal(64, conv_bn_relu=conv_bn_relu).train()
+    f4 = torch.randn(4, 64, 8, 4)
+    probe = torch.randn(4, 64, 8, 4)
+
+    def concatenated(x):
+        return msg.fuse(torch.cat([branch(x) for branch in msg.branches.values()], dim=1))
+
+    results = []
+    for fused in (msg.fused, concatenated):
+        msg.zero_grad(set_to_none=True)
+        x = f4.clone().requires_grad_(True)
+        shapes = []
+
+        def keep(tensor, shapes=shapes):
+            shapes.append(tuple(tensor.shape))
+            return tensor
+
+        with torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor):
+            out = fused(x)
+        (out * probe).sum().backward()
+        results.append((out.detach(), x.grad, [p.grad for p in msg.parameters()], shapes))
+    (out, x_grad, grads, shapes), (ref_out, ref_x_grad, ref_grads, ref_shapes) = results
+    torch.testing.assert_close(out, ref_out, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(x_grad, ref_x_grad, atol=1e-5, rtol=1e-5)
+    for grad, ref in zip(grads, ref_grads, strict=True):
+        if ref is not None:
+            torch.testing.assert_close(grad, ref, atol=1e-4, rtol=1e-4)
+    concatenation = (4, 4 * 32, 8, 4)
+    assert concatenation in ref_shapes and concatenation not in shapes
 
 
 def test_msg_without_tsa_is_plain_residual_and_ten_parameters_lighter():

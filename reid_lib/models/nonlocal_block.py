@@ -5,10 +5,19 @@ convolutions theta, phi, g to ``C/2`` channels; affinity ``softmax_j(theta_i . p
 ``H*W`` positions; the g features mixed by that affinity; a 1x1 convolution back to ``C`` channels
 and a BatchNorm whose weight starts at zero, so the block is the identity at initialisation; a
 residual sum. Ours: no sub-sampling of phi/g (the spec names none).
+
+How it is computed is ours too. :meth:`NonLocalBlock.attend` hands theta, phi and g to
+:func:`torch.nn.functional.scaled_dot_product_attention` with scale 1 (the embedded-Gaussian form
+has no ``1/sqrt(d)``), as one attention head over ``[N, 1, H*W, C']``. PyTorch then picks a fused
+kernel (flash attention on the CPU and on recent GPUs, memory-efficient attention elsewhere) that
+never stores the ``H*W x H*W`` affinity: after stage1 of a 256x128 image that matrix is 2,048 x
+2,048, 16 MiB per image. :meth:`NonLocalBlock.affinity` builds the matrix explicitly, for the
+chapters' figures; the two agree to float32 rounding (``tests/test_models_modules.py``).
 """
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -40,8 +49,22 @@ class NonLocalBlock(nn.Module):
         phi = self.phi(x).flatten(2)  # [N, C', HW]
         return (theta @ phi).softmax(dim=-1)
 
+    def attend(self, x: Tensor) -> Tensor:
+        """``[N, C, H, W] -> [N, H*W, C']``: ``affinity(x) @ g(x)``, by fused attention."""
+        # [N, 1, HW, C'], contiguous: the layout the fused kernels take (a transposed view or a
+        # 3-d tensor sends PyTorch to its unfused fallback, which stores the affinity).
+        theta, phi, g = (
+            conv(x).flatten(2).transpose(1, 2).unsqueeze(1).contiguous()
+            for conv in (self.theta, self.phi, self.g)
+        )
+        return F.scaled_dot_product_attention(theta, phi, g, scale=1.0).squeeze(1)
+
     def forward(self, x: Tensor) -> Tensor:
-        n, _, h, w = x.shape
-        g = self.g(x).flatten(2).transpose(1, 2)  # [N, HW, C']
-        y = (self.affinity(x) @ g).transpose(1, 2).reshape(n, -1, h, w)
-        return x + self.out_bn(self.out_conv(y))
+        n, c, h, w = x.shape
+        # W_z, a 1x1 convolution, applied as the linear map it is on [N, HW, C']: the backward
+        # pass then reuses the attention output the kernel keeps, instead of a [N, C', H, W] copy.
+        z = F.linear(self.attend(x), self.out_conv.weight.flatten(1), self.out_conv.bias)
+        # Copied to the contiguous [N, C, H, W] layout: BatchNorm's backward pass runs several
+        # times slower on the transposed (channels-last) view beside a contiguous gradient.
+        z = z.transpose(1, 2).contiguous().view(n, c, h, w)
+        return x + self.out_bn(z)
