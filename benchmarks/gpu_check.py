@@ -4,11 +4,12 @@ Without a CUDA device it prints why it skips and exits 0. On a GPU, for the ``fu
 256x128 with batch 16 x 4 and AMP as ``run.amp=auto`` picks (bf16 from compute capability 8.0,
 else fp16 with a gradient scaler), it measures:
 
-- training images/s and peak memory of the study rows ``full``, ``baseline``, ``resnet-global``,
-  ``pcb`` and ``hpm`` (random initialisation) and of a plain torchvision ResNet-50 with a
-  cross-entropy head;
-- inference images/s (eval mode, no gradients, batch 256) of the same models;
-- the loss reads per step: the training steps run under ``torch.cuda.set_sync_debug_mode``, which
+- side by side in one process (:func:`benchmarks.train_speed.side_by_side`), the study rows
+  ``full``, ``baseline``, ``resnet-global``, ``pcb`` and ``hpm`` (random initialisation) and a plain
+  torchvision ResNet-50: training images/s and its ratio to the baseline's, the ratio that FLOPs
+  alone allow, inference images/s and its ratio to the plain ResNet's, the memory a training step
+  holds and the allocator's peak;
+- the loss reads per step: training steps run under ``torch.cuda.set_sync_debug_mode``, which
   warns at every host-device sync, counted;
 - two epochs of the ``colab`` preset (the book's short GPU profile, random initialisation here)
   on its synthetic set, with their wall time, seconds per epoch and Rank-1/mAP: the intro turns
@@ -33,102 +34,56 @@ import warnings
 from pathlib import Path
 
 import torch
-import torchvision
-from torch import nn
 
-from benchmarks.train_speed import NUM_CLASSES, images_per_second, row_configs
+from benchmarks.train_speed import (
+    ROWS,
+    candidates,
+    images_per_second,
+    side_by_side,
+    size_heading,
+    table,
+)
 from reid_lib.engine import git_state, load_config, resolve_device, train
 from reid_lib.engine.config import Config, apply_overrides
-from reid_lib.engine.experiment import build_model_from_config
 from reid_lib.engine.trainer import amp_dtype
-from reid_lib.losses import LossOutput, label_smoothed_cross_entropy
 
-ROWS = ("full", "baseline", "resnet-global", "pcb", "hpm")
 #: The preset whose epochs are timed: the short GPU profile a Colab reader runs.
 COLAB_PRESET = "colab"
-PLAIN = "torchvision resnet50"
+#: The second size of the side-by-side table: the cpu track's model, image size and batch.
+CPU_SIZE_PRESET = "cpu"
 
 
-def plain_resnet50() -> tuple[nn.Module, object]:
-    """torchvision's ResNet-50 (random weights) and a label-smoothed cross-entropy on its logits."""
-    model = torchvision.models.resnet50(num_classes=NUM_CLASSES)
-
-    def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> LossOutput:
-        ce = label_smoothed_cross_entropy(logits, targets)
-        return LossOutput(total=ce, terms={"ce": ce})
-
-    return model, loss_fn
-
-
-def peak_memory_gib(device: torch.device) -> float | None:
-    """The peak memory allocated on ``device`` since the last reset, in GiB (None on the CPU)."""
-    if device.type != "cuda":
-        return None
-    return torch.cuda.max_memory_allocated(device) / 2**30
-
-
-def inference_per_second(model: nn.Module, cfg: Config, batch: int, steps: int) -> float:
-    """Eval-mode images per second on random images at ``cfg``'s size (no gradients, AMP)."""
+def count_syncs(cfg: Config, steps: int) -> dict[str, str]:
+    """Host-device syncs per training step of each model (``-`` on the CPU, which has none)."""
     device = resolve_device(cfg.run.device)
-    model = model.to(device).eval()
-    images = torch.randn(batch, 3, cfg.data.height, cfg.data.width, device=device)
-    dtype = amp_dtype(cfg.run.amp, device)
-    with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-        model(images)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(steps):
-            model(images)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-    return steps * batch / (time.perf_counter() - start)
+    syncs = {}
+    for candidate in candidates(cfg, ROWS):
+        if device.type != "cuda":
+            syncs[candidate.name] = "-"
+            continue
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                images_per_second(
+                    candidate.cfg,
+                    steps=steps,
+                    warmup=0,
+                    model=candidate.model,
+                    loss_fn=candidate.loss_fn,
+                )
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        count = sum("synchroniz" in str(w.message) for w in caught)
+        syncs[candidate.name] = f"{count / steps:.1f}"
+    return syncs
 
 
-def count_syncs(cfg: Config, model: nn.Module | None, loss_fn: object, steps: int) -> int | None:
-    """Host-device syncs over ``steps`` training steps (None on the CPU, which has none)."""
-    device = resolve_device(cfg.run.device)
-    if device.type != "cuda":
-        return None
-    torch.cuda.set_sync_debug_mode("warn")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            images_per_second(cfg, steps=steps, warmup=0, model=model, loss_fn=loss_fn)
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
-    return sum("synchroniz" in str(w.message) for w in caught)
-
-
-def measure(cfg: Config, args: argparse.Namespace) -> list[dict[str, object]]:
-    """One line per model: training and inference images/s, peak memory, syncs per step."""
-    device = resolve_device(cfg.run.device)
-    models: dict[str, tuple[Config, nn.Module | None, object]] = {
-        row: (config, None, None) for row, config in row_configs(cfg, ROWS).items()
-    }
-    models[PLAIN] = (cfg, *plain_resnet50())
-    lines = []
-    for name, (config, model, loss_fn) in models.items():
-        if device.type == "cuda":
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(device)
-        train_rate = images_per_second(
-            config, steps=args.steps, warmup=args.warmup, model=model, loss_fn=loss_fn
-        )
-        memory = peak_memory_gib(device)
-        net = model if model is not None else build_model_from_config(config, NUM_CLASSES)
-        syncs = count_syncs(config, model, loss_fn, args.sync_steps)
-        lines.append(
-            {
-                "model": name,
-                "train img/s": f"{train_rate:.1f}",
-                "peak GiB": "-" if memory is None else f"{memory:.2f}",
-                "infer img/s": f"{inference_per_second(net, config, args.infer_batch, 3):.1f}",
-                "syncs/step": "-" if syncs is None else f"{syncs / args.sync_steps:.1f}",
-            }
-        )
-        print(lines[-1], flush=True)
-    return lines
+def measure(cfg: Config, args: argparse.Namespace) -> list[dict[str, str]]:
+    """One line per model: the side-by-side columns and the syncs per step."""
+    lines = side_by_side(cfg, ROWS, rounds=args.rounds, steps=args.steps)
+    syncs = count_syncs(cfg, args.sync_steps)
+    return [line | {"syncs/step": syncs[line["model"]]} for line in lines]
 
 
 def profile_epochs(cfg: Config, args: argparse.Namespace, workdir: Path) -> dict[str, object]:
@@ -168,15 +123,6 @@ def profile_epochs(cfg: Config, args: argparse.Namespace, workdir: Path) -> dict
     }
 
 
-def table(lines: list[dict[str, object]]) -> str:
-    """A Markdown table of ``lines`` (all with the same keys)."""
-    header = list(lines[0])
-    rows = [" | ".join(str(line[h]) for h in header) for line in lines]
-    return "\n".join(
-        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *[f"| {r} |" for r in rows]]
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m benchmarks.gpu_check`` argument parser."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_check", description=__doc__)
@@ -185,10 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--identities", type=int, default=16, help="P of the P x K batch")
     parser.add_argument("--instances", type=int, default=4, help="K of the P x K batch")
-    parser.add_argument("--steps", type=int, default=20, help="timed training steps per model")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    parser.add_argument("--steps", type=int, default=10, help="steps per model and round")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the fastest counts")
     parser.add_argument("--sync-steps", type=int, default=3, help="steps watched for syncs")
-    parser.add_argument("--infer-batch", type=int, default=256)
     parser.add_argument(
         "--synthetic-preset", default=None, help="default: the colab preset's own (small)"
     )
@@ -224,15 +169,29 @@ def main(argv: list[str] | None = None) -> int:
     dtype = amp_dtype(cfg.run.amp, torch.device(device))
     heading = (
         f"{name}, torch {torch.__version__}, commit {(git_state()['commit'] or 'unknown')[:10]}; "
-        f"{args.height}x{args.width}, batch {args.identities}x{args.instances}, AMP {dtype}"
+        f"AMP {dtype}"
     )
     print(heading, flush=True)
-    model_lines = measure(cfg, args)
-    epoch_line = profile_epochs(cfg, args, args.workdir)
-    models, epochs = table(model_lines), table([epoch_line])
-    report = (
-        f"{heading}\n\n{models}\n\nThe {COLAB_PRESET} preset on its synthetic set:\n\n{epochs}\n"
+    cpu_size = load_config(
+        CPU_SIZE_PRESET,
+        [
+            "model.pretrained=null",
+            f"run.device={device}",
+            "run.amp=auto",
+            f"run.output_dir={args.workdir / 'runs'}",
+        ],
     )
+    sizes = {"paper": cfg, "cpu": cpu_size}
+    model_lines = {}
+    for size, config in sizes.items():
+        print(size_heading(size, config), flush=True)
+        model_lines[size] = measure(config, args)
+    epoch_line = profile_epochs(cfg, args, args.workdir)
+    sections = [
+        f"{size_heading(size, c)}\n\n{table(model_lines[size])}" for size, c in sizes.items()
+    ]
+    epochs = f"The {COLAB_PRESET} preset on its synthetic set:\n\n{table([epoch_line])}"
+    report = "\n\n".join([heading, *sections, epochs]) + "\n"
     print(report)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -244,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
             **git_state(),
             "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "models": model_lines,
+            "models": model_lines["paper"],
+            "models_cpu_preset": model_lines["cpu"],
             "profile_epochs": epoch_line,
         }
         (args.out / f"gpu_check-{slug}.json").write_text(json.dumps(record, indent=2) + "\n")
