@@ -288,6 +288,72 @@ def test_real_sigint_finishes_the_step_then_saves(tmp_path):
     assert signal.getsignal(signal.SIGINT) is before, "the previous handler is restored"
 
 
+def test_run_compile_compiles_the_training_passes_only(tmp_path):
+    """``run.compile=true`` wraps the module the steps call; checkpoints and evaluation keep the
+    module itself, so its state dict has the plain names (no ``_orig_mod.`` prefix)."""
+    plain = _trainer(_cfg(tmp_path / "plain"))
+    assert plain.net is plain.model
+    compiled = _trainer(_cfg(tmp_path / "compiled", "run.compile=true"))
+    assert isinstance(compiled.net, torch._dynamo.eval_frame.OptimizedModule)
+    assert compiled.net._orig_mod is compiled.model
+    assert list(compiled.model.state_dict()) == list(plain.model.state_dict())
+
+
+def _send_two_sigints(*_: object) -> None:
+    for _ in range(2):
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.parametrize("where", ["forward, after a BatchNorm", "backward", "optimizer step"])
+@pytest.mark.parametrize("step", [2, 3], ids=["mid-epoch", "the epoch's last step"])
+def test_two_sigints_inside_a_step_then_resume_equals_an_uninterrupted_run(tmp_path, where, step):
+    """Two Ctrl-C in the middle of a step: the step completes, the checkpoint records it whole,
+    and the resumed run ends with the uninterrupted run's weights and BatchNorm buffers."""
+    PKSampler = pytest.importorskip(
+        "reid_lib.data.sampler", reason="needs the data pipeline"
+    ).PKSampler
+    data = _Images()
+
+    def run(cfg, *, interrupt_step=None, resume=None):
+        sampler = PKSampler(data.pids.tolist(), 2, 2, seed=0)
+        loader = DataLoader(data, batch_size=sampler.batch_size, sampler=sampler)
+        trainer = _trainer(cfg, loader=loader)
+        if interrupt_step is not None:
+            calls = {"n": 0}
+
+            def at_the_step(*_: object) -> None:
+                calls["n"] += 1
+                if calls["n"] == interrupt_step:
+                    _send_two_sigints()
+
+            if where == "backward":
+                trainer.model.fc.register_full_backward_hook(at_the_step)
+            elif where == "optimizer step":
+                trainer.optimizer.register_step_pre_hook(at_the_step)
+            else:
+                trainer.model.body[1].register_forward_hook(at_the_step)
+        if resume:
+            trainer.resume(resume)
+        return trainer, trainer.fit()
+
+    first_epoch = PKSampler(data.pids.tolist(), 2, 2, seed=0).global_batches()
+    assert (step == len(first_epoch)) is (step == 3)
+    straight, result = run(_cfg(tmp_path / "straight", "run.deterministic=true"))
+    steps = straight.global_step
+    assert result.status == "finished" and steps > 3
+    cut = _cfg(tmp_path / "cut", "run.deterministic=true")
+    before = signal.getsignal(signal.SIGINT)
+    stopped, result = run(cut, interrupt_step=step)
+    assert result.status == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is before, "the previous handler is restored"
+    state = load_checkpoint(stopped.run_dir / "last.pt")
+    assert state["interrupted"] and state["global_step"] == state["step_in_epoch"] == step
+    resumed, result = run(cut, resume=stopped.run_dir / "last.pt")
+    assert result.status == "finished" and resumed.global_step == steps
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, straight.model.state_dict()[key]), key
+
+
 def test_the_loss_is_read_once_per_logging_interval(tmp_path, monkeypatch):
     """Reading a tensor's value waits for a GPU: the steps read nothing, each log reads once.
 

@@ -173,7 +173,9 @@ class RunConfig:
 
     ``amp`` is ``"auto"`` (bf16 on a GPU of compute capability 8.0 or more, else fp16 with a
     gradient scaler; off on the CPU), ``"bf16"`` (on the CPU too), ``"fp16"`` (GPU only) or
-    ``"off"``; ``channels_last`` applies on GPU only. ``row`` names
+    ``"off"``; ``channels_last`` applies on GPU only. ``compile`` runs the training forward and
+    backward passes through ``torch.compile`` (off by default: ``benchmarks.train_speed`` measures
+    what it gains, and compiling costs minutes at the start of every run). ``row`` names
     the study row (``studies/ablations.yaml``) a run belongs to: the sweep sets it and the results
     file records it; None for a run outside the book's studies.
     """
@@ -188,6 +190,7 @@ class RunConfig:
     device: str = "auto"
     amp: Literal["auto", "bf16", "fp16", "off"] = "auto"
     channels_last: bool = True
+    compile: bool = False
     log_every: int = 20
     tensorboard: bool = False
     progress: bool = True

@@ -14,8 +14,9 @@ Choices that are ours, not the paper's:
 - The learning rate changes once per epoch (see :mod:`reid_lib.engine.schedule`).
 - Evaluation runs on rank 0 and leaves the random generators as it found them, so that when and how
   often a run evaluates never changes its training.
-- Ctrl-C is deferred to the end of the current step (a second Ctrl-C stops at once); then
-  ``last.pt`` is written with the weights, generators and step reached, and ``interrupted: True``.
+- Ctrl-C is deferred to the end of the current step, and so is every further Ctrl-C; then
+  ``last.pt`` is written, with Ctrl-C still deferred, with the weights, generators and step
+  reached, and ``interrupted: True``. Ctrl-\\ (SIGQUIT) stops at once, without saving.
   With a sampler that can skip batches (``set_epoch(epoch, start_batch)``, as
   :class:`~reid_lib.data.sampler.PKSampler`) the resumed run continues with the next batch; with
   another sampler it restarts that epoch. In deterministic mode on a CPU with
@@ -27,8 +28,10 @@ from __future__ import annotations
 import inspect
 import math
 import signal
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,9 +151,12 @@ def _epoch_sampler(loader: Any) -> Any:
 
 
 class _DeferredInterrupt:
-    """Within the block, the first SIGINT only sets ``requested``; a second one interrupts at once.
+    """Within the block, every SIGINT only sets ``requested`` and says so once on stderr.
 
-    Only the main thread can install signal handlers; elsewhere Ctrl-C interrupts as usual.
+    The trainer stops at the end of the current step and saves with SIGINT still deferred, so no
+    number of Ctrl-C presses can record half a step or cut a checkpoint short. SIGTERM and
+    SIGQUIT (Ctrl-\\) still stop the process at once. Only the main thread can install signal
+    handlers; elsewhere Ctrl-C interrupts as usual.
     """
 
     def __init__(self) -> None:
@@ -158,8 +164,12 @@ class _DeferredInterrupt:
         self._previous: Any = None
 
     def _handle(self, signum: int, frame: Any) -> None:
+        if not self.requested:
+            sys.stderr.write(
+                "\nCtrl-C: stopping at the end of this step and saving last.pt "
+                "(further Ctrl-C wait for it; Ctrl-\\ stops at once, without saving)\n"
+            )
         self.requested = True
-        signal.signal(signal.SIGINT, self._previous)
 
     def __enter__(self) -> _DeferredInterrupt:
         self.requested = False
@@ -170,6 +180,7 @@ class _DeferredInterrupt:
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 @dataclass
@@ -223,6 +234,9 @@ class Trainer:
         if info.enabled:
             device_ids = [device.index] if device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=device_ids)
+        if cfg.run.compile:
+            # Only the training passes: checkpoints and evaluation use the module itself.
+            self.net = torch.compile(self.net)
         self.loss_fn = loss_fn
         self.loader = train_loader
         self.sampler = _epoch_sampler(train_loader)
@@ -365,6 +379,9 @@ class Trainer:
                     )
         if pending:
             _add_up(sums, self._read_losses(pending, names))
+        if steps == 0 and skip:
+            # Resumed after the epoch's last step: nothing is left to train in it.
+            return {"lr": lr}
         if steps == 0:
             raise ValueError(
                 "the training loader yielded no batch; the P x K sampler needs at least "
@@ -501,21 +518,27 @@ class Trainer:
         """Train until ``schedule.epochs``; Ctrl-C saves ``last.pt`` and returns cleanly."""
         if self.info.is_main:
             save_yaml(self.cfg, self.run_dir / "config.yaml")
-        try:
-            with self._interrupt:
+        with self._interrupt:
+            try:
                 while self.epoch < self.cfg.schedule.epochs:
                     self._run_epoch()
-        except KeyboardInterrupt:
-            self.save(interrupted=True)
-            if self.log is not None:
-                self.log.log("interrupted", epoch=self.epoch, step=self.global_step)
-            return self._finish("interrupted")
+            except KeyboardInterrupt:
+                # Raised between steps (a deferred Ctrl-C, or one outside the main thread while
+                # the loader hands out a batch); the save itself is not interruptible.
+                self.save(interrupted=True)
+                if self.log is not None:
+                    self.log.log("interrupted", epoch=self.epoch, step=self.global_step)
+                return self._finish("interrupted")
         return self._finish("finished")
 
     def _run_epoch(self) -> None:
         """Train one epoch, step the schedule, evaluate when due, write the checkpoints."""
         stats = self.train_epoch()
-        self.scheduler.step()
+        with warnings.catch_warnings():
+            # After a resume at an epoch's last step, this process has not called
+            # optimizer.step(); torch would warn, but the schedule is where the checkpoint left it.
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)`")
+            self.scheduler.step()
         self.epoch += 1
         self.step_in_epoch = 0
         if self.log is not None:
