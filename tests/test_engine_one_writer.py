@@ -95,6 +95,27 @@ def test_a_run_folder_with_a_checkpoint_refuses_unless_resumed_or_overwritten(tm
     assert (cfg.run_dir() / "last.pt").is_file()
 
 
+def test_a_run_that_finishes_while_another_checks_its_images_is_not_trained_over(
+    tmp_path, monkeypatch
+):
+    """The checkpoint test is made again under the lock: a twin run that finished while this one
+    decoded its test images (between the first test and the lock) keeps its files."""
+    cfg = _cfg(tmp_path, "run.name=twin")
+    planted = b"the twin run's checkpoint"
+    decode = experiment.check_decodable
+
+    def twin_finishes_meanwhile(*args, **kwargs):
+        cfg.run_dir().mkdir(parents=True, exist_ok=True)
+        (cfg.run_dir() / "last.pt").write_bytes(planted)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "check_decodable", twin_finishes_meanwhile)
+    with pytest.raises(FileExistsError, match=r"already holds a checkpoint"):
+        train(cfg)
+    assert (cfg.run_dir() / "last.pt").read_bytes() == planted
+    assert not (cfg.run_dir() / "config.yaml").exists()
+
+
 def test_a_corrupt_query_image_fails_before_the_first_epoch(tmp_path, monkeypatch):
     # A real dataset's files have no manifest: the decode check is what finds a corrupt one.
     synthetic = experiment.load_dataset(_cfg(tmp_path))

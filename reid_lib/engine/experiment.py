@@ -226,12 +226,7 @@ def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = Fa
     """
     check_pretrained(cfg.model.pretrained)
     run_dir = cfg.run_dir()
-    if resume is None and not overwrite and (run_dir / LAST).is_file():
-        raise FileExistsError(
-            f"run folder {run_dir} already holds a checkpoint ({LAST}); continue it with "
-            f"--resume {run_dir / LAST}, start it again with --overwrite, or choose another "
-            "run.name"
-        )
+    _check_run_folder(run_dir, resume=resume, overwrite=overwrite)
     device = resolve_device(cfg.run.device)
     info = init_distributed(use_cuda=device.type == "cuda")
     try:
@@ -243,6 +238,8 @@ def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = Fa
         tested = [*dataset.query, *dataset.gallery, *dataset.multi_query]
         check_decodable(tested, decode_cache(cfg, dataset))
         with exclusive_lock(run_dir / RUN_LOCK, wait=False, what=f"run folder {run_dir}"):
+            # Again under the lock: another run of the same name may have finished since.
+            _check_run_folder(run_dir, resume=resume, overwrite=overwrite)
             if overwrite and resume is None:
                 for name in (LAST, BEST, METRICS_LOG):
                     (run_dir / name).unlink(missing_ok=True)
@@ -251,6 +248,16 @@ def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = Fa
             return _fit(cfg, dataset, info, device, resume)
     finally:
         shutdown(info)
+
+
+def _check_run_folder(run_dir: Path, *, resume: str | Path | None, overwrite: bool) -> None:
+    """Refuse a run folder that holds a checkpoint, unless the run resumes or overwrites it."""
+    if resume is None and not overwrite and (run_dir / LAST).is_file():
+        raise FileExistsError(
+            f"run folder {run_dir} already holds a checkpoint ({LAST}); continue it with "
+            f"--resume {run_dir / LAST}, start it again with --overwrite, or choose another "
+            "run.name"
+        )
 
 
 def _fit(
