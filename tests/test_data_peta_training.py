@@ -63,3 +63,5 @@ def test_joint_training_set_is_the_union_of_the_training_splits(tmp_path):
     assert not joint.query and not joint.gallery
     with pytest.raises(ValueError, match=r"data.joint_sets=\['market1501'\]: expected some of"):
         build_dataset("joint", tmp_path, sets=("market1501",))
+    with pytest.raises(ValueError, match=r"\['viper', 'viper'\]: expected .*, each once"):
+        build_dataset("joint", tmp_path, sets=("viper", "viper"))

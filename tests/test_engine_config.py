@@ -219,6 +219,13 @@ def test_out_of_range_values_are_refused_when_the_config_loads(override, message
         load_config("smoke", [override])
 
 
+def test_a_joint_set_named_twice_is_refused():
+    """``[viper, viper]`` would train 632 classes from 316 people, each under two labels."""
+    with pytest.raises(ConfigError, match=r"data\.joint_sets=\['viper', 'viper'\]: .*each once"):
+        load_config("smoke", ["data.dataset=joint", "data.joint_sets=[viper, viper]"])
+    assert load_config("smoke", ["data.dataset=joint", "data.joint_sets=[viper, grid]"])
+
+
 def test_the_triplet_rules_apply_only_with_a_triplet_loss():
     single = ["sampler.num_instances=1"]
     assert load_config("smoke", [*single, "loss.weight_tri=0"]).sampler.num_instances == 1

@@ -503,7 +503,9 @@ def test_an_untrained_run_names_the_command_that_trains_it(tmp_path):
 def test_the_joint_step_needs_two_sets(monkeypatch, capsys):
     monkeypatch.delenv("REID_DATA_ROOT", raising=False)
     assert main(["joint", "--profile", "cpu", "--sets", "viper"]) == 2
-    assert "--sets ['viper']: expected two or more small real sets" in capsys.readouterr().err
+    assert "--sets ['viper']: expected two or more distinct" in capsys.readouterr().err
+    assert main(["joint", "--profile", "cpu", "--sets", "viper", "viper"]) == 2
+    assert "--sets ['viper', 'viper']: expected two or more distinct" in capsys.readouterr().err
     assert main(["joint", "--profile", "cpu"]) == 2, "no data root: no set at hand"
 
 

@@ -231,9 +231,9 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "joint":
         settings = get_profile(args.profile)
         sets = tuple(args.sets or _real_sets())
-        if len(sets) < 2:
+        if len(set(sets)) < 2 or len(set(sets)) < len(sets):
             raise ValueError(
-                f"--sets {list(sets)}: expected two or more small real sets"
+                f"--sets {list(sets)}: expected two or more distinct small real sets"
                 f" (or {DATA_ROOT_ENV} with them)"
             )
         step = Step(

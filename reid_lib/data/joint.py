@@ -35,12 +35,14 @@ def load_joint(
     by ``load(name, folder, split_index=...)``) as one training set.
 
     Raises:
-        ValueError: an empty ``sets``, or a set that is not one of the small benchmarks.
+        ValueError: an empty ``sets``, a set named twice, or one not of the small benchmarks.
         DatasetLayoutError: a set's folder is missing (named, with its layout).
     """
     unknown = [name for name in sets if name not in SMALL_REAL_SETS]
-    if not sets or unknown:
-        raise ValueError(f"data.joint_sets={list(sets)}: expected some of {list(SMALL_REAL_SETS)}")
+    if not sets or unknown or len(set(sets)) < len(sets):
+        raise ValueError(
+            f"data.joint_sets={list(sets)}: expected some of {list(SMALL_REAL_SETS)}, each once"
+        )
     records = []
     for index, name in enumerate(sets):
         part = load(name, Path(root) / SMALL_REAL_SETS[name], split_index=split_index)

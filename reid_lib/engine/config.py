@@ -374,9 +374,11 @@ def _ranges(cfg: Config) -> list[tuple[bool, str]]:
     if cfg.data.dataset == "joint":
         rules.append(
             (
-                bool(cfg.data.joint_sets) and set(cfg.data.joint_sets) <= set(SMALL_REAL_SETS),
+                bool(cfg.data.joint_sets)
+                and set(cfg.data.joint_sets) <= set(SMALL_REAL_SETS)
+                and len(set(cfg.data.joint_sets)) == len(cfg.data.joint_sets),
                 f"data.joint_sets={list(cfg.data.joint_sets)}: expected some of "
-                f"{list(SMALL_REAL_SETS)}",
+                f"{list(SMALL_REAL_SETS)}, each once",
             )
         )
     if cfg.model.arch in TRIPLET_ARCHS and cfg.loss.weight_tri > 0:
