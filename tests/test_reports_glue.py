@@ -135,6 +135,15 @@ def test_glue_names_come_from_the_run_fields():
 def test_two_files_with_the_same_fields_are_refused(tree):
     twin = result_dict("twin", profile="smoke", dataset="toy", rank1=0.25, row="baseline")
     write_results(twin, tree)
+    with pytest.raises(ValueError, match=r"results files .* are one run \(profile=smoke"):
+        book_numbers(tree)
+
+
+def test_two_runs_that_share_a_glue_name_are_refused(tree):
+    """Runs from two backbones are two runs, but the glue name does not tell them apart."""
+    twin = result_dict("twin", profile="smoke", dataset="toy", rank1=0.25, row="baseline")
+    twin["run"]["pretraining"] = "peta-resnet18 sha256:0123456789ab"
+    write_results(twin, tree)
     with pytest.raises(ValueError, match=r"two results files for smoke\.toy\.baseline\.seed0"):
         book_numbers(tree)
 

@@ -115,6 +115,23 @@ def test_renaming_results_files_and_runs_leaves_every_table_unchanged(root, tmp_
         pd.testing.assert_frame_equal(old, new)
 
 
+def test_a_copied_results_file_is_refused_rather_than_counted_as_another_run(root, tmp_path):
+    """A copy under another name would be a fourth seed in the ablation table (a narrower
+    interval) and in the per-dataset table; every table refuses it, naming both files."""
+    original = next(p for p in sorted(root.rglob("*.json")) if "baseline" in p.read_text())
+    copy = original.with_name("copy-of-a-run.json")
+    copy.write_text(original.read_text())
+    first, second = sorted([original, copy])  # read in path order
+    with pytest.raises(ValueError, match=rf"results files {first} and {second} are one run"):
+        results_table([root])
+    copy.unlink()
+    elsewhere = tmp_path / "elsewhere" / copy.relative_to(root)
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_text(original.read_text())
+    with pytest.raises(ValueError, match=r"are one run \(profile=cpu, dataset=synthetic"):
+        results_table([root, tmp_path / "elsewhere"])
+
+
 def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
     table = ablation_table(results_table([root]), "cpu", "synthetic").set_index(["study", "row"])
     full = table.loc[("modules", "full")]

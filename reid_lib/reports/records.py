@@ -81,21 +81,38 @@ def provenance_line(data: dict[str, Any]) -> str:
 
 def load_result_files(results_root: Path) -> list[dict[str, Any]]:
     """Every engine results file under ``results_root`` (``<profile>/<dataset>/<run>.json``,
-    sorted by path), each validated.
+    sorted by path), each validated, each run once.
 
     Raises:
-        ValueError: a file that is not JSON or does not follow the results layout (names the file).
+        ValueError: a file that is not JSON or does not follow the results layout, or two files
+            of one run (names the files).
     """
-    root = Path(results_root)
-    files = sorted(root.glob(RESULTS_GLOB)) if root.is_dir() else []
-    loaded = []
-    for path in files:
-        try:
-            data = json.loads(path.read_text())
-            validate_results(data)
-        except ValueError as err:
-            raise ValueError(f"results file {path}: {err}") from None
-        loaded.append(data)
+    return [data for _, data in _result_files([results_root])]
+
+
+def _result_files(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """``(path, data)`` of every results file under ``roots``, validated; two files with the
+    same :data:`IDENTITY` fields (a copied file, or one run in two roots; and the same name, for
+    runs outside the studies) are refused, since a table would count that run twice."""
+    loaded, seen = [], {}
+    for root in map(Path, roots):
+        for path in sorted(root.glob(RESULTS_GLOB)) if root.is_dir() else []:
+            try:
+                data = json.loads(path.read_text())
+                validate_results(data)
+            except ValueError as err:
+                raise ValueError(f"results file {path}: {err}") from None
+            # A run outside the studies (no row) is told apart by its name as well.
+            run_name = data["run"]["name"] if data["run"]["row"] is None else None
+            key = (*identity(data).values(), run_name)
+            if key in seen:
+                raise ValueError(
+                    f"results files {seen[key]} and {path} are one run "
+                    f"({', '.join(f'{k}={v}' for k, v in identity(data).items())}); "
+                    "keep one of them, so that no table counts the run twice"
+                )
+            seen[key] = path
+            loaded.append((path, data))
     return loaded
 
 
@@ -126,9 +143,17 @@ def collect_results(results_root: Path) -> pd.DataFrame:
 
     ``dataset`` is the test set; ``run`` is the run's name, shown but never read. Lines are
     sorted by their fields, so the order does not depend on the files' names either.
+
+    Raises:
+        ValueError: a file that does not follow the results layout, or two files of one run.
     """
+    return _lines(_result_files([results_root]))
+
+
+def _lines(files: list[tuple[Path, dict[str, Any]]]) -> pd.DataFrame:
+    """The :func:`collect_results` table of the loaded ``files``."""
     rows = []
-    for data in load_result_files(results_root):
+    for _, data in files:
         for variant, metrics in data["metrics"].items():
             rows.append(
                 {
@@ -145,9 +170,12 @@ def collect_results(results_root: Path) -> pd.DataFrame:
 
 
 def results_table(roots: Sequence[Path], variant: str | None = "single_query") -> pd.DataFrame:
-    """:func:`collect_results` of several roots, one evaluation variant (None: every one)."""
-    tables = [table for table in map(collect_results, map(Path, roots)) if not table.empty]
-    table = pd.concat(tables, ignore_index=True) if tables else _typed([])
+    """:func:`collect_results` of several roots, one evaluation variant (None: every one).
+
+    Raises:
+        ValueError: two files of one run, in one root or in two.
+    """
+    table = _lines(_result_files(roots))
     return table if variant is None else table[table["variant"] == variant].reset_index(drop=True)
 
 
