@@ -80,7 +80,7 @@ def test_the_export_is_the_trained_backbone_with_its_checksum(pretrained):
     assert pretraining_label(str(pretrained)) == f"peta-resnet18 sha256:{sidecar['sha256'][:12]}"
 
 
-def test_a_finished_pretraining_is_exported_again_not_trained_again(pretrained, capsys):
+def test_a_finished_pretraining_is_not_trained_again(pretrained, capsys):
     run = pretrained.parents[1] / "pretrain" / "peta_training" / "peta-resnet18"
     before = (run / "last.pt").stat().st_mtime_ns
     config = load_checkpoint(run / "last.pt")["config"]
@@ -93,6 +93,28 @@ def test_a_finished_pretraining_is_exported_again_not_trained_again(pretrained, 
     checksum = json.loads(sidecar_path(pretrained).read_text())["sha256"][:12]
     line = f"numerics fingerprint of this machine: {numerics_fingerprint()}; records in "
     assert line in out and f"made on a machine with it: {checksum}\n" in out
+
+
+def test_a_finished_pretraining_keeps_its_records_against_another_folder_or_config(
+    pretrained, tmp_path, capsys
+):
+    """Run again with another data folder or another training setting, ``reid pretrain``
+    refuses in one line and rewrites neither record, nor the weights."""
+    runs = pretrained.parents[1]
+    record = runs.parent / "results" / "pretrained" / "peta-resnet18.json"
+    kept = {path: path.read_bytes() for path in (pretrained, sidecar_path(pretrained), record)}
+    common = [*TINY, f"run.output_dir={runs}", f"run.results_dir={record.parents[1]}"]
+    other = peta_tree(tmp_path / "other")
+    (other / "TownCentre" / "1_0.jpg").unlink()
+    assert main(["pretrain", *common, f"data.root={other}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the backbone was trained on peta_training with manifest" in err
+    original = json.loads(sidecar_path(pretrained).read_text())["config"]["data"]["root"]
+    assert main(["pretrain", *common, f"data.root={original}", "optim.lr=0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "finished under another config" in err and "optim.lr: checkpoint" in err
+    for path, content in kept.items():
+        assert path.read_bytes() == content, path
 
 
 def test_records_are_matched_by_the_numerics_fingerprint(tmp_path):

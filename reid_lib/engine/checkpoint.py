@@ -67,6 +67,10 @@ def has_trained(path: str | Path, epochs: int) -> bool:
     return Path(path).is_file() and load_checkpoint(path)["epoch"] >= epochs
 
 
+#: The config sections that decide what a run trains (``run`` and ``eval`` do not).
+TRAINED_BY = ("model", "loss", "data", "sampler", "optim", "schedule")
+
+
 def config_mismatches(
     saved: Mapping[str, Any], current: Mapping[str, Any], *, sections: tuple[str, ...] = ("model",)
 ) -> list[str]:

@@ -26,7 +26,14 @@ from typing import Any
 import torch
 
 from reid_lib.atomic_write import atomic_write
-from reid_lib.engine.checkpoint import LAST, has_trained, load_checkpoint
+from reid_lib.engine.checkpoint import (
+    LAST,
+    TRAINED_BY,
+    CheckpointError,
+    config_mismatches,
+    has_trained,
+    load_checkpoint,
+)
 from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
 from reid_lib.engine.pretrained_weights import sha256_file, sidecar_path
@@ -104,18 +111,28 @@ def backbones_like_this_machine(records: Path, fingerprint: str) -> list[str]:
 def pretrain(cfg: Config) -> Path | None:
     """Train ``cfg`` (resuming from its ``last.pt`` when there is one), then export its backbone.
 
-    A run that already finished is not trained again; its backbone is exported anew. Returns the
-    path of the exported weights, or None when Ctrl-C stopped the training (its ``last.pt`` is
-    saved, and the same call resumes it).
+    A run that already finished is not trained again. Its checkpoint's config must train what
+    ``cfg`` trains (the sections of :data:`~reid_lib.engine.checkpoint.TRAINED_BY`, the data
+    folder's spelling aside) and, when its backbone was exported, its record's training set must
+    be the one ``cfg``'s data folder holds now; then the export is written only where it is
+    missing, and a record is never rewritten by a run that did not train its weights. Returns
+    the path of the exported weights, or None when Ctrl-C stopped the training (its ``last.pt``
+    is saved, and the same call resumes it).
 
     Raises:
         LockedError: another process is pretraining into the same run folder.
+        CheckpointError: the finished run was trained under another config.
+        ValueError: the exported backbone was trained on another training set than the data
+            folder now holds (both checksums named).
     """
     last = cfg.run_dir() / LAST
-    if not has_trained(last, cfg.schedule.epochs):
+    trained_now = not has_trained(last, cfg.schedule.epochs)
+    if trained_now:
         result = train(cfg, resume=last if last.is_file() else None)
         if result.status != "finished":
             return None
+    else:
+        _check_finished_run(last, cfg)
     dataset = load_dataset(cfg)
     train_set = {
         "name": dataset.name,
@@ -123,5 +140,36 @@ def pretrain(cfg: Config) -> Path | None:
         "num_ids": dataset.num_train_pids,
         "num_images": len(dataset.train),
     }
+    out = pretrained_path(cfg)
     record = Path(cfg.run.results_dir) / "pretrained" / f"{cfg.run.name}.json"
-    return export_backbone(last, pretrained_path(cfg), train_set, record)
+    sidecar = sidecar_path(out)
+    if trained_now or not (out.is_file() and sidecar.is_file()):
+        return export_backbone(last, out, train_set, record)
+    exported = json.loads(sidecar.read_text())
+    if exported["train_set"] != train_set:
+        raise ValueError(
+            f"{sidecar}: the backbone was trained on {exported['train_set']['name']} with "
+            f"manifest {exported['train_set']['manifest_sha256'][:12]}, but data.root="
+            f"{cfg.data.root} now holds manifest {train_set['manifest_sha256'][:12]}; point "
+            "data.root at the folder it was trained on, or pretrain again under another run.name"
+        )
+    if not record.is_file():
+        atomic_write(record, lambda fh: fh.write(sidecar.read_bytes()))
+    return out
+
+
+def _check_finished_run(last: Path, cfg: Config) -> None:
+    """Refuse ``cfg`` unless the finished run ``last`` was trained under it (``data.root``
+    aside: the same files may sit under another path; :func:`pretrain` compares their manifest)."""
+
+    def without_root(config: dict[str, Any]) -> dict[str, Any]:
+        data = {k: v for k, v in config.get("data", {}).items() if k != "root"}
+        return {**config, "data": data}
+
+    saved = without_root(load_checkpoint(last)["config"])
+    mismatched = config_mismatches(saved, without_root(cfg.to_dict()), sections=TRAINED_BY)
+    if mismatched:
+        raise CheckpointError(
+            f"{last} finished under another config; delete its run folder to pretrain again, "
+            "or choose another run.name. Mismatched keys: " + "; ".join(mismatched)
+        )

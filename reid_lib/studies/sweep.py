@@ -24,6 +24,7 @@ from pathlib import Path
 from reid_lib.data.factory import TRAIN_ONLY
 from reid_lib.engine.checkpoint import (
     LAST,
+    TRAINED_BY,
     CheckpointError,
     config_mismatches,
     has_trained,
@@ -35,8 +36,6 @@ from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
 
 log = logging.getLogger(__name__)
-#: The config sections that decide what a checkpoint learned (not where it writes).
-TRAINED_BY = ("model", "loss", "data", "sampler", "optim", "schedule")
 
 
 @dataclass(frozen=True)
