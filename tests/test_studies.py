@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from types import SimpleNamespace
 
@@ -147,6 +148,12 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     (tmp_path / "peta-reid" / "VIPeR").mkdir(parents=True)
     real = available_real_sets(tmp_path)
     assert real == ["viper", "grid"]
+    (tmp_path / "a-file").write_text("")
+    for wrong, what in ((tmp_path / "a-file", "a file"), (tmp_path / "absent", "not there")):
+        with pytest.raises(
+            NotADirectoryError, match=rf"data root {wrong}: expected a folder.*{what}"
+        ):
+            available_real_sets(wrong)
     steps = book_steps("cpu", real)
     splits = (0, 1, 2, 3, 4)
     assert steps[:4] == [
@@ -288,6 +295,30 @@ def test_merge_is_all_or_nothing_and_refuses_corrupt_files(tmp_path, second, err
     with pytest.raises(error, match=message):
         merge_trees([a, b], into)
     assert not into.exists(), "nothing is copied when any file is refused"
+
+
+def test_plan_refuses_a_data_root_that_is_a_file(tmp_path, monkeypatch, capsys):
+    """It used to plan without every real set (103 runs instead of 493), and exit 0."""
+    (tmp_path / "data").write_text("")
+    monkeypatch.setenv("REID_DATA_ROOT", str(tmp_path / "data"))
+    assert main(["plan", "--profile", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"data root {tmp_path / 'data'}: expected a folder" in err
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [("model.non_lokal=false", r"model\.non_lokal"), ("optim.lr=fast", r"optim\.lr")],
+)
+def test_a_bad_set_override_is_an_error_not_a_reason_to_skip_every_row(
+    tmp_path, capsys, bad, message
+):
+    argv = ["run", "--profile", "smoke", "--rows", "baseline", "full", "--seeds", "0"]
+    argv += ["--results-dir", str(tmp_path / "results"), "--set", bad]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err)
+    assert not (tmp_path / "results").exists()
 
 
 def test_one_smoke_run_writes_its_results_file_and_is_skipped_after(tmp_path, capsys):

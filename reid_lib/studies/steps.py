@@ -55,9 +55,19 @@ class Step:
 
 
 def available_real_sets(data_root: Path | None) -> list[str]:
-    """The small real benchmarks whose folder exists under ``data_root`` (none for None)."""
+    """The small real benchmarks whose folder exists under ``data_root`` (none for None).
+
+    Raises:
+        NotADirectoryError: ``data_root`` is given but is not a folder (a file, or nothing).
+    """
     if data_root is None:
         return []
+    if not Path(data_root).is_dir():
+        raise NotADirectoryError(
+            f"data root {data_root}: expected a folder holding the small real sets "
+            f"({', '.join(f'{folder}/' for folder in SMALL_REAL_SETS.values())}); it is "
+            f"{'a file' if Path(data_root).exists() else 'not there'}"
+        )
     return [name for name, folder in SMALL_REAL_SETS.items() if (Path(data_root) / folder).is_dir()]
 
 

@@ -30,6 +30,7 @@ from reid_lib.engine.checkpoint import (
     has_trained,
     load_checkpoint,
 )
+from reid_lib.engine.config import apply_overrides, load_config
 from reid_lib.engine.experiment import evaluate_checkpoint, train
 from reid_lib.engine.figure_data import FIGURES, read_figure_data
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
@@ -134,7 +135,12 @@ def skipped_rows(
 
     A row whose config equals an earlier row's is that row's run; a row the profile cannot build
     is skipped with the config's reason. ``extra`` overrides apply to every row.
+
+    Raises:
+        ConfigError: an ``extra`` override with an unknown key or a value of the wrong type,
+            which no row could be built with (it is not a reason to skip them all).
     """
+    apply_overrides(load_config(profile), list(extra), check=False)
     configs = row_configs(load_rows(), profile, dataset, extra)
     same = {
         row: f"row {row!r} is row {other!r} under {profile}"
