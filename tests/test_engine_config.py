@@ -134,7 +134,25 @@ def test_string_keys_keep_the_text_as_written():
 def test_invalid_yaml_file(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("optim: [unclosed\n")
-    with pytest.raises(ConfigError, match=r"broken\.yaml is not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
+        load_yaml(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        ("model:\n  wdp: false\noptim:\n  lr: 0.1\nmodel:\n  msg: false\n", "model", (1, 5)),
+        ("optim:\n  lr: 0.1\n  name: adam\n  lr: 0.2\n", "lr", (2, 4)),
+    ],
+    ids=["a section twice", "a key twice in a section"],
+)
+def test_a_key_written_twice_is_refused_not_replaced(tmp_path, text, key, lines):
+    path = tmp_path / "twice.yaml"
+    path.write_text(text)
+    first, second = lines
+    with pytest.raises(
+        ConfigError, match=rf"twice\.yaml: .*key '{key}' appears twice .*lines {first} and {second}"
+    ):
         load_yaml(path)
 
 

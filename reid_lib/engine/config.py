@@ -33,6 +33,7 @@ import yaml
 from reid_lib.data.factory import dataset_spec
 from reid_lib.data.registry import SMALL_REAL_SETS
 from reid_lib.models.backbone import STAGE4_STRIDE
+from reid_lib.strict_yaml import read_yaml
 
 PRESETS = ("smoke", "cpu", "colab", "full", "pretrain")
 
@@ -496,10 +497,9 @@ def load_yaml(path: str | Path, *, check: bool = True) -> Config:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; expected a YAML file or a preset")
     try:
-        with path.open() as fh:
-            data = yaml.safe_load(fh) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+        data = read_yaml(path) or {}
+    except ValueError as err:
+        raise ConfigError(f"config file {err}") from None
     return from_dict(data, source=str(path), check=check)
 
 

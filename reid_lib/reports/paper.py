@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from reid_lib.reports.ablation import SHOWN_METRICS, ablation_runs
 from reid_lib.reports.records import NOT_REPRODUCED, results_table
+from reid_lib.strict_yaml import read_yaml
 
 PAPER_REPORTED = Path(__file__).resolve().parent / "paper_reported.yaml"
 #: The large benchmarks of the paper and the evaluation variants the ``full`` profile reports.
@@ -35,7 +35,7 @@ def paper_claims(results_root: Path, paper_file: Path = PAPER_REPORTED) -> pd.Da
     mean over those files (their seeds), in percent; NaN and "not yet reproduced" when none.
     """
     table, lines = results_table([results_root], variant=None), []
-    for claim in yaml.safe_load(Path(paper_file).read_text()):
+    for claim in read_yaml(paper_file):
         mine = _full_runs(table, claim["variant"], claim["dataset"], claim["row"])
         for metric, value in claim["metrics"].items():
             lines.append(

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from reid_lib.reports.ablation import ablation_points, splits_are_units
 from reid_lib.reports.intervals import CONFIDENCE, mean_half_width, t_half_width
+from reid_lib.strict_yaml import read_yaml
 from reid_lib.studies.rows import closed_form_rows, load_rows, studies_on
 
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
@@ -39,7 +39,7 @@ def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
     Raises:
         ValueError: a finding that names an unknown row, or lacks a field.
     """
-    findings = yaml.safe_load(Path(path).read_text())
+    findings = read_yaml(path)
     rows = load_rows()
     for item in findings:
         missing = {"finding", "better", "worse", "quote"} - set(item)

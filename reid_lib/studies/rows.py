@@ -11,11 +11,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from reid_lib.data.registry import SMALL_REAL_SETS, dataset_folder
 from reid_lib.engine.config import Config, ConfigError, load_config
 from reid_lib.models.factory import CLOSED_FORM
+from reid_lib.strict_yaml import read_yaml
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
 #: Datasets whose runs also evaluate multi-query (the only one of the paper's with gt_bbox images).
@@ -33,7 +32,7 @@ SYNTHETIC_ONLY_STUDIES = ("MSG branches", "image size")
 
 
 def _load_ablations(path: Path) -> dict:
-    data = yaml.safe_load(Path(path).read_text())
+    data = read_yaml(path)
     rows = data.get("rows") if isinstance(data, dict) else None
     if not isinstance(rows, dict) or not all(isinstance(v, list) for v in rows.values()):
         raise ValueError(f"{path}: expected 'rows:', a mapping of row name -> list of overrides")
