@@ -15,6 +15,7 @@ from reid_lib.engine.checkpoint import (
     check_compatible,
     link_checkpoint,
     load_checkpoint,
+    load_training_checkpoint,
     save_checkpoint,
 )
 from reid_lib.engine.config import Config, apply_overrides, load_config
@@ -39,6 +40,27 @@ def test_malicious_pickle_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match=r"evil\.pt was refused"):
         load_checkpoint(path)
     assert not marker.exists()
+
+
+def test_a_truncated_or_foreign_checkpoint_is_named_not_torch_internals(tmp_path):
+    whole = save_checkpoint({"model": {"w": torch.ones(64)}}, tmp_path / "whole.pt")
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    text = tmp_path / "notes.pt"
+    text.write_text("not a checkpoint")
+    for path in (truncated, text):
+        with pytest.raises(CheckpointError, match=rf"checkpoint {path} cannot be read: not a"):
+            load_checkpoint(path)
+
+
+def test_eval_and_resume_need_a_training_checkpoint_not_a_state_dict(tmp_path):
+    path = save_checkpoint({"model": {"w": torch.ones(2)}, "epoch": 3}, tmp_path / "weights.pt")
+    with pytest.raises(
+        CheckpointError,
+        match=r"weights\.pt is not a training checkpoint .* lacks \['config', 'num_classes', ",
+    ):
+        load_training_checkpoint(path)
+    assert load_checkpoint(path)["epoch"] == 3
 
 
 def test_round_trip_with_every_state(tmp_path):

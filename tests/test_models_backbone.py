@@ -1,4 +1,5 @@
 import logging
+import os
 import urllib.error
 
 import pytest
@@ -86,6 +87,31 @@ def test_file_that_is_not_a_state_dict(tmp_path):
     torch.save([torch.zeros(1)], path)
     with pytest.raises(ValueError, match=r"expected a state dict.*got list"):
         build_backbone("resnet18", pretrained=path)
+
+
+class _RunsCode:
+    """Unpickling this object calls ``os.system``: what a malicious weights file would do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_malicious_or_truncated_weights_file_is_one_clear_error(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pth"
+    torch.save({"conv1.weight": torch.zeros(1), "x": _RunsCode(marker)}, evil)
+    with pytest.raises(ValueError, match=r"pretrained='.*evil\.pth' was refused"):
+        build_backbone("resnet18", pretrained=evil)
+    assert not marker.exists()
+    whole = tmp_path / "whole.pth"
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), whole)
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(whole.read_bytes()[:4096])
+    with pytest.raises(ValueError, match=r"pretrained='.*cut\.pth' cannot be read"):
+        build_backbone("resnet18", pretrained=cut)
 
 
 def test_checkpoint_with_non_tensor_entries(tmp_path):

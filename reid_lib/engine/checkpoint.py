@@ -9,7 +9,6 @@ objects (and could run code) is refused.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import torch
 
 from reid_lib.atomic_write import atomic_link, atomic_write
+from reid_lib.torch_files import load_tensors
 
 LAST = "last.pt"
 BEST = "best.pt"
@@ -40,25 +40,45 @@ def link_checkpoint(source: str | Path, path: str | Path) -> Path:
     return atomic_link(source, path)
 
 
+#: What a training checkpoint of :class:`~reid_lib.engine.trainer.Trainer` holds, at least, for
+#: ``reid eval`` and a resume to use it.
+TRAINING_KEYS = ("model", "config", "num_classes", "epoch", "wall_time_s")
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint on the CPU without unpickling arbitrary objects.
 
     Raises:
-        CheckpointError: the file does not exist, or holds objects other than tensors and plain
-            values (``torch.load(..., weights_only=True)`` refused it).
+        CheckpointError: the file does not exist, is not a whole file of ``torch.save``
+            (truncated, or another kind), or holds objects other than tensors and plain values
+            (:func:`~reid_lib.torch_files.load_tensors`).
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f"checkpoint {path} was refused: it holds objects other than tensors and plain values, "
-            f"and loading it could run code ({str(err).splitlines()[0]})"
-        ) from None
+        state = load_tensors(path, f"checkpoint {path}")
+    except ValueError as err:
+        raise CheckpointError(str(err)) from None
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"checkpoint {path}: expected a dict with a 'model' state dict")
+    return state
+
+
+def load_training_checkpoint(path: str | Path) -> dict[str, Any]:
+    """:func:`load_checkpoint`, then check that it holds :data:`TRAINING_KEYS`.
+
+    Raises:
+        CheckpointError: as :func:`load_checkpoint`, or a key missing (a state dict or another
+            program's checkpoint; the message names the missing keys).
+    """
+    state = load_checkpoint(path)
+    missing = [key for key in TRAINING_KEYS if key not in state]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint {path} is not a training checkpoint of this library: it lacks "
+            f"{missing} (a last.pt or best.pt written by reid train holds them)"
+        )
     return state
 
 

@@ -31,7 +31,12 @@ from reid_lib.data.loaders import build_train_loader
 from reid_lib.data.records import ReIDDataset
 from reid_lib.data.synthetic import MANIFEST, SyntheticConfig, generate_synthetic, verify_synthetic
 from reid_lib.data.synthetic import PRESETS as SYNTHETIC_PRESETS
-from reid_lib.engine.checkpoint import BEST, LAST, check_compatible, load_checkpoint
+from reid_lib.engine.checkpoint import (
+    BEST,
+    LAST,
+    check_compatible,
+    load_training_checkpoint,
+)
 from reid_lib.engine.config import Config, ConfigError, apply_overrides, from_dict
 from reid_lib.engine.distributed import (
     SINGLE_PROCESS,
@@ -334,7 +339,7 @@ def evaluate_checkpoint(
     ``<profile>/<dataset>/<run.name>.json``, replacing one holding fewer variants; returns its
     path.
     """
-    state = load_checkpoint(path)
+    state = load_training_checkpoint(path)
     trained = from_dict(state["config"], source=str(path))
     cfg = apply_overrides(trained, [*overrides, f"run.results_dir={results_dir}"])
     cfg.eval.rerank = cfg.eval.rerank or rerank

@@ -49,7 +49,7 @@ from reid_lib.engine.checkpoint import (
     LAST,
     check_compatible,
     link_checkpoint,
-    load_checkpoint,
+    load_training_checkpoint,
     save_checkpoint,
 )
 from reid_lib.engine.config import Config, OptimConfig, ScheduleConfig, save_yaml
@@ -482,7 +482,7 @@ class Trainer:
         Raises:
             CheckpointError: unsafe file, or a model config / class count that does not match.
         """
-        state = load_checkpoint(path)
+        state = load_training_checkpoint(path)
         check_compatible(state, self.cfg.to_dict(), self.num_classes, path=path)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])

@@ -19,6 +19,8 @@ import torch
 import torchvision
 from torch import Tensor, nn
 
+from reid_lib.torch_files import load_tensors
+
 logger = logging.getLogger(__name__)
 
 # name -> (torchvision constructor, ImageNet weights enum member)
@@ -126,7 +128,7 @@ def _file_state_dict(path: Path) -> Mapping[str, Tensor]:
             f"pretrained={str(path)!r}: no such file; expected a torchvision-format ResNet "
             "state dict saved with torch.save(model.state_dict(), path)"
         )
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_tensors(path, f"pretrained={str(path)!r}")
     if not isinstance(state, Mapping):
         raise ValueError(
             f"pretrained={str(path)!r}: expected a state dict (a mapping of names to tensors), "
