@@ -10,6 +10,15 @@ import pytest
 from tools.check_site import find_chromium
 
 
+@pytest.fixture(autouse=True)
+def splits_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The protocol splits' cache (``REID_SPLITS_DIR``) in a temporary folder of the session, not
+    under the user's home."""
+    folder = tmp_path_factory.getbasetemp() / "splits-cache"
+    monkeypatch.setenv("REID_SPLITS_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def chromium() -> Path:
     """The headless browser the site checks drive (:func:`tools.check_site.find_chromium`): a skip

@@ -1,4 +1,5 @@
-"""Seeded random id splits: partition, determinism, JSON save/reuse, read-only fallback."""
+"""Seeded random id splits: partition, determinism, the cached file as a check, published files,
+and nothing written into the dataset folder."""
 
 import json
 import os
@@ -38,19 +39,37 @@ def test_num_train_must_leave_both_sides(num_train):
         random_id_splits(IDS, num_train)
 
 
-def test_json_saved_next_to_data_and_reused(tmp_path):
-    splits, path = load_or_make_splits(tmp_path, "toy", IDS, 10, seed=5)
-    assert path == tmp_path / "toy_splits_seed5.json"
+def test_splits_are_cached_outside_the_data_and_the_cache_is_a_check(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv(SPLITS_DIR_ENV, str(tmp_path / "cache"))
+    splits, path = load_or_make_splits(data, "toy", IDS, 10, seed=5)
+    assert path == cache_dir_for(data) / "toy_splits_seed5.json"
+    assert path.is_relative_to(tmp_path / "cache") and os.listdir(data) == []
     content = json.loads(path.read_text())
     assert content["ids"] == IDS and content["seed"] == 5
     assert [tuple(s["train"]) for s in content["splits"]] == [s.train for s in splits]
-    # A hand-edited file is what gets used from now on.
+    assert load_or_make_splits(data, "toy", IDS, 10, seed=5) == (splits, path)
+    # An edited cache is not used in silence: the seed draws the splits, the file checks them.
     content["splits"][0] = {"train": IDS[10:], "test": IDS[:10]}
     path.write_text(json.dumps(content))
-    reused, reused_path = load_or_make_splits(tmp_path, "toy", IDS, 10, seed=5)
-    assert reused_path == path
-    assert reused[0].train == tuple(IDS[10:])
-    assert reused[1:] == splits[1:]
+    with pytest.raises(ValueError, match=r"toy_splits_seed5\.json: holds other toy splits than"):
+        load_or_make_splits(data, "toy", IDS, 10, seed=5)
+
+
+@pytest.mark.parametrize("where", ["next to the data", "in splits_dir"])
+def test_a_published_file_is_used_as_it_is(tmp_path, where):
+    drawn = random_id_splits(IDS, 10, seed=5)
+    content = {"splits": [{"train": list(s.train), "test": list(s.test)} for s in drawn]}
+    content["splits"][0] = {"train": IDS[10:], "test": IDS[:10]}
+    data, published = tmp_path / "data", tmp_path / "published"
+    folder = data if where == "next to the data" else published
+    folder.mkdir(parents=True)
+    (folder / "toy_splits_seed5.json").write_text(json.dumps(content))
+    splits_dir = published if where == "in splits_dir" else None
+    splits, path = load_or_make_splits(data, "toy", IDS, 10, seed=5, splits_dir=splits_dir)
+    assert path == folder / "toy_splits_seed5.json"
+    assert splits[0].train == tuple(IDS[10:]) and splits[1:] == drawn[1:]
 
 
 def test_file_that_does_not_match_the_data_is_an_error(tmp_path):
@@ -65,21 +84,16 @@ def test_broken_file_is_an_error(tmp_path):
         load_or_make_splits(tmp_path, "toy", IDS, 10)
 
 
-def test_read_only_data_folder_falls_back_to_cache_with_warning(tmp_path, monkeypatch):
+def test_a_read_only_data_folder_needs_no_write(tmp_path, monkeypatch):
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.setenv(SPLITS_DIR_ENV, str(tmp_path / "cache"))
     data.chmod(0o555)
     try:
-        with pytest.warns(UserWarning, match="is read-only; saving the toy splits to"):
-            _, path = load_or_make_splits(data, "toy", IDS, 10)
+        _, path = load_or_make_splits(data, "toy", IDS, 10)
     finally:
         data.chmod(0o755)
-    assert path == cache_dir_for(data) / "toy_splits_seed0.json"
-    assert path.is_relative_to(tmp_path / "cache")
-    assert os.listdir(data) == []
-    # Found again in the cache, without a warning.
-    assert load_or_make_splits(data, "toy", IDS, 10)[1] == path
+    assert path == cache_dir_for(data) / "toy_splits_seed0.json" and os.listdir(data) == []
 
 
 def test_split_index_out_of_range_names_the_file(tmp_path):

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from reid_lib.data import BadNameError, DatasetLayoutError, build_dataset
+from reid_lib.data.protocol_splits import cache_dir_for
 
 
 def touch(folder: Path, names) -> Path:
@@ -34,21 +35,22 @@ def test_viper_protocol(tmp_path, layout):
     assert ids_of(ds.gallery) == test
     assert {r.camid for r in ds.query} == {0} and {r.camid for r in ds.gallery} == {1}
     assert len(ds.train) == 10
-    assert (tmp_path / "viper_splits_seed0.json").is_file()
+    assert (cache_dir_for(tmp_path) / "viper_splits_seed0.json").is_file()
+    assert not list(tmp_path.rglob("*.json")), "nothing is written into the dataset folder"
     assert "split 2 of 10" in ds.summary()
 
 
 def test_viper_splits_differ_between_indices_and_repeat_for_same_seed(tmp_path):
     touch(tmp_path, VIPER_FLAT)
     first = [ids_of(build_dataset("viper", tmp_path, split_index=i).query) for i in range(10)]
-    (tmp_path / "viper_splits_seed0.json").unlink()
+    (cache_dir_for(tmp_path) / "viper_splits_seed0.json").unlink()
     again = [ids_of(build_dataset("viper", tmp_path, split_index=i).query) for i in range(10)]
     assert first == again
     assert len({frozenset(s) for s in first}) > 1
     other = [
         ids_of(build_dataset("viper", tmp_path, seed=1, split_index=i).query) for i in range(10)
     ]
-    assert (tmp_path / "viper_splits_seed1.json").is_file()
+    assert (cache_dir_for(tmp_path) / "viper_splits_seed1.json").is_file()
     assert other != first
 
 

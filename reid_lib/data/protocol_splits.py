@@ -1,13 +1,13 @@
 """Seeded random identity splits for the small benchmarks (VIPeR, PRID 2011, GRID, CAVIAR4REID).
 
 The literature evaluates these sets as the mean over 10 random train/test splits of the ids. We draw
-them with :class:`random.Random` seeded by ``seed`` and save them as JSON next to the data
-(``<dataset>_splits_seed<seed>.json``), so every later run, and every reader, uses the same splits.
-An existing file is always reused (a published split file can be dropped in its place).
-
-If the data folder is read-only (no write permission bit, as for a shared copy), the file goes to
-the cache folder ``$REID_SPLITS_DIR/<folder>-<hash>/`` (default ``~/.cache/reid_lib/splits``) and a
-warning says so. Loaders also take an explicit ``splits_dir``.
+them with :class:`random.Random` seeded by ``seed``, on every load, and keep them as JSON
+(``<dataset>_splits_seed<seed>.json``) in a cache folder, never in the dataset folder, which a run
+only reads: ``$REID_SPLITS_DIR/<folder>-<hash>/`` (default ``~/.cache/reid_lib/splits``). The
+cached file is a check: a later load that draws other splits (another Python's ``random``, or an
+edited file) stops with an error that names the file, instead of training on other splits
+silently. A published split file, next to the data or in the loaders' ``splits_dir``, is read and
+used as it is.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import random
-import stat
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,14 +61,8 @@ def random_id_splits(
     return splits
 
 
-def is_read_only(folder: Path) -> bool:
-    """True if ``folder`` has no write permission bit or the current user may not write to it."""
-    mode = folder.stat().st_mode
-    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(folder, os.W_OK)
-
-
 def cache_dir_for(data_dir: Path) -> Path:
-    """The cache folder for the splits of a read-only ``data_dir``."""
+    """The cache folder for the splits of ``data_dir`` (one per data folder, by its path)."""
     base = Path(os.environ.get(SPLITS_DIR_ENV, DEFAULT_SPLITS_CACHE))
     digest = hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:10]
     return base / f"{data_dir.name}-{digest}"
@@ -106,31 +98,33 @@ def load_or_make_splits(
     seed: int = 0,
     splits_dir: str | Path | None = None,
 ) -> tuple[list[IdSplit], Path]:
-    """The splits of ``dataset``, read from its JSON file or drawn and saved; and the file's path.
+    """The splits of ``dataset`` and the file that holds them.
 
-    Looks in ``splits_dir`` if given, else next to the data and then in the cache folder.
+    A file in ``splits_dir`` or next to the data (``<dataset>_splits_seed<seed>.json``) is
+    published: it is used as it is. Otherwise the splits are drawn from ``seed``, written to
+    ``splits_dir`` when given, else checked against the cached file of :func:`cache_dir_for`,
+    which is written when it is missing. Nothing is ever written into ``data_dir``.
 
     Raises:
-        ValueError: an existing file does not match the dataset's ids, ``num_train`` or
-            ``num_splits``.
+        ValueError: a file does not match the dataset's ids, ``num_train`` or ``num_splits``, or
+            the cached file holds other splits than the seed draws (each names the file).
     """
     ids = sorted(set(ids))
     file_name = f"{dataset}_splits_seed{seed}.json"
-    folders = [Path(splits_dir)] if splits_dir is not None else [data_dir, cache_dir_for(data_dir)]
-    for folder in folders:
-        if (folder / file_name).is_file():
-            path = folder / file_name
-            return _read_splits(path, ids, num_train, num_splits), path
+    given = Path(splits_dir) / file_name if splits_dir is not None else None
+    for published in (given, data_dir / file_name):
+        if published is not None and published.is_file():
+            return _read_splits(published, ids, num_train, num_splits), published
     splits = random_id_splits(ids, num_train, num_splits=num_splits, seed=seed)
-    folder = folders[0]
-    if splits_dir is None and is_read_only(data_dir):
-        folder = folders[1]
-        warnings.warn(
-            f"{data_dir} is read-only; saving the {dataset} splits to {folder / file_name} "
-            f"instead (set {SPLITS_DIR_ENV} or pass splits_dir to choose the folder)",
-            stacklevel=2,
-        )
-    path = folder / file_name
+    path = given or cache_dir_for(data_dir) / file_name
+    if path.is_file():
+        if _read_splits(path, ids, num_train, num_splits) != splits:
+            raise ValueError(
+                f"{path}: holds other {dataset} splits than seed {seed} draws now (another "
+                "Python's random module, or an edited file); delete it to keep the new ones, or "
+                "pass its folder as splits_dir to use it as published"
+            )
+        return splits, path
     content = {
         "dataset": dataset,
         "seed": seed,
