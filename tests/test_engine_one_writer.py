@@ -116,6 +116,21 @@ def test_a_run_that_finishes_while_another_checks_its_images_is_not_trained_over
     assert not (cfg.run_dir() / "config.yaml").exists()
 
 
+def test_overwrite_removes_nothing_when_the_new_run_fails_before_training(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, "run.name=kept")
+    train(cfg)
+    kept = {name: (cfg.run_dir() / name).read_bytes() for name in ("last.pt", "metrics.jsonl")}
+
+    def broken_model(*args, **kwargs):
+        raise ValueError("the new model cannot be built")
+
+    monkeypatch.setattr(experiment, "build_model_from_config", broken_model)
+    with pytest.raises(ValueError, match="cannot be built"):
+        train(cfg, overwrite=True)
+    for name, content in kept.items():
+        assert (cfg.run_dir() / name).read_bytes() == content, name
+
+
 def test_a_corrupt_query_image_fails_before_the_first_epoch(tmp_path, monkeypatch):
     # A real dataset's files have no manifest: the decode check is what finds a corrupt one.
     synthetic = experiment.load_dataset(_cfg(tmp_path))

@@ -217,9 +217,11 @@ def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = Fa
 
     A missing or altered ``model.pretrained`` file fails first (one line that names the command
     that makes it), and so does a run folder that already holds a checkpoint, unless ``resume``
-    continues it or ``overwrite`` starts it again (removing its checkpoints and log); then the
-    data, so that a missing dataset fails before anything is written; rank 0, which evaluates,
-    then decodes the test images once. The run folder is locked while training. A ``model.arch``
+    continues it or ``overwrite`` starts it again (removing its checkpoints and log once the new
+    model is built, so that a run that fails earlier loses nothing); then the data, so that a
+    missing dataset fails before anything is written; rank 0, which evaluates, then decodes the
+    test images once. The run folder is locked while training, and the checkpoint test is made
+    again under the lock. A ``model.arch``
     no optimiser trains (the colour-histogram floor, LOMO + XQDA) is evaluated at once, after its
     closed-form fit on the training split where it has one.
 
@@ -245,12 +247,9 @@ def train(cfg: Config, *, resume: str | Path | None = None, overwrite: bool = Fa
         with exclusive_lock(run_dir / RUN_LOCK, wait=False, what=f"run folder {run_dir}"):
             # Again under the lock: another run of the same name may have finished since.
             _check_run_folder(run_dir, resume=resume, overwrite=overwrite)
-            if overwrite and resume is None:
-                for name in (LAST, BEST, METRICS_LOG):
-                    (run_dir / name).unlink(missing_ok=True)
             if cfg.model.arch in CLOSED_FORM:
                 return _evaluate_closed_form(cfg, dataset, device)
-            return _fit(cfg, dataset, info, device, resume)
+            return _fit(cfg, dataset, info, device, resume, overwrite=overwrite and resume is None)
     finally:
         shutdown(info)
 
@@ -271,8 +270,14 @@ def _fit(
     info: DistInfo,
     device: torch.device,
     resume: str | Path | None,
+    *,
+    overwrite: bool = False,
 ) -> FitResult:
-    """Build the loader, model, loss and trainer of ``cfg`` on ``dataset``, and train."""
+    """Build the loader, model, loss and trainer of ``cfg`` on ``dataset``, and train.
+
+    ``overwrite`` removes the run folder's checkpoints and log once the model is built, so that
+    a run that fails before it can train leaves the old run as it was.
+    """
     loader = build_train_loader(
         dataset.train,
         image_size=_image_size(cfg),
@@ -285,6 +290,9 @@ def _fit(
         pin_memory=device.type == "cuda",
     )
     model = build_model_from_config(cfg, dataset.num_train_pids)
+    if overwrite:
+        for name in (LAST, BEST, METRICS_LOG):
+            (cfg.run_dir() / name).unlink(missing_ok=True)
     trainer = Trainer(
         cfg,
         model,
