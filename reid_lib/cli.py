@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reid_lib import train as train_entry
-from reid_lib.errors import USER_ERRORS, report
+from reid_lib.errors import USER_ERRORS, report, run_reported
 from reid_lib.train import EXIT_INTERRUPTED
 
 
 def _eval(args: argparse.Namespace) -> int:
     from reid_lib.engine.experiment import evaluate_checkpoint
 
-    try:
+    def evaluate() -> int:
         path = evaluate_checkpoint(
             args.checkpoint,
             rerank=args.rerank,
@@ -32,12 +32,10 @@ def _eval(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             results_dir=args.results_dir,
         )
-    except USER_ERRORS as err:
-        if args.debug:
-            raise
-        return report("reid eval", err)
-    print(f"results: {path}")
-    return 0
+        print(f"results: {path}")
+        return 0
+
+    return run_reported("reid eval", evaluate, debug=args.debug)
 
 
 def _pretrain(args: argparse.Namespace) -> int:
@@ -70,8 +68,7 @@ def _pretrain(args: argparse.Namespace) -> int:
 def _synth(argv: list[str]) -> int:
     from reid_lib.data.make_synthetic import main as make_synthetic
 
-    make_synthetic(argv)
-    return 0
+    return make_synthetic(argv)
 
 
 def _verify(argv: list[str]) -> int:

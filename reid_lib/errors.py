@@ -8,6 +8,7 @@ parameter and say what was expected.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 #: What bad input raises: ``ValueError`` (``ConfigError``, ``CheckpointError``, a bad label),
 #: ``OSError`` (a missing folder or file, an unreadable image) and ``RuntimeError`` (weights that
@@ -26,3 +27,14 @@ def report(prog: str, err: BaseException, status: int = EXIT_USAGE) -> int:
     """Print :func:`one_line` to stderr and return ``status``."""
     print(one_line(prog, err), file=sys.stderr)
     return status
+
+
+def run_reported(prog: str, action: Callable[[], int], *, debug: bool = False) -> int:
+    """``action()``'s exit status, or :func:`report`'s when it raises one of
+    :data:`USER_ERRORS`; with ``debug`` the exception goes through, traceback and all."""
+    try:
+        return action()
+    except USER_ERRORS as err:
+        if debug:
+            raise
+        return report(prog, err)

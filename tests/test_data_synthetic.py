@@ -11,6 +11,7 @@ from reid_lib.data import build_dataset
 from reid_lib.data.make_synthetic import main as make_synthetic_main
 from reid_lib.data.make_synthetic import parse_knob
 from reid_lib.data.synthetic import (
+    MANIFEST,
     PRESETS,
     SPLIT_DIRS,
     SyntheticConfig,
@@ -271,11 +272,19 @@ def test_bad_knob_values_and_names_are_rejected():
 
 
 def test_cli_writes_the_preset_with_knobs(tmp_path, capsys):
-    manifest = make_synthetic_main(
-        ["--out", str(tmp_path), "--preset", "tiny", "--seed", "2", "--knob", "lighting=0.9"]
-    )
+    args = ["--out", str(tmp_path), "--preset", "tiny", "--seed", "2", "--knob", "lighting=0.9"]
+    assert make_synthetic_main(args) == 0
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
     assert manifest["seed"] == 2 and manifest["preset"] == "tiny"
     assert manifest["config"]["knobs"]["lighting"] == 0.9
     assert manifest["config"]["knobs"]["posture"] == TINY.knobs.posture
     assert manifest["sha256"] in capsys.readouterr().out
     assert set(KNOBS) == set(manifest["config"]["knobs"])
+
+
+def test_cli_bad_input_is_one_line(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("")
+    assert make_synthetic_main(["--out", str(tmp_path / "a-file"), "--preset", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("reid synth: error: ")
+    assert "a-file" in err

@@ -30,7 +30,10 @@ from typing import Any
 from reid_lib.atomic_write import atomic_write
 from reid_lib.engine.config import ConfigError, from_dict
 from reid_lib.engine.results import SCHEMA_VERSION, validate_results
+from reid_lib.errors import run_reported
 from reid_lib.studies.rows import load_rows, row_config
+
+PROG = "python -m tools.migrate_results_v2"
 
 _PREFIXES = re.compile(r"^(?:from-(?P<train>[a-z0-9_]+)-|knob-(?P<knob>[a-z+]+)-)?(?P<rest>.+)$")
 # The values the schema-1 code used for the options that had no config key.
@@ -112,18 +115,25 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: migrate every schema-1 ``*.json`` under the folders given."""
-    parser = argparse.ArgumentParser(prog="python -m tools.migrate_results_v2", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
-    for path in sorted(p for folder in args.folders for p in folder.rglob("*.json")):
-        data = json.loads(path.read_text())
-        if data.get("schema_version") == SCHEMA_VERSION:
-            continue
+    return run_reported(PROG, lambda: _migrate_folders(args.folders), debug=args.debug)
+
+
+def _migrate_folders(folders: Sequence[Path]) -> int:
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        raise NotADirectoryError(f"no such folder: {', '.join(missing)}")
+    for path in sorted(p for folder in folders for p in folder.rglob("*.json")):
         try:
+            data = json.loads(path.read_text())
+            if data.get("schema_version") == SCHEMA_VERSION:
+                continue
             migrated = migrate(data)
-        except (ValueError, KeyError) as err:
-            print(f"{path}: error: {err}", file=sys.stderr)
-            return 2
+        except (ValueError, KeyError, AttributeError) as err:
+            raise ValueError(f"{path}: not a results file this tool can migrate: {err}") from None
         text = json.dumps(migrated, indent=2) + "\n"
         atomic_write(path, lambda fh, text=text: fh.write(text.encode()))
         row = migrated["run"]["row"]

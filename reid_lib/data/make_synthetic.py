@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 from collections.abc import Sequence
 
 from reid_lib.data.synthetic import PRESETS, generate_synthetic
 from reid_lib.data.synthetic_people import KNOBS
+from reid_lib.errors import run_reported
 
 
 def parse_knob(text: str) -> tuple[str, float]:
@@ -35,7 +37,9 @@ def parse_knob(text: str) -> tuple[str, float]:
     return name, number
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line (see the module docstring); returns the exit status: bad input prints one
+    line and gives 2 (``--debug`` shows the traceback instead)."""
     parser = argparse.ArgumentParser(
         prog="python -m reid_lib.data.make_synthetic", description=__doc__
     )
@@ -51,8 +55,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
         help=f"set a nuisance knob in [0, 1]; NAME is one of {', '.join(KNOBS)}",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing split folders")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
+    return run_reported("reid synth", lambda: _write(args), debug=args.debug)
 
+
+def _write(args: argparse.Namespace) -> int:
     config = PRESETS[args.preset].with_knobs(**dict(args.knob))
     start, cpu = time.perf_counter(), time.process_time()
     manifest = generate_synthetic(
@@ -78,8 +86,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         f"{manifest['num_files']} files in {seconds:.1f} s ({cpu:.1f} s CPU); "
         f"sha256 {manifest['sha256']}"
     )
-    return manifest
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
