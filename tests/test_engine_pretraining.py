@@ -117,6 +117,22 @@ def test_a_finished_pretraining_keeps_its_records_against_another_folder_or_conf
         assert path.read_bytes() == content, path
 
 
+def test_a_weights_file_without_a_record_is_recorded_by_its_checksum_not_its_path(
+    pretrained, tmp_path
+):
+    bare = tmp_path / "somebodys-resnet18.pt"
+    bare.write_bytes(pretrained.read_bytes())
+    check_pretrained(str(bare))
+    label = pretraining_label(str(bare))
+    assert label == f"somebodys-resnet18 sha256:{sha256_file(bare)[:12]}"
+    assert str(tmp_path) not in label
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(pretrained.read_bytes())
+    sidecar_path(broken).write_text("{not json")
+    with pytest.raises(ValueError, match=r"broken\.json: not a backbone record"):
+        check_pretrained(str(broken))
+
+
 def test_records_are_matched_by_the_numerics_fingerprint(tmp_path):
     for name, numerics in (("a", "f1"), ("b", "f2"), ("c", "f1"), ("old", None)):
         record = {"sha256": f"{name * 12}ffff", **({"numerics": numerics} if numerics else {})}

@@ -49,7 +49,7 @@ def check_pretrained(pretrained: str | None) -> None:
         )
     sidecar = sidecar_path(path)
     if sidecar.is_file():
-        recorded = json.loads(sidecar.read_text())["sha256"]
+        recorded = _recorded_sha256(sidecar)
         actual = sha256_file(path)
         if actual != recorded:
             raise ValueError(
@@ -60,11 +60,23 @@ def check_pretrained(pretrained: str | None) -> None:
 
 
 def pretraining_label(pretrained: str | None) -> str | None:
-    """What a results file records of ``model.pretrained``: ``"<name> sha256:<12 hex>"`` for an
-    exported backbone with its sidecar, else the value as given (``None``: random init)."""
+    """What a results file records of ``model.pretrained``: ``"<name> sha256:<12 hex>"`` for a
+    weights file (the checksum its sidecar records, which :func:`check_pretrained` compared with
+    the file; else the file's own), the value itself for ``None`` (random init) and
+    ``"imagenet"``."""
     if pretrained in (None, "imagenet"):
         return pretrained
     sidecar = sidecar_path(pretrained)
-    if not sidecar.is_file():
-        return str(pretrained)
-    return f"{Path(pretrained).stem} sha256:{json.loads(sidecar.read_text())['sha256'][:12]}"
+    digest = _recorded_sha256(sidecar) if sidecar.is_file() else sha256_file(pretrained)
+    return f"{Path(pretrained).stem} sha256:{digest[:12]}"
+
+
+def _recorded_sha256(sidecar: Path) -> str:
+    """The ``sha256`` a backbone's sidecar records, with an error naming the sidecar."""
+    try:
+        return str(json.loads(sidecar.read_text())["sha256"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(
+            f"{sidecar}: not a backbone record (expected JSON with a 'sha256' entry: {err}); "
+            "delete it and its weights, and export them again"
+        ) from None
