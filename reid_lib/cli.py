@@ -3,7 +3,8 @@
 ::
 
     reid train --config PRESET_OR_YAML [--resume PATH] [key.sub=value ...]
-    reid eval --checkpoint PATH [--rerank] [--multi-query] [--results-dir DIR] [key.sub=value ...]
+    reid eval --checkpoint PATH [--rerank] [--multi-query] [--results-dir DIR] [--runs-dir DIR]
+              [key.sub=value ...]
     reid pretrain [--config pretrain] [key.sub=value ...]    (the cpu profile's starting backbone)
     reid synth [--out DIR --preset small --seed 0 ...]      (reid_lib.data.make_synthetic)
     reid data verify ROOT --dataset NAME                     (reid_lib.data.verify)
@@ -31,6 +32,7 @@ def _eval(args: argparse.Namespace) -> int:
             multi_query=args.multi_query,
             overrides=args.overrides,
             results_dir=args.results_dir,
+            runs_dir=args.runs_dir,
         )
         print(f"results: {path}")
         return 0
@@ -102,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--results-dir",
         default="results",
         help="folder of the results file (default: %(default)s; never the checkpoint's own)",
+    )
+    evaluate.add_argument(
+        "--runs-dir",
+        default="runs",
+        help="where a synthetic test set is generated, under data/ (default: %(default)s; never "
+        "the checkpoint's own)",
     )
     evaluate.add_argument("--debug", action="store_true", help="show the traceback of an error")
     evaluate.add_argument(

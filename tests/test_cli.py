@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -164,12 +165,15 @@ def test_eval_writes_where_the_command_says_never_where_the_checkpoint_says(tmp_
     assert main(["train", "--config", "smoke", "run.name=m", *common]) == 0
     checkpoint = tmp_path / "runs" / "smoke" / "synthetic" / "m" / "last.pt"
     ours = tmp_path / "ours"
-    assert main(["eval", "--checkpoint", str(checkpoint), "--results-dir", str(ours)]) == 0
+    shutil.rmtree(tmp_path / "runs" / "data")  # the test set must be generated again
+    eval_args = ["eval", "--checkpoint", str(checkpoint), "--results-dir", str(ours)]
+    assert main([*eval_args, "--runs-dir", str(tmp_path / "our-runs")]) == 0
     assert (ours / "smoke" / "synthetic" / "m.json").is_file()
+    assert (tmp_path / "our-runs" / "data").is_dir() and not (tmp_path / "runs" / "data").exists()
     state = load_checkpoint(checkpoint)
     state["config"]["run"]["name"] = "../../escaped"
     torch.save(state, checkpoint)
-    assert main(["eval", "--checkpoint", str(checkpoint), "--results-dir", str(ours)]) == 2
+    assert main([*eval_args, "--runs-dir", str(tmp_path / "our-runs")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "run.name='../../escaped': expected one folder name" in err[0]
     assert not (tmp_path / "escaped.json").exists()

@@ -338,18 +338,23 @@ def evaluate_checkpoint(
     multi_query: bool = False,
     overrides: list[str] = (),
     results_dir: str | Path = "results",
+    runs_dir: str | Path = "runs",
 ) -> Path:
     """Evaluate the model of checkpoint ``path`` with its own config; write its results file.
 
     ``overrides`` change settings such as ``data.root`` (the model section must still match).
-    The results file goes under ``results_dir`` (the caller's, never the checkpoint's: a
-    downloaded checkpoint does not choose where files are written), at
-    ``<profile>/<dataset>/<run.name>.json``, replacing one holding fewer variants; returns its
-    path.
+    Files go where the caller says, never where the checkpoint's config says (a downloaded
+    checkpoint does not choose where files are written): the results file under
+    ``results_dir``, at ``<profile>/<dataset>/<run.name>.json``, replacing one holding fewer
+    variants; a synthetic test set that must be generated under ``runs_dir/data`` (or
+    ``run.output_dir`` among ``overrides``). Returns the results file's path.
     """
     state = load_training_checkpoint(path)
     trained = from_dict(state["config"], source=str(path))
-    cfg = apply_overrides(trained, [*overrides, f"run.results_dir={results_dir}"])
+    cfg = apply_overrides(
+        trained,
+        [f"run.output_dir={runs_dir}", *overrides, f"run.results_dir={results_dir}"],
+    )
     cfg.eval.rerank = cfg.eval.rerank or rerank
     cfg.eval.multi_query = cfg.eval.multi_query or multi_query
     check_compatible(state, cfg.to_dict(), state["num_classes"], path=path)

@@ -198,7 +198,9 @@ def run_sweep(
                     f"{last} was trained under another config; delete its run folder to train "
                     "it again. Mismatched keys:\n  " + "\n  ".join(mismatched)
                 )
-            written.append(evaluate_checkpoint(last, results_dir=results_dir))
+            written.append(
+                evaluate_checkpoint(last, results_dir=results_dir, runs_dir=cfg.run.output_dir)
+            )
             log.info(f"{run.name}: {last} is trained; evaluated into {written[-1]}")
             continue
         result = train(cfg, resume=last if last.is_file() else None)

@@ -137,6 +137,7 @@ def evaluate_runs(
                 checkpoint,
                 overrides=[*test_set.overrides, f"run.name={result_name}", "run.progress=false"],
                 results_dir=results_dir,
+                runs_dir=runs_dir,
             )
             log.info(f"{result_name}: {path}")
             written.append(Path(path))
