@@ -21,22 +21,13 @@ from reid_lib.engine.checkpoint import (
 from reid_lib.engine.config import Config, apply_overrides, load_config
 from reid_lib.engine.experiment import build_model_from_config, trained_model
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
-
-
-class _RunsCode:
-    """Unpickling this object calls ``os.system``: what an attacker's checkpoint would do."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
+from tests.unsafe_pickle import RunsCode
 
 
 def test_malicious_pickle_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
-    torch.save({"model": {}, "payload": _RunsCode(marker)}, path)
+    torch.save({"model": {}, "payload": RunsCode(marker)}, path)
     with pytest.raises(CheckpointError, match=r"evil\.pt was refused"):
         load_checkpoint(path)
     assert not marker.exists()

@@ -1,5 +1,4 @@
 import logging
-import os
 import urllib.error
 
 import pytest
@@ -7,6 +6,7 @@ import torch
 import torchvision
 
 from reid_lib.models.backbone import BACKBONES, build_backbone
+from tests.unsafe_pickle import RunsCode
 
 
 @pytest.mark.parametrize(
@@ -89,20 +89,10 @@ def test_file_that_is_not_a_state_dict(tmp_path):
         build_backbone("resnet18", pretrained=path)
 
 
-class _RunsCode:
-    """Unpickling this object calls ``os.system``: what a malicious weights file would do."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_a_malicious_or_truncated_weights_file_is_one_clear_error(tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.pth"
-    torch.save({"conv1.weight": torch.zeros(1), "x": _RunsCode(marker)}, evil)
+    torch.save({"conv1.weight": torch.zeros(1), "x": RunsCode(marker)}, evil)
     with pytest.raises(ValueError, match=r"pretrained='.*evil\.pth' was refused"):
         build_backbone("resnet18", pretrained=evil)
     assert not marker.exists()
