@@ -22,7 +22,14 @@ def _umask() -> int:
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write(file)`` on a temporary file in ``path``'s folder, then move it to ``path``."""
+    """Call ``write(file)`` on a temporary file in ``path``'s folder, then move it to ``path``.
+
+    Raises:
+        OSError: the file could not be written (a full disk, no permission); the message names
+            ``path``, which the OS's own does not, and keeps its errno.
+        RuntimeError: ``write`` failed inside torch (``torch.save`` reports a full disk as
+            ``enforce fail at inline_container.cc``); the message names ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -33,6 +40,12 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(err.errno, f"{path} could not be written: {err.strerror or err}") from err
+    except RuntimeError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise RuntimeError(f"{path} could not be written: {' '.join(str(err).split())}") from err
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
