@@ -65,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    if args.resume and result.steps_this_call == 0:
+        print(
+            f"{args.resume} had already trained all {result.epochs_completed} epochs: nothing "
+            f"was trained or evaluated now; to evaluate it: reid eval --checkpoint {args.resume}"
+        )
+        return 0
     print(f"finished {result.epochs_completed} epochs; checkpoints in {run_dir}")
     if result.results_path is not None:
         print(f"results: {result.results_path}")

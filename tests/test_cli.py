@@ -104,6 +104,11 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
     ]
     assert main([*resume, "schedule.epochs=2"]) == 0
     assert json.loads(results.read_text())["epoch"] == 2
+    capsys.readouterr()
+    assert main([*resume, "schedule.epochs=2"]) == 0, "a finished run resumed"
+    assert "had already trained all 2 epochs: nothing was trained or evaluated" in (
+        capsys.readouterr().out
+    )
 
     asked = []
 

@@ -192,6 +192,8 @@ class FitResult:
     best: dict[str, Any] | None
     images_per_s: float | None
     results_path: Path | None
+    #: Steps trained by this call: 0 when a resumed run had already trained every epoch.
+    steps_this_call: int = 0
 
 
 class Trainer:
@@ -249,6 +251,7 @@ class Trainer:
         self.run_dir = cfg.run_dir()
         self.epoch = 0
         self.global_step = 0
+        self._first_step = 0
         self.step_in_epoch = 0
         self._step_rng = rng_state()
         self._resume_rng: dict[str, Any] | None = None
@@ -518,6 +521,7 @@ class Trainer:
         """Train until ``schedule.epochs``; Ctrl-C saves ``last.pt`` and returns cleanly."""
         if self.info.is_main:
             save_yaml(self.cfg, self.run_dir / "config.yaml")
+        self._first_step = self.global_step
         with self._interrupt:
             try:
                 while self.epoch < self.cfg.schedule.epochs:
@@ -556,4 +560,11 @@ class Trainer:
     def _finish(self, status: Literal["finished", "interrupted"]) -> FitResult:
         if self.log is not None:
             self.log.close()
-        return FitResult(status, self.epoch, self.best, self.images_per_s, self.results_path)
+        return FitResult(
+            status,
+            self.epoch,
+            self.best,
+            self.images_per_s,
+            self.results_path,
+            steps_this_call=self.global_step - self._first_step,
+        )
