@@ -76,6 +76,15 @@ def test_check_mode_fails_on_a_notebook_with_outputs(tmp_path, capsys):
     assert strip.main(["--check", str(path)]) == 0
 
 
+def test_a_corrupt_notebook_is_one_line_naming_it(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [')
+    assert strip.main(["--check", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{broken}: not a readable Jupyter notebook" in err
+    assert broken.read_text() == '{"cells": ['
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_committed_chapter_is_stripped(path):
     text = path.read_text()

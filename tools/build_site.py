@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from reid_lib.book.notebook_files import read_notebook
 from reid_lib.book.paths import BUILD, ROOT
 from tools.run_book import EXECUTED, TOC, toc_files, toc_notebooks
 
@@ -36,7 +37,7 @@ INJECTED_TAG, REMOVED_TAG = "injected-parameters", "remove-cell"
 
 def stage_notebook(source: Path, dest: Path) -> None:
     """Copy an executed chapter, with papermill's injected-parameters cell tagged for removal."""
-    notebook = nbformat.read(source, as_version=4)
+    notebook = read_notebook(source)
     for cell in notebook.cells:
         tags = cell.metadata.setdefault("tags", [])
         if INJECTED_TAG in tags and REMOVED_TAG not in tags:

@@ -18,8 +18,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-import nbformat
-
+from reid_lib.book.notebook_files import read_notebook
 from tools.run_book import ROOT, resolve_chapters
 
 
@@ -27,7 +26,7 @@ def chapter_imports() -> dict[str, list[str]]:
     """Each import statement of the chapters' code cells (as source), with the chapters using it."""
     found: dict[str, list[str]] = {}
     for path in resolve_chapters(None):
-        for cell in nbformat.read(path, as_version=4).cells:
+        for cell in read_notebook(path).cells:
             if cell.cell_type != "code":
                 continue
             for node in ast.walk(ast.parse(cell.source)):

@@ -17,9 +17,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import nbformat
 import yaml
 
+from reid_lib.book.notebook_files import read_notebook
+from reid_lib.errors import run_reported
 from tools.run_book import ROOT, resolve_chapters
 from tools.strip_notebooks import serialise
 
@@ -51,21 +52,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tools.colab_cell", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--check", action="store_true", help="only report chapters that differ")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
+    return run_reported(parser.prog, lambda: _update(args.check), debug=args.debug)
+
+
+def _update(check: bool) -> int:
     cell, stale = render(), []
     for path in resolve_chapters(None):
-        notebook = nbformat.read(path, as_version=4)
+        notebook = read_notebook(path)
         code = [c for c in notebook.cells if c.cell_type == "code"]
         if code[1].source == cell:
             continue
         stale.append(path)
-        if not args.check:
+        if not check:
             code[1].source = cell
             path.write_text(serialise(notebook))
     for path in stale:
-        verb = "differs from _config.yml" if args.check else "rewritten"
+        verb = "differs from _config.yml" if check else "rewritten"
         print(f"[colab_cell] {path.relative_to(ROOT)}: Colab cell {verb}", file=sys.stderr)
-    return 1 if stale and args.check else 0
+    return 1 if stale and check else 0
 
 
 if __name__ == "__main__":

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import papermill as pm
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from reid_lib.book.chapter import BATCH_ENV
+from reid_lib.book.notebook_files import read_notebook
 from reid_lib.book.paths import BUILD, ROOT
 from reid_lib.errors import USER_ERRORS, report
 from reid_lib.studies.profiles import PROFILES, get_profile
@@ -77,7 +77,7 @@ def resolve_chapters(names: Sequence[str] | None, toc: Path = TOC) -> list[Path]
 
 def runs_last(notebook: Path) -> bool:
     """Whether the notebook's metadata asks to run after the other chapters."""
-    meta = nbformat.read(notebook, as_version=4).metadata
+    meta = read_notebook(notebook).metadata
     return bool(meta.get("reid_book", {}).get("run_last", False))
 
 
@@ -109,7 +109,7 @@ def last_started_cell(executed: Path) -> int | None:
     """Index of the last cell papermill started in the executed copy (None if none started)."""
     if not executed.is_file():
         return None
-    cells = nbformat.read(executed, as_version=4).cells
+    cells = read_notebook(executed).cells
     started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")]
     return started[-1] if started else None
 

@@ -24,6 +24,9 @@ from pathlib import Path
 
 import nbformat
 
+from reid_lib.book.notebook_files import read_notebook
+from reid_lib.errors import run_reported
+
 CHECKED_TAG = "nbval-check-output"
 # Tags (papermill's ``parameters``, nbval's and the site's) and myst-nb's figure captions.
 CELL_METADATA = ("tags", "mystnb")
@@ -92,13 +95,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report, do not write")
     parser.add_argument("--outputs-from", type=Path, help="folder of executed copies")
     parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
+    return run_reported(parser.prog, lambda: _strip(args), debug=args.debug)
+
+
+def _strip(args: argparse.Namespace) -> int:
     dirty = []
     for path in args.notebooks or sorted(BOOK_DIR.glob("*.ipynb")):
         text = path.read_text()
-        nb = nbformat.reads(text, as_version=4)
+        nb = read_notebook(path)
         if args.outputs_from is not None:
-            executed = nbformat.read(args.outputs_from / path.name, as_version=4)
+            executed = read_notebook(args.outputs_from / path.name)
             nb = copy_checked_outputs(nb, executed)
         clean = serialise(strip_notebook(nb))
         if clean != text:

@@ -12,8 +12,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
+from reid_lib.book.notebook_files import read_notebook
 from reid_lib.engine.config import PRESETS
 from reid_lib.engine.results import METRIC_KEYS
 from reid_lib.reports.paper import paper_claims
@@ -83,7 +82,7 @@ def glued_numbers(notebook: Path) -> dict[str, str]:
     a chapter may glue other things.
     """
     glued = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
+    for cell in read_notebook(notebook).cells:
         for output in cell.get("outputs", []):
             scrap = output.get("metadata", {}).get("scrapbook")
             if scrap is None or scrap["name"].split(".")[0] not in (*PRESETS, "paper"):
