@@ -132,6 +132,12 @@ def test_a_copied_results_file_is_refused_rather_than_counted_as_another_run(roo
         results_table([root, tmp_path / "elsewhere"])
 
 
+def test_a_results_file_of_a_row_no_study_has_is_refused(root):
+    stray = write(root, "fulll", "synthetic", 0.5, seed=7)
+    with pytest.raises(ValueError, match=rf"{stray}: row 'fulll' is no study row"):
+        results_table([root])
+
+
 def test_ablation_table_means_over_seeds_and_marks_equal_and_missing_rows(root):
     table = ablation_table(results_table([root]), "cpu", "synthetic").set_index(["study", "row"])
     full = table.loc[("modules", "full")]

@@ -253,6 +253,12 @@ def test_merge_combines_trees_and_refuses_conflicts(tmp_path):
         merge_trees([b], into)
     with pytest.raises(FileNotFoundError, match="not a folder"):
         merge_trees([tmp_path / "missing"], into)
+    # A worktree instead of its results folder: every file one level too deep, none merged.
+    worktree = tmp_path / "worktree"
+    (worktree / "results" / "cpu" / "viper").mkdir(parents=True)
+    (worktree / "results" / "cpu" / "viper" / "w.json").write_text(_results_text("w", 0.5))
+    with pytest.raises(ValueError, match=r"w\.json: not where merge takes files from"):
+        merge_trees([worktree], into)
 
 
 def test_merge_takes_figure_data_and_pretraining_records_along(tmp_path):

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from reid_lib.engine.results import METRIC_KEYS, RESULTS_GLOB, validate_results
+from reid_lib.studies.rows import ABLATIONS, load_rows
 
 #: The identity of a results file, in the columns of :func:`collect_results`.
 IDENTITY = ("profile", "dataset", "train_set", "row", "seed", "split", "knob", "pretraining")
@@ -91,10 +92,11 @@ def load_result_files(results_root: Path) -> list[dict[str, Any]]:
 
 
 def _result_files(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
-    """``(path, data)`` of every results file under ``roots``, validated; two files with the
-    same :data:`IDENTITY` fields (a copied file, or one run in two roots; and the same name, for
-    runs outside the studies) are refused, since a table would count that run twice."""
-    loaded, seen = [], {}
+    """``(path, data)`` of every results file under ``roots``, validated. Refused, with the file
+    named: a study row that ``ablations.yaml`` no longer has (no table would show the run), and
+    two files with the same :data:`IDENTITY` fields (a copied file, or one run in two roots; and
+    the same name, for runs outside the studies), which a table would count as two runs."""
+    loaded, seen, rows = [], {}, load_rows()
     for root in map(Path, roots):
         for path in sorted(root.glob(RESULTS_GLOB)) if root.is_dir() else []:
             try:
@@ -102,6 +104,12 @@ def _result_files(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
                 validate_results(data)
             except ValueError as err:
                 raise ValueError(f"results file {path}: {err}") from None
+            row = data["run"]["row"]
+            if row is not None and row not in rows:
+                raise ValueError(
+                    f"results file {path}: row {row!r} is no study row of {ABLATIONS.name} (a "
+                    "row renamed or removed since the run?); no table would show it"
+                )
             # A run outside the studies (no row) is told apart by its name as well.
             run_name = data["run"]["name"] if data["run"]["row"] is None else None
             key = (*identity(data).values(), run_name)

@@ -221,7 +221,8 @@ def _merged_files(source: Path) -> list[Path]:
     files, figure-data files (the JSON and its NPZ) and pretraining records.
 
     Raises:
-        ValueError: a file that is not what its place says (named).
+        ValueError: a file that is not what its place says, or a JSON file at no place merge
+            knows (named; a source one folder too high puts every file there).
         FileNotFoundError: a figure-data JSON without its NPZ, or the other way round.
     """
     files = []
@@ -245,6 +246,14 @@ def _merged_files(source: Path) -> list[Path]:
         if not isinstance(record, dict) or "sha256" not in record:
             raise ValueError(f"{path} is not a pretraining record: it has no sha256")
         files.append(path)
+    stray = sorted(set(source.rglob("*.json")) - set(files))
+    if stray:
+        raise ValueError(
+            f"{stray[0]}{f' and {len(stray) - 1} more' if len(stray) > 1 else ''}: not where "
+            f"merge takes files from (under {source}: <profile>/<dataset>/<run>.json, "
+            f"<profile>/{FIGURES}/<dataset>/<name>.json and pretrained/<name>.json); is the "
+            "source the results folder itself?"
+        )
     return files
 
 
