@@ -377,6 +377,18 @@ def test_recorded_registry_is_well_formed():
         assert all(count > 0 for count in entry.expected_images.values())
 
 
+def test_a_broken_registry_names_the_file_and_the_entry(tmp_path):
+    entries = json.loads(REGISTRY_PATH.read_text())
+    entries["viper"]["mirror"] = "https://example.org"
+    registry = tmp_path / "datasets.json"
+    registry.write_text(json.dumps(entries))
+    with pytest.raises(ValueError, match=rf"registry {registry}: entry 'viper' does not have"):
+        load_registry(registry)
+    registry.write_text("{not json")
+    with pytest.raises(ValueError, match=rf"registry {registry}: not valid JSON"):
+        load_registry(registry)
+
+
 def test_unknown_dataset(tmp_path):
     with pytest.raises(FetchError, match="unknown dataset 'cuhk03'"):
         fetch("cuhk03", tmp_path)

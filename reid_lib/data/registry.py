@@ -46,13 +46,28 @@ class DatasetEntry:
 
 
 def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, DatasetEntry]:
-    """The datasets recorded in the registry file at ``path``."""
-    content = json.loads(Path(path).read_text())
-    return {
-        name: DatasetEntry(name=name, **fields)
-        for name, fields in content.items()
-        if not name.startswith("_")
-    }
+    """The datasets recorded in the registry file at ``path``.
+
+    Raises:
+        ValueError: the file is not JSON, or an entry lacks a field or has one the registry does
+            not know (the file and the entry are named).
+    """
+    try:
+        content = json.loads(Path(path).read_text())
+    except ValueError as err:
+        raise ValueError(f"registry {path}: not valid JSON ({err})") from None
+    entries = {}
+    for name, fields in content.items():
+        if name.startswith("_"):
+            continue
+        try:
+            entries[name] = DatasetEntry(name=name, **fields)
+        except TypeError as err:
+            raise ValueError(
+                f"registry {path}: entry {name!r} does not have the registry's fields "
+                f"({err}); see the '_'-prefixed notes in {REGISTRY_PATH.name}"
+            ) from None
+    return entries
 
 
 #: The joint set of the small benchmarks reads each from its own folder under the data root.
