@@ -32,6 +32,7 @@ from reid_lib.book.chapter import BATCH_ENV
 from reid_lib.book.notebook_files import read_notebook
 from reid_lib.book.paths import BUILD, ROOT
 from reid_lib.errors import USER_ERRORS, report
+from reid_lib.json_files import read_json
 from reid_lib.studies.profiles import PROFILES, get_profile
 
 TOC = ROOT / "_toc.yml"
@@ -156,7 +157,8 @@ def run_chapter(
     if not results_path.is_file():
         error = f"chapter {name!r} ran but did not write its results file {results_path}"
         return ChapterRun(name, seconds, executed, error=error)
-    return ChapterRun(name, seconds, executed, results=json.loads(results_path.read_text()))
+    results = read_json(results_path, "chapter results file")
+    return ChapterRun(name, seconds, executed, results=results)
 
 
 def run_book(

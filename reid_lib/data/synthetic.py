@@ -49,6 +49,7 @@ from reid_lib.data.synthetic_people import (
     sample_cameras,
     sample_identities,
 )
+from reid_lib.json_files import read_json
 
 GENERATOR_VERSION = 1
 SPLIT_DIRS = {
@@ -296,7 +297,7 @@ def verify_synthetic(root: str | Path) -> dict:
     path = root / MANIFEST
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: {root} is not a generated synthetic dataset")
-    manifest = json.loads(path.read_text())
+    manifest = read_json(path, "synthetic manifest")
     actual = dataset_digest(root)
     if actual != manifest["sha256"]:
         raise ValueError(

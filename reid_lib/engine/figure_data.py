@@ -35,6 +35,7 @@ from reid_lib.engine.config import Config, apply_overrides, from_dict
 from reid_lib.engine.experiment import dataset_root, load_dataset, trained_model
 from reid_lib.engine.provenance import git_state
 from reid_lib.engine.trainer import resolve_device
+from reid_lib.json_files import read_json
 from reid_lib.metrics import compute_distance, extract_features, ranked_gallery
 from reid_lib.models.activation_maps import DEFAULT_STAGES, activation_maps
 from reid_lib.models.weight_driven_parts import remainder_parts
@@ -208,7 +209,7 @@ def read_figure_data(path: str | Path) -> FigureData:
             raise FileNotFoundError(f"figure data {needed} is missing")
     with np.load(arrays_path) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    return FigureData(json.loads(path.read_text()), arrays)
+    return FigureData(read_json(path, "figure data"), arrays)
 
 
 def figure_data_files(results_dir: str | Path, profile: str) -> list[Path]:

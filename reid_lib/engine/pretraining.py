@@ -38,6 +38,7 @@ from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
 from reid_lib.engine.pretrained_weights import sha256_file, sidecar_path
 from reid_lib.engine.provenance import dataset_manifest_sha256, git_state, numerics_fingerprint
+from reid_lib.json_files import read_json
 
 BACKBONE_PREFIX = "backbone."
 
@@ -102,7 +103,7 @@ def backbones_like_this_machine(records: Path, fingerprint: str) -> list[str]:
     machine whose :func:`~reid_lib.engine.provenance.numerics_fingerprint` is ``fingerprint``."""
     found = set()
     for path in sorted(Path(records).glob("*.json")):
-        record = json.loads(path.read_text())
+        record = read_json(path, "pretraining record")
         if record.get("numerics") == fingerprint:
             found.add(record["sha256"][:12])
     return sorted(found)
@@ -145,7 +146,7 @@ def pretrain(cfg: Config) -> Path | None:
     sidecar = sidecar_path(out)
     if trained_now or not (out.is_file() and sidecar.is_file()):
         return export_backbone(last, out, train_set, record)
-    exported = json.loads(sidecar.read_text())
+    exported = read_json(sidecar, "backbone record")
     if exported["train_set"] != train_set:
         raise ValueError(
             f"{sidecar}: the backbone was trained on {exported['train_set']['name']} with "

@@ -7,10 +7,11 @@ times the preset's epochs. Nothing here is typed by hand: without a measurement 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+
+from reid_lib.json_files import read_json
 
 COLUMNS = ["GPU", "AMP", "s/epoch (measured)", "epochs", "minutes per run", "commit", "measured"]
 
@@ -20,7 +21,7 @@ def gpu_run_times(folder: Path, epochs: int) -> pd.DataFrame:
     ``colab`` preset and the minutes a run of ``epochs`` epochs takes at that rate."""
     lines = []
     for path in sorted(Path(folder).glob("gpu_check-*.json")):
-        record = json.loads(path.read_text())
+        record = read_json(path, "GPU check record")
         per_epoch = float(record["profile_epochs"]["s/epoch"])
         lines.append(
             {

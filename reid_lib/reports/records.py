@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from reid_lib.engine.results import METRIC_KEYS, RESULTS_GLOB, validate_results
+from reid_lib.json_files import read_json
 from reid_lib.studies.rows import ABLATIONS, load_rows
 
 #: The identity of a results file, in the columns of :func:`collect_results`.
@@ -43,7 +44,7 @@ def chapter_overview(results_dir: Path, exclude: tuple[str, ...] = ()) -> pd.Dat
     """One row per chapter results file in ``results_dir``: what ran, where, how many numbers."""
     rows = []
     for path in sorted(Path(results_dir).glob("*.json")):
-        data = json.loads(path.read_text())
+        data = read_json(path, "chapter results file")
         if data.get("chapter") in exclude:
             continue
         numbers = flatten(data.get("numbers", {}))
