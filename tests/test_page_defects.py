@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.page_defects import presentation_defects, site_defects
+from tools.page_defects import main, presentation_defects, site_defects
 
 CLEAN = """<html><body>
 <p>Rank-1 <span class="pasted-text">30.4</span> %</p>
@@ -49,3 +49,10 @@ def test_site_defects_names_the_page(tmp_path):
     (tmp_path / "index.html").write_text(CLEAN)
     (tmp_path / "book" / "a.html").write_text(CLEAN.replace("30.4", "'30.4'"))
     assert site_defects(tmp_path) == {"book/a.html": ["glued value in quotes: '30.4'"]}
+
+
+def test_a_missing_site_is_an_error_not_a_pass(tmp_path, capsys):
+    """It used to print '0 page(s) with defects' and exit 0."""
+    assert main([str(tmp_path / "no-site")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no-site has no index.html; build the site first" in err

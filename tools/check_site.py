@@ -22,6 +22,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
+from reid_lib.errors import run_reported
 from tools.build_site import SITE
 
 CHROMIUM_FLAGS = (
@@ -77,7 +78,13 @@ def find_chromium() -> Path:
 
 def site_pages(html_dir: Path) -> list[Path]:
     """Every HTML page of the site: not the copies of sources or static assets, and not the
-    redirect stubs (``index.html`` forwards to the first chapter, which is checked itself)."""
+    redirect stubs (``index.html`` forwards to the first chapter, which is checked itself).
+
+    Raises:
+        FileNotFoundError: ``html_dir`` has no ``index.html`` (no site to check is not a pass).
+    """
+    if not (html_dir / "index.html").is_file():
+        raise FileNotFoundError(f"{html_dir} has no index.html; build the site first (make book)")
     skipped = {"_static", "_sources", "_images"}
     return sorted(
         p
@@ -127,8 +134,6 @@ def check_site(html_dir: Path, screenshots: Path | None = None) -> list[PageRepo
     Raises:
         FileNotFoundError: ``html_dir`` has no ``index.html``, or Chromium is missing.
     """
-    if not (html_dir / "index.html").is_file():
-        raise FileNotFoundError(f"{html_dir} has no index.html; build the site first")
     pages = site_pages(html_dir)
     reports = []
     with sync_playwright() as pw:
@@ -147,7 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("html_dir", nargs="?", type=Path, default=SITE / "_build" / "html")
     parser.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page here")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
+    return run_reported(parser.prog, lambda: _report(args), debug=args.debug)
+
+
+def _report(args: argparse.Namespace) -> int:
     reports = check_site(args.html_dir, args.screenshots)
     bad = [r for r in reports if r.errors or r.broken_images]
     for r in reports:

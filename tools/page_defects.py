@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from reid_lib.errors import run_reported
 from tools.build_site import INJECTED_TAG, SITE
 from tools.check_site import site_pages
 
@@ -68,8 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tools.page_defects", description=__doc__.split("\n")[0]
     )
     parser.add_argument("html_dir", nargs="?", type=Path, default=SITE / "_build" / "html")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
-    found = site_defects(args.html_dir)
+    return run_reported(parser.prog, lambda: _report(args.html_dir), debug=args.debug)
+
+
+def _report(html_dir: Path) -> int:
+    found = site_defects(html_dir)
     for page, defects in found.items():
         for defect in dict.fromkeys(defects):
             print(f"[page_defects] {page}: {defect}")
