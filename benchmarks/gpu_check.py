@@ -31,17 +31,21 @@ import re
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from benchmarks.train_speed import (
     ROWS,
+    Candidate,
+    batch_of,
     candidates,
-    images_per_second,
     side_by_side,
     size_heading,
     table,
+    train_seconds,
+    trainer_of,
 )
 from reid_lib.engine import git_state, load_config, resolve_device, train
 from reid_lib.engine.config import Config, apply_overrides
@@ -53,25 +57,19 @@ COLAB_PRESET = "colab"
 CPU_SIZE_PRESET = "cpu"
 
 
-def count_syncs(cfg: Config, steps: int) -> dict[str, str]:
+def count_syncs(models: Sequence[Candidate], steps: int) -> dict[str, str]:
     """Host-device syncs per training step of each model (``-`` on the CPU, which has none)."""
-    device = resolve_device(cfg.run.device)
     syncs = {}
-    for candidate in candidates(cfg, ROWS):
-        if device.type != "cuda":
+    for candidate in models:
+        if resolve_device(candidate.cfg.run.device).type != "cuda":
             syncs[candidate.name] = "-"
             continue
+        trainer, batch = trainer_of(candidate), batch_of(candidate.cfg)
         torch.cuda.set_sync_debug_mode("warn")
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                images_per_second(
-                    candidate.cfg,
-                    steps=steps,
-                    warmup=0,
-                    model=candidate.model,
-                    loss_fn=candidate.loss_fn,
-                )
+                train_seconds(trainer, batch, steps)
         finally:
             torch.cuda.set_sync_debug_mode("default")
         count = sum("synchroniz" in str(w.message) for w in caught)
@@ -81,8 +79,9 @@ def count_syncs(cfg: Config, steps: int) -> dict[str, str]:
 
 def measure(cfg: Config, args: argparse.Namespace) -> list[dict[str, str]]:
     """One line per model: the side-by-side columns and the syncs per step."""
-    lines = side_by_side(cfg, ROWS, rounds=args.rounds, steps=args.steps)
-    syncs = count_syncs(cfg, args.sync_steps)
+    models = candidates(cfg, ROWS)
+    lines = side_by_side(cfg, models, rounds=args.rounds, steps=args.steps)
+    syncs = count_syncs(models, args.sync_steps)
     return [line | {"syncs/step": syncs[line["model"]]} for line in lines]
 
 

@@ -107,7 +107,8 @@ def candidates(cfg: Config, rows: Sequence[str]) -> list[Candidate]:
     return found
 
 
-def _batch(cfg: Config) -> dict[str, Tensor]:
+def batch_of(cfg: Config) -> dict[str, Tensor]:
+    """A random P x K batch of ``cfg``'s image size, as the trainer takes it."""
     images, pids = synthetic_batch(
         cfg.sampler.num_identities, cfg.sampler.num_instances, (cfg.data.height, cfg.data.width)
     )
@@ -119,7 +120,8 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _trainer(candidate: Candidate) -> Trainer:
+def trainer_of(candidate: Candidate) -> Trainer:
+    """A :class:`Trainer` of ``candidate`` on its config's device (no loader: steps are fed)."""
     device = resolve_device(candidate.cfg.run.device)
     return Trainer(
         candidate.cfg,
@@ -140,27 +142,6 @@ def train_seconds(trainer: Trainer, batch: dict[str, Tensor], steps: int) -> flo
         trainer.optimizer_step()
     _synchronize(trainer.device)
     return time.perf_counter() - start
-
-
-def images_per_second(
-    cfg: Config,
-    *,
-    steps: int,
-    warmup: int,
-    model: nn.Module | None = None,
-    loss_fn: LossFn | None = None,
-) -> float:
-    """Training images per second over ``steps`` timed steps (after ``warmup`` untimed ones).
-
-    The model and loss are ``cfg``'s unless given.
-    """
-    torch.manual_seed(0)
-    model = model if model is not None else build_model_from_config(cfg, NUM_CLASSES)
-    trainer = _trainer(Candidate("", cfg, model, loss_fn or build_loss(cfg)))
-    batch = _batch(cfg)
-    if warmup:
-        train_seconds(trainer, batch, warmup)
-    return steps * len(batch["pids"]) / train_seconds(trainer, batch, steps)
 
 
 def inference_seconds(model: nn.Module, cfg: Config, images: Tensor, steps: int) -> float:
@@ -238,28 +219,28 @@ def training_memory_mib(
 
 def side_by_side(
     cfg: Config,
-    rows: Sequence[str],
+    models: Sequence[Candidate],
     *,
     rounds: int,
     steps: int,
     timing_identities: int | None = None,
 ) -> list[dict[str, str]]:
-    """One line per model of :func:`candidates` (see the module docstring for the columns).
+    """One line per model of :func:`candidates` (see the module docstring for the columns); the
+    last model is the plain ResNet that the inference ratios divide by.
 
     The memory is that of ``cfg``'s P x K batch; ``timing_identities`` times a smaller P (and
     measures the memory on it, scaled to ``cfg``'s batch).
     """
     device = resolve_device(cfg.run.device)
-    models = candidates(cfg, rows)
     preset_images = cfg.sampler.num_identities * cfg.sampler.num_instances
     if timing_identities is not None:
         cfg = apply_overrides(cfg, [f"sampler.num_identities={timing_identities}"])
-    batch = _batch(cfg)
+    batch = batch_of(cfg)
     images = len(batch["pids"])
     memory = {c.name: training_memory_mib(c, batch, preset_images) for c in models}
     flops = {c.name: training_flops_per_image(c) for c in models}
     infer_flops = {c.name: inference_flops_per_image(c) for c in models}
-    trainers = {c.name: _trainer(c) for c in models}
+    trainers = {c.name: trainer_of(c) for c in models}
     peak: dict[str, float] = {}
     train_s = {c.name: float("inf") for c in models}
     infer_s = dict(train_s)
@@ -356,7 +337,11 @@ def main(argv: list[str] | None = None) -> None:
         timed = timing_identities(name, cfg, args.identities)
         print(size_heading(name, cfg, timed), flush=True)
         lines = side_by_side(
-            cfg, args.rows, rounds=args.rounds, steps=args.steps, timing_identities=timed
+            cfg,
+            candidates(cfg, args.rows),
+            rounds=args.rounds,
+            steps=args.steps,
+            timing_identities=timed,
         )
         print(table(lines), flush=True)
         print(flush=True)
