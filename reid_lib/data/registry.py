@@ -6,9 +6,10 @@ a dataset sits under the data root. Its ``_``-prefixed keys are notes on the fie
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from reid_lib.json_files import read_json
 
 REGISTRY_PATH = Path(__file__).with_name("datasets.json")
 # Where the small real benchmarks sit under the data root (the layout of the project's shared
@@ -52,10 +53,7 @@ def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, DatasetEntry]:
         ValueError: the file is not JSON, or an entry lacks a field or has one the registry does
             not know (the file and the entry are named).
     """
-    try:
-        content = json.loads(Path(path).read_text())
-    except ValueError as err:
-        raise ValueError(f"registry {path}: not valid JSON ({err})") from None
+    content = read_json(path, "registry")
     entries = {}
     for name, fields in content.items():
         if name.startswith("_"):
