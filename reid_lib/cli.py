@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reid_lib import train as train_entry
-from reid_lib.errors import USER_ERRORS, report, run_reported
+from reid_lib.errors import run_reported
 from reid_lib.train import EXIT_INTERRUPTED
 
 
@@ -45,7 +45,7 @@ def _pretrain(args: argparse.Namespace) -> int:
     from reid_lib.engine.pretraining import backbones_like_this_machine, pretrain
     from reid_lib.engine.provenance import numerics_fingerprint
 
-    try:
+    def run() -> int:
         cfg = load_config(args.config, args.overrides)
         records = Path(cfg.run.results_dir) / "pretrained"
         fingerprint = numerics_fingerprint()
@@ -56,15 +56,14 @@ def _pretrain(args: argparse.Namespace) -> int:
             + ("" if alike else " (expect a new checksum: runs pair only within one backbone)")
         )
         path = pretrain(cfg)
-    except USER_ERRORS as err:
-        if args.debug:
-            raise
-        return report("reid pretrain", err)
-    if path is None:
-        print("interrupted; run the same command again to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    print(f"pretrained backbone: {path} (provenance and SHA-256 in {path.with_suffix('.json')})")
-    return 0
+        if path is None:
+            print("interrupted; run the same command again to resume", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        record = path.with_suffix(".json")
+        print(f"pretrained backbone: {path} (provenance and SHA-256 in {record})")
+        return 0
+
+    return run_reported("reid pretrain", run, debug=args.debug)
 
 
 def _synth(argv: list[str]) -> int:
