@@ -6,6 +6,7 @@ import pytest
 
 from reid_lib.data import BadNameError, DatasetLayoutError, build_dataset
 from reid_lib.data.protocol_splits import cache_dir_for
+from reid_lib.metrics import evaluate
 
 
 def touch(folder: Path, names) -> Path:
@@ -38,6 +39,25 @@ def test_viper_protocol(tmp_path, layout):
     assert (cache_dir_for(tmp_path) / "viper_splits_seed0.json").is_file()
     assert not list(tmp_path.rglob("*.json")), "nothing is written into the dataset folder"
     assert "split 2 of 10" in ds.summary()
+
+
+def test_viper_person_000_is_queried_and_scored_on_every_split(tmp_path):
+    # VIPeR numbers its first person 000; Market-1501's distractor id is 0 too. Every test person,
+    # 000 included, is a query with one true match: a perfect distance scores every query.
+    touch(tmp_path, VIPER_FLAT)
+    in_test = 0
+    for split in range(10):
+        ds = build_dataset("viper", tmp_path, split_index=split)
+        q_pids = [r.pid for r in ds.query]
+        g_pids = [r.pid for r in ds.gallery]
+        perfect = [[0.0 if q == g else 1.0 for g in g_pids] for q in q_pids]
+        result = evaluate(
+            perfect, q_pids, g_pids, [r.camid for r in ds.query], [r.camid for r in ds.gallery]
+        )
+        assert result.num_valid_queries == len(q_pids) == 5
+        assert result.rank(1) == 1.0
+        in_test += 0 in q_pids
+    assert in_test > 0, "person 000 fell in no test half: the test checks nothing"
 
 
 def test_viper_splits_differ_between_indices_and_repeat_for_same_seed(tmp_path):

@@ -14,7 +14,7 @@ def brute_force(dist, q_pids, g_pids, q_cams, g_cams, max_rank, ap):
         order = np.argsort(dist[i], kind="stable")
         junk = (g_pids[order] == -1) | ((g_pids[order] == q_pids[i]) & (g_cams[order] == q_cams[i]))
         order = order[~junk]
-        hits = (g_pids[order] == q_pids[i]) & (g_pids[order] != 0)
+        hits = g_pids[order] == q_pids[i]
         if not hits.any():
             continue
         hit_positions = np.flatnonzero(hits)
@@ -40,8 +40,8 @@ def brute_force(dist, q_pids, g_pids, q_cams, g_cams, max_rank, ap):
 
 
 def random_case(rng, num_q, num_g, num_ids, ties):
-    q_pids = rng.integers(1, num_ids + 1, num_q)
-    g_pids = rng.integers(-1, num_ids + 1, num_g)  # includes junk (-1) and distractors (0)
+    q_pids = rng.integers(0, num_ids + 1, num_q)  # pid 0 is a person like any other
+    g_pids = rng.integers(-1, num_ids + 3, num_g)  # junk (-1) and distractors (ids no query has)
     q_cams = rng.integers(0, 3, num_q)
     g_cams = rng.integers(0, 3, num_g)
     dist = rng.random((num_q, num_g))
@@ -101,7 +101,7 @@ def hand_case():
       0: pid 2, cam 1, 0.1  -> negative, kept rank 0
       1: pid 1, cam 1, 0.2  -> true match, kept rank 1
       2: pid 1, cam 0, 0.3  -> same pid and camera: dropped
-      3: pid 0, cam 1, 0.4  -> distractor, a negative, kept rank 2
+      3: pid 0, cam 1, 0.4  -> distractor (no query has pid 0), a negative, kept rank 2
       4: pid 1, cam 2, 0.5  -> true match, kept rank 3
       5: pid -1, cam 1, 0.6 -> junk: dropped
       6: pid 3, cam 0, 0.7  -> negative, kept rank 4
@@ -211,9 +211,20 @@ def test_empty_query_and_gallery_are_errors():
 
 
 def test_no_valid_query_is_an_error_not_zero():
-    # Every same-pid gallery image shares the query's camera, or is a distractor or junk.
+    # Every same-pid gallery image shares the query's camera or is junk.
     with pytest.raises(NoValidQueryError, match="none of the 2 queries has a true match"):
-        evaluate(np.ones((2, 3)), [1, 0], [1, 0, -1], [0, 0], [0, 1, 1])
+        evaluate(np.ones((2, 3)), [1, 2], [1, 5, -1], [0, 0], [0, 1, 1])
+
+
+def test_a_person_numbered_0_is_scored_like_any_other():
+    # VIPeR and MSMT17 number their first person 0. Swapping ids 0 and 7 changes nothing.
+    dist = np.array([[0.2, 0.1, 0.3], [0.1, 0.3, 0.2]])
+    g_cams, q_cams = np.array([1, 1, 1]), np.array([0, 0])
+    with_zero = evaluate(dist, [0, 4], [4, 0, 9], q_cams, g_cams, max_rank=3)
+    without = evaluate(dist, [7, 4], [4, 7, 9], q_cams, g_cams, max_rank=3)
+    assert with_zero.num_valid_queries == 2
+    np.testing.assert_array_equal(with_zero.cmc, without.cmc)
+    assert with_zero.mAP == without.mAP == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(

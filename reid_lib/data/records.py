@@ -5,7 +5,10 @@ extra fields (sequence, frame, ...). A :class:`ReIDDataset` holds three lists of
 
 Conventions (those of Market-1501, which all loaders follow):
 
-- ``pid == 0`` marks a distractor: it stays in the gallery and never matches a query.
+- A distractor is a gallery image whose pid no query has. Market-1501, DukeMTMC-reID and GRID's
+  official archive number them ``0`` (:data:`DISTRACTOR_PID`), and their loaders keep pid ``0``
+  out of the query set. In VIPeR and MSMT17, ``0`` is the first person and is queried like any
+  other: the metrics give pid ``0`` no special meaning.
 - ``pid == -1`` marks a junk image: loaders drop it and report how many they dropped.
 - Training pids are relabelled to ``0..N-1`` (sorted by original pid); the original pid is kept in
   ``extra["orig_pid"]``. Query and gallery keep their original pids, so that evaluation can compare

@@ -4,7 +4,10 @@ The protocol (Market-1501's, which torchreid and fast-reid follow):
 
 - for each query, gallery items with the query's pid *and* camera are dropped, and so are junk items
   (pid ``-1``);
-- distractors (pid ``0``) stay in the gallery as negatives and never match, not even a pid-0 query;
+- distractors stay in the gallery as negatives: they are gallery images whose pid no query has
+  (Market-1501's ``0``; the loaders keep such images out of the query set). The metric itself
+  treats pid ``0`` as any other id, as Market-1501's MATLAB code does, so that a set whose first
+  person is numbered 0 (VIPeR, MSMT17) is scored on every query;
 - a query left with no true match is skipped and counted in ``num_skipped_queries``;
 - the gallery is ordered by ascending distance, ties broken by gallery index (a stable sort);
 - CMC at rank k is the fraction of valid queries whose first true match is within the first k items;
@@ -31,7 +34,7 @@ from typing import Literal
 
 import numpy as np
 
-from reid_lib.data.records import DISTRACTOR_PID, JUNK_PID
+from reid_lib.data.records import JUNK_PID
 from reid_lib.metrics._inputs import ArrayLike, check_ids, check_matrix, to_numpy
 
 AP_RULES = ("standard", "official")
@@ -83,8 +86,8 @@ def evaluate(
     Args:
         distmat: ``[num_query, num_gallery]`` finite distances (numpy or torch, any device).
         q_pids, q_camids: ``[num_query]`` integer person and camera ids of the queries.
-        g_pids, g_camids: ``[num_gallery]`` integer ids of the gallery (pid ``-1`` junk, ``0``
-            distractor).
+        g_pids, g_camids: ``[num_gallery]`` integer ids of the gallery (pid ``-1`` junk; a pid no
+            query has is a distractor).
         max_rank: length of the CMC curve.
         ap: ``"standard"`` or ``"official"`` (see the module docstring).
 
@@ -106,7 +109,7 @@ def evaluate(
 
     pair_q, pair_g = _same_pid_pairs(q_pids, g_pids)
     same_cam = q_camids[pair_q] == g_camids[pair_g]
-    true_match = ~same_cam & (g_pids[pair_g] != DISTRACTOR_PID) & (g_pids[pair_g] != JUNK_PID)
+    true_match = ~same_cam & (g_pids[pair_g] != JUNK_PID)
     match_q, match_g = pair_q[true_match], pair_g[true_match]
     dropped = (np.flatnonzero(g_pids == JUNK_PID), pair_q[same_cam], pair_g[same_cam])
     ranks = _ranks_among_kept(dist, dropped, match_q, match_g)
@@ -118,7 +121,7 @@ def evaluate(
     if num_valid == 0:
         raise NoValidQueryError(
             f"none of the {num_q} queries has a true match in the gallery (same pid, other camera, "
-            "pid not -1 or 0); check q_pids/g_pids and q_camids/g_camids"
+            "pid not -1); check q_pids/g_pids and q_camids/g_camids"
         )
     first = np.cumsum(num_matches) - num_matches
     hit = np.arange(len(match_q)) - first[match_q] + 1  # 1-based index of each hit in its query
