@@ -42,7 +42,11 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _pretrain(args: argparse.Namespace) -> int:
     from reid_lib.engine.config import load_config
-    from reid_lib.engine.pretraining import backbones_like_this_machine, pretrain
+    from reid_lib.engine.pretraining import (
+        backbones_like_this_machine,
+        compare_with_committed,
+        pretrain,
+    )
     from reid_lib.engine.provenance import numerics_fingerprint
 
     def run() -> int:
@@ -61,6 +65,7 @@ def _pretrain(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         record = path.with_suffix(".json")
         print(f"pretrained backbone: {path} (provenance and SHA-256 in {record})")
+        print(compare_with_committed(path))
         return 0
 
     return run_reported("reid pretrain", run, debug=args.debug)

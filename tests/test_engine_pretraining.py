@@ -16,12 +16,13 @@ from reid_lib.cli import main
 from reid_lib.engine import load_checkpoint, load_config
 from reid_lib.engine.experiment import train
 from reid_lib.engine.pretrained_weights import (
+    COMMITTED_BACKBONE,
     check_pretrained,
     pretraining_label,
     sha256_file,
     sidecar_path,
 )
-from reid_lib.engine.pretraining import backbones_like_this_machine
+from reid_lib.engine.pretraining import backbones_like_this_machine, compare_with_committed
 from reid_lib.engine.provenance import numerics_fingerprint
 from reid_lib.models.backbone import build_backbone
 
@@ -65,7 +66,8 @@ def pretrained(tmp_path_factory) -> Path:
 def test_the_export_is_the_trained_backbone_with_its_checksum(pretrained):
     sidecar = json.loads(sidecar_path(pretrained).read_text())
     assert sidecar["sha256"] == sha256_file(pretrained)
-    record = pretrained.parents[2] / "results" / "pretrained" / "peta-resnet18.json"
+    record = pretrained.parents[2] / "results" / "pretrained"
+    record /= f"peta-resnet18-{sidecar['sha256'][:12]}.json"
     assert json.loads(record.read_text()) == sidecar, "the record the repository commits"
     assert sidecar["train_set"]["name"] == "peta_training"
     assert (sidecar["train_set"]["num_ids"], sidecar["train_set"]["num_images"]) == (6, 22)
@@ -89,6 +91,7 @@ def test_a_finished_pretraining_is_not_trained_again(pretrained, capsys):
     assert config["data"]["dataset"] == "peta_training"
     out = capsys.readouterr().out
     assert "pretrained backbone:" in out
+    assert "it differs from the committed backbone weights/peta-resnet18.pt" in out, "a tiny run"
     # The first export recorded this machine's fingerprint in the results folder of the config.
     checksum = json.loads(sidecar_path(pretrained).read_text())["sha256"][:12]
     line = f"numerics fingerprint of this machine: {numerics_fingerprint()}; records in "
@@ -101,7 +104,7 @@ def test_a_finished_pretraining_keeps_its_records_against_another_folder_or_conf
     """Run again with another data folder or another training setting, ``reid pretrain``
     refuses in one line and rewrites neither record, nor the weights."""
     runs = pretrained.parents[1]
-    record = runs.parent / "results" / "pretrained" / "peta-resnet18.json"
+    (record,) = (runs.parent / "results" / "pretrained").glob("peta-resnet18-*.json")
     kept = {path: path.read_bytes() for path in (pretrained, sidecar_path(pretrained), record)}
     common = [*TINY, f"run.output_dir={runs}", f"run.results_dir={record.parents[1]}"]
     other = peta_tree(tmp_path / "other")
@@ -184,3 +187,29 @@ def test_the_numerics_fingerprint_is_stable_and_leaves_the_random_state_alone():
     assert torch.equal(torch.rand(3), expected), "the global generator is untouched"
     assert numerics_fingerprint() == first
     assert len(first) == 12 and int(first, 16) >= 0
+
+
+def test_a_rebuilt_backbone_is_compared_with_the_committed_one_byte_for_byte(pretrained, tmp_path):
+    same = tmp_path / "same.pt"
+    same.write_bytes(pretrained.read_bytes())
+    assert compare_with_committed(same, pretrained).startswith("it is the committed backbone")
+    other = tmp_path / "other.pt"
+    other.write_bytes(pretrained.read_bytes() + b"\0")
+    line = compare_with_committed(other, pretrained)
+    assert line.startswith("it differs from the committed backbone") and "against" in line
+    absent = tmp_path / "absent.pt"
+    line = compare_with_committed(same, absent)
+    assert line == f"there is no committed backbone {absent} here to compare it with"
+
+
+def test_the_committed_backbone_is_intact_and_the_cpu_preset_starts_from_it():
+    root = Path(__file__).resolve().parents[1]
+    assert load_config("cpu").model.pretrained == COMMITTED_BACKBONE
+    weights = root / COMMITTED_BACKBONE
+    sidecar = json.loads(sidecar_path(weights).read_text())
+    assert sha256_file(weights) == sidecar["sha256"]
+    record = root / "results" / "pretrained" / f"peta-resnet18-{sidecar['sha256'][:12]}.json"
+    assert json.loads(record.read_text()) == sidecar, "its record beside the results"
+    assert sidecar["config"]["run"]["deterministic"] and not sidecar["git_dirty"]
+    backbone = build_backbone("resnet18", str(weights))
+    assert sum(p.numel() for p in backbone.parameters()) > 11_000_000

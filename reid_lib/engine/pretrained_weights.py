@@ -12,6 +12,9 @@ from pathlib import Path
 
 #: The command that makes the checkpoint a preset starts from, named by the error when it lacks.
 PRETRAIN_COMMAND = "reid pretrain"
+#: The backbone the repository commits, with its sidecar, and the ``cpu`` preset starts from
+#: (relative to the root of a clone, where the commands run).
+COMMITTED_BACKBONE = "weights/peta-resnet18.pt"
 
 
 def sidecar_path(weights: str | Path) -> Path:
@@ -42,10 +45,15 @@ def check_pretrained(pretrained: str | None) -> None:
         return
     path = Path(pretrained)
     if not path.is_file():
+        where = (
+            f"the repository commits it: run from the root of a clone (here: {Path.cwd()}), or "
+            if Path(pretrained) == Path(COMMITTED_BACKBONE)
+            else ""
+        )
         raise FileNotFoundError(
-            f"model.pretrained={pretrained!r}: no such file; make the pretrained backbone with "
-            f"'{PRETRAIN_COMMAND}' (about an hour on 2 cores), or set model.pretrained=null to "
-            "start from a random initialisation"
+            f"model.pretrained={pretrained!r}: no such file; {where}make a pretrained backbone "
+            f"with '{PRETRAIN_COMMAND}' (20 to 80 minutes on 2 cores), or set "
+            "model.pretrained=null to start from a random initialisation"
         )
     sidecar = sidecar_path(path)
     if sidecar.is_file():

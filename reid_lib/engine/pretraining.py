@@ -8,9 +8,14 @@ its backbone as a torchvision-format state dict::
 
     <run.output_dir>/pretrained/<run.name>.pt     the backbone's weights
     <run.output_dir>/pretrained/<run.name>.json   sha256, train set, config, commit, device, time
-    <run.results_dir>/pretrained/<run.name>.json  the same record, for the repository
+    <run.results_dir>/pretrained/<run.name>-<12 hex of its sha256>.json
+                                                  the same record, for the repository
 
-``model.pretrained=<that .pt>`` starts any model from it;
+The repository commits one such backbone, with its sidecar, as
+:data:`~reid_lib.engine.pretrained_weights.COMMITTED_BACKBONE`, the file the ``cpu`` preset starts
+from; :func:`compare_with_committed` says whether a rebuilt one is that file, byte for byte (only
+a machine with the record's ``numerics`` fingerprint can rebuild it).
+``model.pretrained=<a .pt>`` starts any model from it;
 :func:`~reid_lib.engine.pretrained_weights.check_pretrained` verifies the checksum first, and
 :func:`~reid_lib.engine.pretrained_weights.pretraining_label` is what a results file records of it.
 """
@@ -36,7 +41,7 @@ from reid_lib.engine.checkpoint import (
 )
 from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
-from reid_lib.engine.pretrained_weights import sha256_file, sidecar_path
+from reid_lib.engine.pretrained_weights import COMMITTED_BACKBONE, sha256_file, sidecar_path
 from reid_lib.engine.provenance import dataset_manifest_sha256, git_state, numerics_fingerprint
 from reid_lib.json_files import read_json
 
@@ -52,7 +57,7 @@ def export_backbone(
     checkpoint: str | Path,
     out: str | Path,
     train_set: dict[str, Any],
-    record: str | Path | None = None,
+    records_dir: str | Path | None = None,
 ) -> Path:
     """Write the backbone of training checkpoint ``checkpoint`` to ``out``, with its sidecar.
 
@@ -62,8 +67,9 @@ def export_backbone(
     written before checkpoints named it), the numerics fingerprint of the machine that exports
     (:func:`~reid_lib.engine.provenance.numerics_fingerprint`; :func:`pretrain` exports where
     it trained), the commit and the time.
-    Both files are written atomically, the weights first; ``record`` is a second copy of the
-    sidecar (the one the repository commits, under ``results/pretrained/``).
+    Both files are written atomically, the weights first; ``records_dir`` gets a second copy of
+    the sidecar (the one the repository commits, under ``results/pretrained/``), named by
+    :func:`record_path`.
     """
     state = load_checkpoint(checkpoint)
     weights = {
@@ -93,9 +99,32 @@ def export_backbone(
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     text = json.dumps(provenance, indent=2) + "\n"
-    for path in (sidecar_path(out), *([record] if record is not None else [])):
+    records = [] if records_dir is None else [record_path(records_dir, out, provenance["sha256"])]
+    for path in (sidecar_path(out), *records):
         atomic_write(path, lambda fh: fh.write(text.encode()))
     return out
+
+
+def record_path(records_dir: str | Path, weights: str | Path, sha256: str) -> Path:
+    """``<records_dir>/<stem of weights>-<12 hex of sha256>.json``: one record per backbone, so
+    that the record of a backbone that committed runs started from is never overwritten."""
+    return Path(records_dir) / f"{Path(weights).stem}-{sha256[:12]}.json"
+
+
+def compare_with_committed(exported: str | Path, committed: str | Path = COMMITTED_BACKBONE) -> str:
+    """One line saying whether the weights ``exported`` are the committed backbone ``committed``,
+    byte for byte."""
+    committed = Path(committed)
+    if not committed.is_file():
+        return f"there is no committed backbone {committed} here to compare it with"
+    ours, theirs = sha256_file(exported)[:12], sha256_file(committed)[:12]
+    if ours == theirs:
+        return f"it is the committed backbone {committed}, byte for byte (sha256:{ours})"
+    return (
+        f"it differs from the committed backbone {committed} (sha256:{ours} against {theirs}): "
+        "runs from it pair only with each other, and the committed results start from the "
+        f"committed file; to train from yours, set model.pretrained={exported}"
+    )
 
 
 def backbones_like_this_machine(records: Path, fingerprint: str) -> list[str]:
@@ -142,11 +171,12 @@ def pretrain(cfg: Config) -> Path | None:
         "num_images": len(dataset.train),
     }
     out = pretrained_path(cfg)
-    record = Path(cfg.run.results_dir) / "pretrained" / f"{cfg.run.name}.json"
+    records_dir = Path(cfg.run.results_dir) / "pretrained"
     sidecar = sidecar_path(out)
     if trained_now or not (out.is_file() and sidecar.is_file()):
-        return export_backbone(last, out, train_set, record)
+        return export_backbone(last, out, train_set, records_dir)
     exported = read_json(sidecar, "backbone record")
+    record = record_path(records_dir, out, exported["sha256"])
     if exported["train_set"] != train_set:
         raise ValueError(
             f"{sidecar}: the backbone was trained on {exported['train_set']['name']} with "
