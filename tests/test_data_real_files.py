@@ -14,6 +14,7 @@ from reid_lib.data.dukemtmc_reid import DUKEMTMC_RULE
 from reid_lib.data.market1501 import MARKET1501_RULE
 from reid_lib.data.msmt17 import MSMT17_RULE, load_msmt17
 from reid_lib.data.protocol_splits import SPLITS_DIR_ENV
+from reid_lib.reports.significance import SPLIT_TEST_TRAIN_RATIO
 
 DATA_ROOT = os.environ.get("REID_DATA_ROOT")
 pytestmark = [
@@ -52,6 +53,8 @@ def test_peta_benchmarks_follow_their_protocols(tmp_path, name, subfolder, train
     assert not train_ids & {r.pid for r in ds.query}
     assert {r.pid for r in ds.query} <= {r.pid for r in ds.gallery}
     assert (tmp_path / f"{name}_splits_seed0.json").is_file()
+    # The ratio the corrected resampled t-test uses for this protocol's splits.
+    assert SPLIT_TEST_TRAIN_RATIO[name] == query[0] / train[0]
 
 
 def test_nothing_is_written_into_the_shared_folder(tmp_path, monkeypatch):

@@ -223,14 +223,17 @@ def test_pairs_on_one_split_are_averaged_before_the_interval_over_splits():
         for seed, g in enumerate(pair)
         for row, on in (("full", 1), ("baseline", 0))
     ]
-    line = compare_rows(pd.DataFrame(lines), "full", "baseline")
+    line = compare_rows(pd.DataFrame(lines), "full", "baseline", test_train_ratio=1.0)
     assert line["runs"] == "6 pairs on 3 splits"
     assert line["difference"] == pytest.approx(13 / 3)
-    # sd of 2, 4, 7 is 2.516611; t(0.975, 2) = 4.302653; over sqrt(3) splits.
-    half = 4.302653 * 2.516611 / 3**0.5
+    # sd of 2, 4, 7 is 2.516611; t(0.975, 2) = 4.302653; half/half splits overlap, so the
+    # variance of the mean is (1/3 + 1) sd^2 (Nadeau and Bengio), not sd^2 / 3.
+    half = 4.302653 * 2.516611 * (1 / 3 + 1) ** 0.5
     assert (line["95% CI low"], line["95% CI high"]) == pytest.approx(
         (13 / 3 - half, 13 / 3 + half), rel=1e-5
     )
+    with pytest.raises(ValueError, match=r"differ by their random split.*test_train_ratio"):
+        compare_rows(pd.DataFrame(lines), "full", "baseline")
 
 
 def test_a_closed_form_row_pairs_with_every_seed_of_the_other_row():
@@ -246,7 +249,7 @@ def test_a_closed_form_row_pairs_with_every_seed_of_the_other_row():
     ]
     points = pd.DataFrame(lines)
     assert closed_form_rows() == ("colour-histogram", "lomo-xqda")
-    floor = compare_rows(points, "baseline", "colour-histogram")
+    floor = compare_rows(points, "baseline", "colour-histogram", test_train_ratio=1.0)
     assert (floor["runs"], floor["difference"]) == ("3 pairs", pytest.approx(20.0))
     assert floor["95% CI low"] == pytest.approx(20.0), "paired by split: no spread"
     trained = compare_rows(points, "baseline", "scratch")
@@ -264,7 +267,8 @@ def test_difference_interval_is_the_t_interval_by_hand_and_scipys():
     reference = stats.ttest_ind([1, 2, 3, 5], [4, 6, 8], equal_var=False).confidence_interval()
     assert welch.value == pytest.approx(2.75 - 6)
     assert (welch.low, welch.high) == pytest.approx(tuple(reference))
-    assert difference([6, 6], [5, 5]) == Difference(1, 1, 1, (2, 2), False)
+    assert difference([6, 6], [5, 5]) == Difference(1, 1, 1, (2, 2), False, p=0.0, se=0.0, df=2)
+    assert paired.p == pytest.approx(stats.ttest_rel([11, 22, 33], [10, 20, 30]).pvalue)
 
 
 def test_verdict_follows_the_interval_and_direction():
@@ -292,9 +296,13 @@ def test_findings_name_known_rows_and_are_judged(root, tmp_path):
     assert verdicts.loc["msg > baseline", "verdict"] == "one run: cannot judge"
     assert verdicts.loc["wdp > baseline", "verdict"] == NO_RUNS == "not run"
     assert verdicts.loc["msg > baseline", "difference"] == pytest.approx(50 - 21)
+    assert verdicts.loc["full > baseline", "verdict (Holm)"] == "agrees", "the abstract's claim"
     summary = verdict_summary(verdicts.reset_index())
-    assert summary.startswith(f"of {len(verdicts)} comparisons, none agree, none disagree")
-    judged = 2  # nl > baseline and full > nl
+    assert summary.startswith(
+        f"after Holm's correction, of {len(verdicts)} comparisons, 1 agree (full > baseline), "
+        "none disagree"
+    )
+    judged = 3  # nl > baseline, full > nl and full > baseline
     assert summary.endswith(
         f", {len(verdicts) - judged} cannot be judged yet (not run, or one run)"
     )
@@ -321,7 +329,8 @@ def test_a_significant_finding_is_named_in_the_summary(root):
     verdicts = finding_verdicts(results_table([root]), "cpu", "synthetic", findings)
     assert verdicts["verdict"].tolist() == ["agrees"]
     assert verdict_summary(verdicts) == (
-        "of 1 comparisons, 1 agree (full > baseline), none disagree, 0 show no clear difference"
+        "after Holm's correction, of 1 comparisons, 1 agree (full > baseline), none disagree, "
+        "0 show no clear difference"
     )
 
 
@@ -352,13 +361,23 @@ def test_chance_table_counts_judged_verdicts_per_profile():
                 "one run: cannot judge",
                 "no clear difference",
             ],
+            "verdict (Holm)": [
+                "agrees",
+                "no clear difference",
+                "no clear difference",
+                "no clear difference",
+                "not run",
+                "one run: cannot judge",
+                "no clear difference",
+            ],
         }
     )
     table = chance_table(verdicts)
     assert table.loc["cpu", "judged"] == 4, "not run and one run are not judged"
     assert table.loc["cpu", "agree or disagree"] == 2
     assert table.loc["cpu", "expected by chance"] == pytest.approx(0.05 * 4)
-    assert table.loc["smoke"].tolist() == pytest.approx([1, 0, 0.05])
+    assert table.loc["cpu", "after Holm"] == 1
+    assert table.loc["smoke"].tolist() == pytest.approx([1, 0, 0.05, 0])
     assert chance_table(verdicts, confidence=0.9).loc["cpu", "expected by chance"] == (
         pytest.approx(0.4)
     )

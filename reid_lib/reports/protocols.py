@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from reid_lib.reports.ablation import CI_SUFFIX, SHOWN_METRICS, ablation_runs, mean_and_interval
-from reid_lib.reports.verdicts import METRIC, compare_rows
+from reid_lib.reports.significance import SPLIT_TEST_TRAIN_RATIO
+from reid_lib.reports.verdicts import METRIC, compare_rows, with_holm
 
 #: The training-free floor's study row.
 FLOOR_ROW = "colour-histogram"
@@ -55,22 +56,28 @@ def _points(runs: pd.DataFrame) -> pd.DataFrame:
 
 def gap_table(table: pd.DataFrame, profile: str, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """One line per dataset and ``(better, worse)`` row pair: both means, the difference with its
-    95% confidence interval (paired by seed and split), and the verdict."""
+    95% confidence interval (paired by seed and split), the raw verdict, and the verdict with
+    Holm's correction over the table's lines, with the minimum detectable effect
+    (:func:`~reid_lib.reports.verdicts.with_holm`)."""
     runs = ablation_runs(table)
     runs = runs[runs["profile"] == profile]
     lines = [
-        {"dataset": dataset, **compare_rows(_points(mine), better, worse)}
+        {
+            "dataset": dataset,
+            **compare_rows(_points(mine), better, worse, SPLIT_TEST_TRAIN_RATIO.get(dataset)),
+        }
         for dataset, mine in runs.groupby("dataset")
         for better, worse in pairs
         if {better, worse} <= set(mine["row"])
     ]
-    return pd.DataFrame(lines)
+    return with_holm(pd.DataFrame(lines))
 
 
 def joint_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
     """One line per dataset and row: the row trained on the set alone against trained jointly on
     the small sets (``train_set == "joint"``), both tested under the set's protocol, paired by
-    split."""
+    split, with Holm's correction over the table's lines
+    (:func:`~reid_lib.reports.verdicts.with_holm`)."""
     mine = table[(table["profile"] == profile) & table["row"].isin(rows) & table["knob"].isna()]
     alone = ablation_runs(mine).assign(row=lambda f: f["row"] + " alone")
     joint = mine[mine["train_set"] == JOINT].assign(row=lambda f: f["row"] + " joint")
@@ -79,6 +86,7 @@ def joint_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.Da
         points = pd.concat([alone[alone["dataset"] == dataset], joint[joint["dataset"] == dataset]])
         for row in rows:
             if {f"{row} joint", f"{row} alone"} <= set(points["row"]):
-                comparison = compare_rows(_points(points), f"{row} joint", f"{row} alone")
+                ratio = SPLIT_TEST_TRAIN_RATIO.get(dataset)
+                comparison = compare_rows(_points(points), f"{row} joint", f"{row} alone", ratio)
                 lines.append({"dataset": dataset, "row": row, **comparison})
-    return pd.DataFrame(lines)
+    return with_holm(pd.DataFrame(lines))

@@ -1,15 +1,17 @@
 """The paper's ablation findings (``paper_findings.yaml``) judged against our runs.
 
-Each finding says that one study row beats others. The verdict follows from the 95% confidence
-interval of the difference, the runs paired by seed, protocol split and pretrained backbone (our
-choice of rule; the paper reports single runs): above zero, the finding agrees; below, it
-disagrees; across zero, there is no clear difference.
+Each finding says that one study row beats others. A comparison's raw verdict follows from the
+95% confidence interval of the difference, the runs paired by seed, protocol split and
+pretrained backbone (our choice of rule; the paper reports single runs): above zero, the finding
+agrees; below, it disagrees; across zero, there is no clear difference. Over random splits the
+interval is Nadeau and Bengio's corrected one (:mod:`reid_lib.reports.significance`). The
+corrected verdict (:func:`with_holm`) holds the comparisons of one study to a 5% chance of any
+false verdict (Holm), and each line gives the smallest difference its test could have detected.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,18 @@ from typing import Any
 import pandas as pd
 
 from reid_lib.reports.ablation import ablation_points, splits_are_units
-from reid_lib.reports.intervals import CONFIDENCE, mean_half_width, t_half_width
+from reid_lib.reports.intervals import CONFIDENCE
+from reid_lib.reports.significance import (
+    ALPHA,
+    POWER,
+    SPLIT_TEST_TRAIN_RATIO,
+    holm,
+    minimum_detectable_effect,
+    paired_t,
+    welch_t,
+)
 from reid_lib.strict_yaml import read_yaml
-from reid_lib.studies.rows import closed_form_rows, load_rows, studies_on
+from reid_lib.studies.rows import closed_form_rows, load_rows, load_studies, studies_on
 
 PAPER_FINDINGS = Path(__file__).resolve().parent / "paper_findings.yaml"
 #: The metric a verdict compares.
@@ -31,6 +42,10 @@ AGREES, DISAGREES, UNCLEAR = "agrees", "disagrees", "no clear difference"
 JUDGED = (AGREES, DISAGREES, UNCLEAR)
 #: The verdict of a comparison with a row that has no run.
 NO_RUNS = "not run"
+#: The columns :func:`with_holm` adds: the adjusted p-value, the verdict it gives, and the
+#: minimum detectable effect (in metric points).
+HOLM_P, HOLM_VERDICT = "Holm p", "verdict (Holm)"
+MDE = f"detectable at {POWER:.0%} power"
 
 
 def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
@@ -74,7 +89,7 @@ def findings_table(findings: list[dict[str, Any]] | None = None) -> pd.DataFrame
 
 @dataclass(frozen=True)
 class Difference:
-    """``better - worse`` in the mean of a metric, with its confidence interval.
+    """``better - worse`` in the mean of a metric, with its confidence interval and test.
 
     Attributes:
         value: the difference of the means (of the pairs' differences, when paired).
@@ -82,6 +97,8 @@ class Difference:
             there are too few runs).
         runs: runs (pairs when paired) on each side.
         paired: whether the runs were paired by seed and split.
+        p: the two-sided p-value of the t-test behind the interval (NaN with too few runs).
+        se, df: its standard error and degrees of freedom.
     """
 
     value: float
@@ -89,6 +106,9 @@ class Difference:
     high: float
     runs: tuple[int, int]
     paired: bool
+    p: float = math.nan
+    se: float = math.nan
+    df: float = math.nan
 
 
 def difference(
@@ -96,33 +116,24 @@ def difference(
     worse: Sequence[float],
     *,
     paired: bool = False,
+    test_train_ratio: float | None = None,
     confidence: float = CONFIDENCE,
 ) -> Difference:
-    """The difference of the means and its two-sided t interval at ``confidence``.
+    """The difference of the means, its two-sided t interval at ``confidence`` and its p-value.
 
-    Paired (``better[i]`` and ``worse[i]`` share a seed and a split): the interval of the mean of
-    the differences, with ``n - 1`` degrees of freedom. Otherwise Welch's interval (unequal
-    variances, Welch-Satterthwaite degrees of freedom).
+    Paired (``better[i]`` and ``worse[i]`` share a seed and a split): the paired t-test of the
+    differences, with ``n - 1`` degrees of freedom, corrected for overlapping random splits with
+    ``test_train_ratio`` (:func:`~reid_lib.reports.significance.paired_t`). Otherwise Welch's
+    test (unequal variances, Welch-Satterthwaite degrees of freedom).
     """
-    nan = math.nan
     if paired:
-        gaps = [b - w for b, w in zip(better, worse, strict=True)]
-        value = mean(gaps)
-        half = mean_half_width(gaps, confidence)
-        return Difference(value, value - half, value + half, (len(gaps), len(gaps)), True)
-    value = mean(better) - mean(worse)
-    if len(better) < 2 or len(worse) < 2:
-        return Difference(value, nan, nan, (len(better), len(worse)), False)
-    parts = [statistics.variance(x) / len(x) for x in (better, worse)]
-    spread = math.sqrt(sum(parts))
-    df = (
-        sum(parts) ** 2
-        / sum(part**2 / (len(x) - 1) for part, x in zip(parts, (better, worse), strict=True))
-        if spread > 0
-        else 1
-    )
-    half = t_half_width(spread, df, confidence)
-    return Difference(value, value - half, value + half, (len(better), len(worse)), False)
+        test = paired_t([b - w for b, w in zip(better, worse, strict=True)], test_train_ratio)
+        runs = (len(better), len(better))
+    else:
+        test = welch_t(better, worse)
+        runs = (len(better), len(worse))
+    low, high = (math.nan, math.nan) if math.isnan(test.df) else test.interval(confidence)
+    return Difference(test.mean, low, high, runs, paired, test.p, test.se, test.df)
 
 
 def verdict_of(diff: Difference) -> str:
@@ -144,7 +155,9 @@ def verdict(better: Sequence[float], worse: Sequence[float], *, paired: bool = F
     return verdict_of(difference(better, worse, paired=paired))
 
 
-def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any]:
+def compare_rows(
+    points: pd.DataFrame, better: str, worse: str, test_train_ratio: float | None = None
+) -> dict[str, Any]:
     """``better`` against ``worse`` on :data:`METRIC`, from the long-form ``points`` of one
     profile and dataset (columns ``row``, ``seed``, ``split``, ``pretraining`` and the
     metric).
@@ -160,7 +173,12 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     its run on a split pairs with the other row's run of every seed there. When the pairs cover
     several splits (:func:`~reid_lib.reports.ablation.splits_are_units`), the pairs on one split
     are averaged first and the interval is taken over splits; otherwise each pair is a unit. With
-    fewer than two units, all runs are compared unpaired (Welch).
+    fewer than two units, all runs are compared unpaired (Welch). Units that are random splits
+    get Nadeau and Bengio's correction with ``test_train_ratio`` (the dataset's
+    :data:`~reid_lib.reports.significance.SPLIT_TEST_TRAIN_RATIO`).
+
+    Raises:
+        ValueError: the units are splits but ``test_train_ratio`` is None.
     """
     points = points.drop_duplicates(["row", "seed", "split"])
     values = {
@@ -187,7 +205,12 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
     else:
         a = [v for _, v in values.get(better, {}).values()]
         b = [v for _, v in values.get(worse, {}).values()]
-    diff = difference(a, b, paired=paired)
+    if paired and by_split and test_train_ratio is None:
+        raise ValueError(
+            f"{comparison_name(better, worse)}: the runs differ by their random split, so the "
+            "test needs the protocol's test_train_ratio (see SPLIT_TEST_TRAIN_RATIO)"
+        )
+    diff = difference(a, b, paired=paired, test_train_ratio=test_train_ratio if by_split else None)
     on_splits = "" if len(units) == len(common) else f" on {len(units)} splits"
     return {
         "comparison": comparison_name(better, worse),
@@ -198,7 +221,59 @@ def compare_rows(points: pd.DataFrame, better: str, worse: str) -> dict[str, Any
         "95% CI high": diff.high,
         "runs": f"{len(common)} pairs{on_splits}" if paired else f"{len(a)} vs {len(b)}",
         "verdict": verdict_of(diff),
+        "p": diff.p,
+        "se": diff.se,
+        "df": diff.df,
     }
+
+
+def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
+    """``lines`` of :func:`compare_rows` with the family-wise corrected verdict beside the raw one.
+
+    The comparisons that share the values of the columns ``family`` (all of them when empty)
+    form one family of ``m`` judged comparisons. Adds :data:`HOLM_P` (Holm's adjusted p-value
+    within the family), :data:`HOLM_VERDICT` (agrees or disagrees when it is below 5%, by the sign
+    of the difference; a comparison that cannot be judged keeps its raw verdict) and :data:`MDE`,
+    the smallest true difference the comparison's test would detect with 80% power at level
+    ``0.05 / m``, the strictest step of Holm's rule (NaN when it could not be judged).
+    """
+    if lines.empty:
+        return lines.assign(**{HOLM_P: [], HOLM_VERDICT: [], MDE: []})
+    out = []
+    groups = lines.groupby(list(family), sort=False) if family else [((), lines)]
+    for _, group in groups:
+        judged = group["verdict"].isin(JUDGED)
+        m = max(int(judged.sum()), 1)
+        adjusted = holm([p if ok else math.nan for p, ok in zip(group["p"], judged, strict=True)])
+        verdicts = [
+            _decision(diff, p) if ok else raw
+            for diff, p, ok, raw in zip(
+                group["difference"], adjusted, judged, group["verdict"], strict=True
+            )
+        ]
+        detectable = [
+            minimum_detectable_effect(se, df, alpha=ALPHA / m) if ok else math.nan
+            for se, df, ok in zip(group["se"], group["df"], judged, strict=True)
+        ]
+        out.append(group.assign(**{HOLM_P: adjusted, HOLM_VERDICT: verdicts, MDE: detectable}))
+    return pd.concat(out).loc[lines.index]
+
+
+def _decision(diff: float, adjusted_p: float) -> str:
+    """The verdict of an adjusted p-value: the sign of ``diff`` when it is below :data:`ALPHA`."""
+    if adjusted_p < ALPHA:
+        return AGREES if diff > 0 else DISAGREES
+    return UNCLEAR
+
+
+def study_of(finding: dict[str, Any]) -> str:
+    """The family a finding's comparisons are corrected in: the first study (``ablations.yaml``)
+    that holds every row it compares, else the finding alone (``finding: <its name>``)."""
+    rows = {finding["better"], *finding["worse"]}
+    for study, members in load_studies().items():
+        if rows <= set(members):
+            return study
+    return f"finding: {finding['finding']}"
 
 
 def _every_seed(mine: dict, other: dict, seedless: bool) -> dict:
@@ -220,19 +295,26 @@ def finding_verdicts(
     table: pd.DataFrame, profile: str, dataset: str, findings: list[dict[str, Any]] | None = None
 ) -> pd.DataFrame:
     """One line per comparison a paper finding makes (:func:`compare_rows`): both means, the
-    difference with its 95% confidence interval, and the verdict that follows from it.
+    difference with its 95% confidence interval, the raw verdict, and the verdict corrected within
+    the finding's study with its minimum detectable effect (:func:`with_holm`; a column
+    ``study``).
 
     Only comparisons whose rows ``dataset`` runs (:func:`~reid_lib.studies.rows.studies_on`: a
     small real set runs no MSG-branch or image-size row) are listed."""
     points = ablation_points(table, profile, dataset)
     runs = {row for rows in studies_on(dataset).values() for row in rows}
+    ratio = SPLIT_TEST_TRAIN_RATIO.get(dataset)
     lines = [
-        {"finding": item["finding"], **compare_rows(points, item["better"], row)}
+        {
+            "finding": item["finding"],
+            "study": study_of(item),
+            **compare_rows(points, item["better"], row, ratio),
+        }
         for item in (findings if findings is not None else load_findings())
         for row in item["worse"]
         if {item["better"], row} <= runs
     ]
-    return pd.DataFrame(lines)
+    return with_holm(pd.DataFrame(lines), ["study"])
 
 
 def mean(values: Sequence[float]) -> float:
@@ -241,43 +323,47 @@ def mean(values: Sequence[float]) -> float:
 
 
 def chance_table(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Per profile, the comparisons judged, those that agree or disagree, and how many of them
-    would agree or disagree by chance alone if no row differed from any other.
+    """Per profile, the comparisons judged, those whose raw interval agrees or disagrees, how
+    many of them would do so by chance alone if no row differed from any other, and how many
+    agree or disagree after Holm's correction (:func:`with_holm`).
 
     Args:
         verdicts: lines of :func:`finding_verdicts` with a ``profile`` column, for any number of
             datasets.
-        confidence: the level of the intervals behind the verdicts.
+        confidence: the level of the raw intervals.
 
     Returns:
         One line per profile (index ``profile``): ``judged`` (an interval could be computed),
-        ``agree or disagree``, and ``expected by chance``, ``(1 - confidence) * judged``. The
-        expectation holds however the comparisons depend on each other (many share a row); the
-        probability that at least one comes out by chance does not, so it is not given.
+        ``agree or disagree``, ``expected by chance`` (``(1 - confidence) * judged``, which holds
+        however the comparisons depend on each other) and ``after Holm``.
     """
     judged = verdicts[verdicts["verdict"].isin(JUDGED)]
-    counts = judged.groupby("profile")["verdict"].agg(
-        judged="size", decided=lambda v: int(v.isin([AGREES, DISAGREES]).sum())
+    decided = [AGREES, DISAGREES]
+    counts = judged.groupby("profile").agg(
+        judged=("verdict", "size"),
+        raw=("verdict", lambda v: int(v.isin(decided).sum())),
+        holm=(HOLM_VERDICT, lambda v: int(v.isin(decided).sum())),
     )
-    counts["expected by chance"] = (1 - confidence) * counts["judged"]
-    return counts.rename(columns={"decided": "agree or disagree"})
+    counts.insert(2, "expected by chance", (1 - confidence) * counts["judged"])
+    return counts.rename(columns={"raw": "agree or disagree", "holm": "after Holm"})
 
 
 def verdict_summary(verdicts: pd.DataFrame) -> str:
-    """A sentence counting the verdicts and naming the comparisons that agree or disagree; the
-    comparisons that cannot be judged yet are counted only when there are some."""
+    """A sentence counting the corrected verdicts (:data:`HOLM_VERDICT`) and naming the
+    comparisons that agree or disagree after the correction; the comparisons that cannot be
+    judged yet are counted only when there are some."""
     if verdicts.empty:
         return "no comparison could be made"
     parts = []
     for kind in (AGREES, DISAGREES):
-        names = verdicts.loc[verdicts["verdict"] == kind, "comparison"].tolist()
+        names = verdicts.loc[verdicts[HOLM_VERDICT] == kind, "comparison"].tolist()
         if names:
             parts.append(f"{len(names)} {kind.rstrip('s')} ({', '.join(names)})")
         else:
             parts.append(f"none {kind.rstrip('s')}")
-    unclear = int((verdicts["verdict"] == UNCLEAR).sum())
+    unclear = int((verdicts[HOLM_VERDICT] == UNCLEAR).sum())
     unjudged = int((~verdicts["verdict"].isin(JUDGED)).sum())
     parts.append(f"{unclear} show no clear difference")
     if unjudged:
         parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
-    return f"of {len(verdicts)} comparisons, " + ", ".join(parts)
+    return f"after Holm's correction, of {len(verdicts)} comparisons, " + ", ".join(parts)
