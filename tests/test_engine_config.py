@@ -247,7 +247,10 @@ def test_a_joint_set_named_twice_is_refused():
 def test_the_triplet_rules_apply_only_with_a_triplet_loss():
     single = ["sampler.num_instances=1"]
     assert load_config("smoke", [*single, "loss.weight_tri=0"]).sampler.num_instances == 1
-    assert load_config("smoke", [*single, "model.arch=pcb"]).model.arch == "pcb"
+    pcb = [*single, "model.arch=pcb", "loss.weight_tri=0"]
+    assert load_config("smoke", pcb).model.arch == "pcb", "PCB as Sun et al. train it"
+    with pytest.raises(ConfigError, match=r"sampler\.num_instances=1: the batch-hard triplet"):
+        load_config("smoke", [*single, "model.arch=pcb"])
 
 
 def test_rules_are_checked_on_the_config_the_overrides_complete(tmp_path):

@@ -1,4 +1,5 @@
-"""The comparison models (global ResNet, PCB, HPM): shapes, classifiers, parameters and losses."""
+"""The comparison models (IDE, Bag of Tricks, PCB, HPM): shapes, classifiers, parameters and
+losses."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from reid_lib.losses import BranchLoss, batch_hard_triplet, label_smoothed_cross_entropy
-from reid_lib.models import HPM, PCB, BranchOutput, GlobalResNet, build_any_model
+from reid_lib.models import HPM, PCB, BranchOutput, GlobalResNet, IDEResNet, build_any_model
 from reid_lib.models.backbone import build_backbone
 from reid_lib.models.hpm import pyramid_parts
 
@@ -29,15 +30,10 @@ def head_params(model: torch.nn.Module) -> int:
 @pytest.mark.parametrize(
     ("arch", "branches", "triplets", "dim", "head"),
     [
-        (
-            "resnet_global",
-            1,
-            1,
-            C4,
-            2 * C4 + C4 * K,
-        ),  # BN neck (weight, bias), bias-free classifier
-        ("pcb", 6, 0, 6 * 256, 6 * PART_HEAD),
-        ("hpm", 15, 15, 15 * 256, 15 * PART_HEAD),
+        ("resnet_ide", 1, 1, C4, C4 * K + K),  # a classifier with bias on the pooled map
+        ("resnet_global", 1, 1, C4, 2 * C4 + C4 * K),  # BN neck, bias-free classifier
+        ("pcb", 6, 1, 6 * C4, 6 * PART_HEAD),  # the test feature is the six pooled stripes g
+        ("hpm", 15, 1, 15 * 256, 15 * PART_HEAD),  # the test feature is the 15 reduced parts
     ],
 )
 def test_shapes_classifiers_embedding_and_parameters(arch, branches, triplets, dim, head):
@@ -54,8 +50,9 @@ def test_shapes_classifiers_embedding_and_parameters(arch, branches, triplets, d
 
 
 def test_each_arch_is_its_class_and_unknown_ones_are_named():
-    kinds = {a: type(build_any_model(K, arch=a, backbone="resnet18")) for a in ("pcb", "hpm")}
-    assert kinds == {"pcb": PCB, "hpm": HPM}
+    archs = ("pcb", "hpm", "resnet_ide")
+    kinds = {a: type(build_any_model(K, arch=a, backbone="resnet18")) for a in archs}
+    assert kinds == {"pcb": PCB, "hpm": HPM, "resnet_ide": IDEResNet}
     assert isinstance(build_any_model(K, arch="resnet_global", backbone="resnet18"), GlobalResNet)
     with pytest.raises(ValueError, match=r"arch='osnet' is unknown; expected one of"):
         build_any_model(K, arch="osnet")
@@ -76,22 +73,35 @@ def test_too_few_stage4_rows_are_named():
         HPM(backbone, K).train()(torch.randn(2, 3, 64, 32))
 
 
+def test_pcb_tests_on_the_pooled_stripes_each_normalised():
+    torch.manual_seed(0)
+    model = build_any_model(K, arch="pcb", backbone="resnet18", num_parts=6).eval()
+    f4 = model.stage_maps(IMAGES[:2])["stage4"]
+    stripes = torch.nn.functional.adaptive_avg_pool2d(f4, (6, 1)).squeeze(3)  # [N, C4, 6]
+    g = torch.nn.functional.normalize(stripes, dim=1).transpose(1, 2).flatten(1)
+    expected = torch.nn.functional.normalize(g)
+    assert torch.allclose(model(IMAGES[:2]), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("arch", ["resnet_ide", "pcb", "hpm"])
 @pytest.mark.parametrize(
-    ("arch", "terms"), [("pcb", {"ce_branches"}), ("hpm", {"ce_branches", "tri_branches"})]
+    ("weight_tri", "terms"), [(0.0, {"ce_branches"}), (1.0, {"ce_branches", "tri_branches"})]
 )
-def test_loss_terms_are_the_source_papers(arch, terms):
+def test_the_triplet_term_is_the_configs_choice(arch, weight_tri, terms):
     model = build_any_model(K, arch=arch, backbone="resnet18", num_parts=6).train()
-    loss = BranchLoss(epsilon=0.1, margin=0.3)(model(IMAGES), PIDS)
+    loss = BranchLoss(epsilon=0.0, margin=0.3, weights={"tri": weight_tri})(model(IMAGES), PIDS)
     assert set(loss.terms) == terms
     assert torch.isfinite(loss.total)
 
 
-def test_branch_loss_is_the_mean_cross_entropy_plus_the_mean_triplet():
+def test_branch_loss_is_the_summed_cross_entropy_plus_the_mean_triplet():
     torch.manual_seed(0)
     logits, features = torch.randn(4, 3, K), torch.randn(4, 2, 8)
     output = BranchOutput(logits=logits, triplet=features, embedding=features.flatten(1))
     loss = BranchLoss(epsilon=0.1, margin=0.3, weights={"tri": 2.0})(output, PIDS)
-    ce = sum(label_smoothed_cross_entropy(logits[:, b], PIDS, 0.1) for b in range(3)) / 3
+    # Summed as in PCB and HPM: each head's cross-entropy keeps its full weight against the
+    # weight decay of its parameters.
+    ce = sum(label_smoothed_cross_entropy(logits[:, b], PIDS, 0.1) for b in range(3))
     tri = sum(batch_hard_triplet(features[:, t], PIDS, 0.3) for t in range(2)) / 2
     assert torch.allclose(loss.terms["ce_branches"], ce)
     assert torch.allclose(loss.terms["tri_branches"], tri)

@@ -115,7 +115,7 @@ def test_holm_verdicts_are_per_family_and_keep_the_unjudged():
 
 def test_each_paper_finding_is_corrected_within_its_study():
     assert study_of({"finding": "x", "better": "nl", "worse": ["baseline"]}) == "modules"
-    assert study_of({"finding": "x", "better": "pcb", "worse": ["resnet-global"]}) == (
+    assert study_of({"finding": "x", "better": "pcb", "worse": ["resnet-ide"]}) == (
         "comparison models"
     )
     assert study_of({"finding": "x", "better": "pcb", "worse": ["nl"]}) == "finding: x"

@@ -46,9 +46,10 @@ class ConfigError(ValueError):
 class ModelConfig:
     """Keyword arguments of ``reid_lib.models.build_any_model`` (see ``docs/model_spec.md``).
 
-    ``arch`` is the paper's model (``tang2022``) or one it compares with (``resnet_global``,
-    ``pcb``, ``hpm``), or one no optimiser trains (the colour-histogram floor
-    ``colour_histogram``, and ``lomo_xqda``, fitted in closed form; both read no other key);
+    ``arch`` is the paper's model (``tang2022``) or one it compares with (``resnet_ide``, the
+    plain global ResNet; ``resnet_global``, Bag of Tricks; ``pcb``; ``hpm``), or one no
+    optimiser trains (the colour-histogram floor ``colour_histogram``, and ``lomo_xqda``, fitted
+    in closed form; both read no other key);
     ``num_parts`` is also PCB's stripe count and ``hpm_bins`` HPM's pyramid.
     The other switches belong to the paper's model. ``wdp`` switches the part branch on or off;
     ``part_fusion`` says how it fuses each part with its remainder: ``plain`` (the stripes
@@ -56,9 +57,9 @@ class ModelConfig:
     ``msg_conv_bn_relu`` and ``wdp_shared_fc`` are the spec's options (ours: both on).
     """
 
-    arch: Literal["tang2022", "resnet_global", "pcb", "hpm", "colour_histogram", "lomo_xqda"] = (
-        "tang2022"
-    )
+    arch: Literal[
+        "tang2022", "resnet_ide", "resnet_global", "pcb", "hpm", "colour_histogram", "lomo_xqda"
+    ] = "tang2022"
     backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet50"
     pretrained: str | None = None
     non_local: bool = True
@@ -335,8 +336,8 @@ def from_dict(data: dict[str, Any], *, source: str = "config", check: bool = Tru
 
 #: A run name is one safe path component: it names the run's folder and results file.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-#: The models whose loss has a batch-hard triplet term (PCB's has none).
-TRIPLET_ARCHS = ("tang2022", "resnet_global", "hpm")
+#: The models whose loss has a batch-hard triplet term when ``loss.weight_tri`` is above 0.
+TRIPLET_ARCHS = ("tang2022", "resnet_ide", "resnet_global", "pcb", "hpm")
 
 
 def _ranges(cfg: Config) -> list[tuple[bool, str]]:

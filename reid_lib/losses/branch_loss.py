@@ -1,14 +1,18 @@
 """The loss of the comparison models, on their :class:`~reid_lib.models.outputs.BranchOutput`.
 
-Each source paper trains a cross-entropy on every classifier branch, and the global ResNet (Bag
-of Tricks) and HPM add a batch-hard triplet loss::
+Each source paper trains a cross-entropy on every classifier branch and sums them (PCB, HPM; IDE
+and Bag of Tricks have one branch); Bag of Tricks adds a batch-hard triplet loss::
 
-    L = w_ce * mean over branches b of CE(logits_b) + w_tri * mean over features t of Tri(f_t)
+    L = w_ce * sum over branches b of CE(logits_b) + w_tri * mean over features t of Tri(f_t)
 
-Ours: the cross-entropies are averaged over the branches (PCB and HPM sum them; with Adam only
-the balance against the triplet term changes), and the smoothing, margin and weights are the
-config's, as for the paper's model, so that the models are compared under one recipe. The terms
-reported are ``ce_branches`` and, when the model has triplet features, ``tri_branches``.
+The sum, not the mean, is also what keeps the weight decay of a part model's heads where a
+one-branch model's is: Adam's coupled L2 decay is added to each parameter's gradient, and a head
+whose cross-entropy were divided by P would see its decay P times stronger against its loss
+(decay set per head, our reading of "summed terms"; a decoupled decay would change the paper's
+optimiser for its own model too). The smoothing, margin and weights are the config's, so that a
+study row chooses them (``loss.label_smoothing=0`` and ``loss.weight_tri=0`` give the sources'
+plain cross-entropy). The terms reported are ``ce_branches`` and, when the triplet weight is not 0
+and the model has triplet features, ``tri_branches``.
 """
 
 from __future__ import annotations
@@ -40,9 +44,9 @@ class BranchLoss(WeightedTermLoss):
             label_smoothed_cross_entropy(logits, targets, self.epsilon)
             for logits in output.logits.unbind(dim=1)
         ]
-        terms = {"ce_branches": torch.stack(per_branch).mean()}
+        terms = {"ce_branches": torch.stack(per_branch).sum()}
         total = self.weights["ce"] * terms["ce_branches"]
-        if output.triplet.shape[1]:
+        if output.triplet.shape[1] and self.weights["tri"]:
             per_feature = [
                 batch_hard_triplet(features, targets, self.margin)
                 for features in output.triplet.unbind(dim=1)

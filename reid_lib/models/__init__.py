@@ -13,6 +13,7 @@ from reid_lib.models.outputs import (
 from reid_lib.models.pcb import PCB
 from reid_lib.models.reid_model import EMBEDDINGS, ReIDModel, build_model
 from reid_lib.models.resnet_global import GlobalResNet
+from reid_lib.models.resnet_ide import IDEResNet
 
 __all__ = [
     "ARCHS",
@@ -22,6 +23,7 @@ __all__ = [
     "BranchOutput",
     "GlobalOutput",
     "GlobalResNet",
+    "IDEResNet",
     "ModelOutput",
     "PartOutput",
     "ReIDModel",

@@ -1,7 +1,8 @@
 """One entry point for every model the book trains: the paper's and the three it compares with.
 
 ``arch`` names the model: ``tang2022`` (the paper's, :func:`~reid_lib.models.build_model`),
-``resnet_global`` (:class:`~reid_lib.models.resnet_global.GlobalResNet`), ``pcb``
+``resnet_ide`` (:class:`~reid_lib.models.resnet_ide.IDEResNet`), ``resnet_global``
+(:class:`~reid_lib.models.resnet_global.GlobalResNet`, Bag of Tricks), ``pcb``
 (:class:`~reid_lib.models.pcb.PCB`) or ``hpm`` (:class:`~reid_lib.models.hpm.HPM`); and two that
 no optimiser trains: the colour-histogram floor (``colour_histogram``) and LOMO + XQDA
 (``lomo_xqda``). Every one
@@ -24,8 +25,17 @@ from reid_lib.models.lomo_xqda import LomoXqda
 from reid_lib.models.pcb import PCB
 from reid_lib.models.reid_model import build_model
 from reid_lib.models.resnet_global import GlobalResNet
+from reid_lib.models.resnet_ide import IDEResNet
 
-ARCHS = ("tang2022", "resnet_global", "pcb", "hpm", "colour_histogram", "lomo_xqda")
+ARCHS = (
+    "tang2022",
+    "resnet_ide",
+    "resnet_global",
+    "pcb",
+    "hpm",
+    "colour_histogram",
+    "lomo_xqda",
+)
 #: The archs no optimiser trains: a run of one is evaluated at once, after a closed-form fit on
 #: the training split for LOMO + XQDA (``LomoXqda.fit``); the colour histogram needs none.
 CLOSED_FORM = ("colour_histogram", "lomo_xqda")
@@ -62,6 +72,8 @@ def build_any_model(
     if arch == "lomo_xqda":
         return LomoXqda()
     resnet = build_backbone(backbone, pretrained)
+    if arch == "resnet_ide":
+        return IDEResNet(resnet, num_classes)
     if arch == "resnet_global":
         return GlobalResNet(resnet, num_classes)
     if arch == "pcb":

@@ -3,13 +3,14 @@ Re-identification" (AAAI 2019).
 
 Theirs: ResNet-50 with last stride 1; a horizontal pyramid over the stage4 map with 1, 2, 4 and 8
 bins (15 parts); each bin pooled by global average pooling plus global max pooling; per part, a
-1x1 convolution to 256 channels and a classifier with its own cross-entropy; a batch-hard triplet
-loss besides; the test feature concatenates the parts. Ours: the per-part head is the paper
-model's part head (:class:`~reid_lib.models.part_heads.PartHeads`: a linear layer on the pooled
-bin, which is a 1x1 convolution, then BatchNorm, ReLU, dropout 0.5 and the classifier); the triplet
-loss is on each part's 256-d BatchNorm feature, averaged over the parts (where it is applied is our
-reading); the bins are ``model.hpm_bins`` (``[1, 2, 4, 8]`` except under ``smoke``, whose 64-pixel
-images have 4 stage4 rows).
+1x1 convolution to 256 channels and a classifier with its own cross-entropy, the cross-entropies
+summed; no triplet loss; the test feature concatenates the parts. Ours: the per-part head is the
+paper model's part head (:class:`~reid_lib.models.part_heads.PartHeads`: a linear layer on the
+pooled bin, which is a 1x1 convolution, then BatchNorm, ReLU, dropout 0.5 and the classifier);
+the test feature concatenates the heads' 256-d BatchNorm features; the bins are
+``model.hpm_bins`` (``[1, 2, 4, 8]`` except under ``smoke``, whose 64-pixel images have 4 stage4
+rows). When a config turns the triplet loss on (the ``hpm-triplet`` row, ours), it is one
+batch-hard triplet on that test feature.
 
 Shapes for a 256x128 image and ResNet-50: ``[N, 2048, 16, 8] -> parts [N, 15, 2048] -> features
 [N, 15, 256], logits [N, 15, K]``; the test feature is ``[N, 3840]``.
@@ -41,7 +42,8 @@ def pyramid_parts(f4: Tensor, bins: Sequence[int]) -> Tensor:
 
 
 class HPM(ComparisonModel):
-    """``[N, 3, H, W] ->`` ``sum(bins)`` branches: a cross-entropy each, and triplets on them."""
+    """``[N, 3, H, W] ->`` ``sum(bins)`` branches, a cross-entropy each; the triplet feature is
+    the concatenated test feature."""
 
     def __init__(
         self, backbone: ResNetBackbone, num_classes: int, bins: Sequence[int] = PYRAMID
@@ -61,4 +63,5 @@ class HPM(ComparisonModel):
                 f"{max(self.bins)}"
             )
         features, logits = self.heads(pyramid_parts(f4, self.bins))
-        return BranchOutput(logits=logits, triplet=features, embedding=features.flatten(1))
+        embedding = features.flatten(1)
+        return BranchOutput(logits=logits, triplet=embedding[:, None], embedding=embedding)

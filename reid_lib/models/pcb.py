@@ -2,20 +2,24 @@
 with Refined Part Pooling" (ECCV 2018).
 
 Theirs: ResNet-50 with last stride 1; the stage4 map cut into P = 6 horizontal stripes, each
-average-pooled; per stripe, a 1x1 convolution to 256 channels with BatchNorm and ReLU, and a
-classifier with its own cross-entropy; no triplet loss; the test feature concatenates the stripes.
-Ours: the per-stripe head is the paper model's part head (:class:`~reid_lib.models.part_heads.
-PartHeads`: a linear layer on the pooled stripe, which is a 1x1 convolution, then BatchNorm,
-ReLU, dropout 0.5 and the classifier), the test feature concatenates the heads' 256-d BatchNorm
-outputs, and P is ``model.num_parts`` (6 under ``full``). Their refined part pooling (RPP) is not
-implemented.
+average-pooled to a column vector g; per stripe, a 1x1 convolution to 256 channels (h) with
+BatchNorm and ReLU, and a classifier with its own cross-entropy, the P cross-entropies summed; no
+triplet loss. At test time either the six g or the six h are concatenated; their results use g,
+the larger and slightly better one, and so do we. Ours: the per-stripe head is the paper model's
+part head (:class:`~reid_lib.models.part_heads.PartHeads`: a linear layer on the pooled stripe,
+which is a 1x1 convolution, then BatchNorm, ReLU, dropout 0.5 and the classifier); each stripe's g
+is L2-normalised before the concatenation, so that every stripe weighs the same; P is
+``model.num_parts`` (the ``pcb`` rows set 6, and a profile whose stage4 map has fewer rows cannot
+build them). When a config turns the triplet loss on (the ``pcb-triplet`` row, ours), it is one
+batch-hard triplet on the concatenated g. Their refined part pooling (RPP) is not implemented.
 
-Shapes for a 256x128 image, ResNet-50 and P = 6: ``[N, 2048, 16, 8] -> stripes [N, 6, 2048] ->
-features [N, 6, 256], logits [N, 6, K]``; the test feature is ``[N, 1536]``.
+Shapes for a 256x128 image, ResNet-50 and P = 6: ``[N, 2048, 16, 8] -> stripes g [N, 6, 2048] ->
+features h [N, 6, 256], logits [N, 6, K]``; the test feature is g, ``[N, 12288]``.
 """
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from reid_lib.models.backbone import ResNetBackbone
@@ -34,7 +38,7 @@ class PCB(ComparisonModel):
         self.num_parts = num_parts
         self.pool = nn.AdaptiveAvgPool2d((num_parts, 1))
         self.heads = PartHeads(num_parts, backbone.stage_channels["stage4"], num_classes)
-        self.embedding_dim = num_parts * self.heads.reduced
+        self.embedding_dim = num_parts * backbone.stage_channels["stage4"]
 
     def outputs(self, f4: Tensor) -> BranchOutput:
         if f4.shape[2] < self.num_parts:
@@ -42,5 +46,7 @@ class PCB(ComparisonModel):
                 f"num_parts={self.num_parts}: the stage4 map has {f4.shape[2]} rows; expected at "
                 f"least one per stripe"
             )
-        features, logits = self.heads(self.pool(f4).squeeze(3).transpose(1, 2))
-        return BranchOutput(logits=logits, triplet=features[:, :0], embedding=features.flatten(1))
+        stripes = self.pool(f4).squeeze(3).transpose(1, 2)
+        _, logits = self.heads(stripes)
+        g = F.normalize(stripes, dim=2).flatten(1)
+        return BranchOutput(logits=logits, triplet=g[:, None], embedding=g)
