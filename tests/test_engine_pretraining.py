@@ -145,11 +145,15 @@ def test_records_are_matched_by_the_numerics_fingerprint(tmp_path):
     assert backbones_like_this_machine(tmp_path / "absent", "f1") == []
 
 
-def test_a_missing_or_altered_file_is_one_line_naming_the_cure(pretrained, tmp_path, capsys):
-    with pytest.raises(
-        FileNotFoundError, match=r"make the pretrained backbone with 'reid pretrain'"
-    ):
+def test_a_missing_or_altered_file_is_one_line_naming_the_cure(
+    pretrained, tmp_path, capsys, monkeypatch
+):
+    with pytest.raises(FileNotFoundError, match=r"make a pretrained backbone with 'reid pretrain'"):
         check_pretrained(str(tmp_path / "absent.pt"))
+    with monkeypatch.context() as patch:
+        patch.chdir(tmp_path)  # not the root of a clone
+        with pytest.raises(FileNotFoundError, match=r"the repository commits it: run from the"):
+            check_pretrained(COMMITTED_BACKBONE)
     altered = tmp_path / "copy.pt"
     altered.write_bytes(pretrained.read_bytes() + b"x")
     sidecar_path(altered).write_text(sidecar_path(pretrained).read_text())
