@@ -187,6 +187,11 @@ def test_synthetic_knobs_is_a_typed_mapping_that_round_trips(tmp_path):
         (["model.num_parts=6"], r"model\.num_parts=6 needs images at least 96 pixels high"),
         (["data.height=16", "model.num_parts=2"], r"data\.height=16 \(1 stage4 rows\)"),
         (["model.num_parts=1"], r"model\.num_parts=1: expected at least 2"),
+        (
+            ["model.arch=pcb", "model.pcb_stripes=6"],
+            r"model\.pcb_stripes=6 needs images at least 96",
+        ),
+        (["model.arch=pcb", "model.pcb_stripes=0"], r"model\.pcb_stripes=0 .* use 1 to 4 stripes"),
     ],
 )
 def test_parts_are_checked_against_the_image_height_when_loaded(overrides, message):
@@ -198,6 +203,8 @@ def test_the_part_rule_holds_only_with_the_part_branch(tmp_path):
     cfg = load_config("smoke", ["model.wdp=false", "model.num_parts=6"])
     assert (cfg.model.wdp, cfg.model.num_parts) == (False, 6)
     assert load_config("smoke", ["data.height=96", "model.num_parts=6"]).model.num_parts == 6
+    assert load_config("smoke", ["model.arch=pcb"]).model.pcb_stripes == 4, "all 4 rows of smoke"
+    assert load_config("cpu", ["model.arch=pcb"]).model.pcb_stripes == 6, "Sun et al.'s six"
     path = tmp_path / "tall_parts.yaml"
     path.write_text("data: {height: 64}\nmodel: {num_parts: 8}\n")
     with pytest.raises(ConfigError, match=r"tall_parts\.yaml: model\.num_parts=8"):
@@ -210,8 +217,10 @@ def test_the_comparison_models_are_checked_against_the_image_height():
         ConfigError, match=r"model\.hpm_bins=\[1, 2, 4, 8\] needs images at least 128"
     ):
         load_config("smoke", ["model.arch=hpm", "model.hpm_bins=[1, 2, 4, 8]"])
-    with pytest.raises(ConfigError, match=r"model\.num_parts=6 needs images at least 96"):
-        load_config("smoke", ["model.arch=pcb", "model.wdp=false", "model.num_parts=6"])
+    with pytest.raises(ConfigError, match=r"model\.pcb_stripes=6 needs images at least 96"):
+        load_config("smoke", ["model.arch=pcb", "model.pcb_stripes=6"])
+    pcb = load_config("smoke", ["model.arch=pcb", "model.num_parts=6", "model.wdp=false"])
+    assert pcb.model.num_parts == 6, "the paper model's part count is not PCB's"
     assert load_config("smoke", ["model.arch=resnet_global", "model.num_parts=6"]).model.arch
 
 

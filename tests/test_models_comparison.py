@@ -37,7 +37,7 @@ def head_params(model: torch.nn.Module) -> int:
     ],
 )
 def test_shapes_classifiers_embedding_and_parameters(arch, branches, triplets, dim, head):
-    model = build_any_model(K, arch=arch, backbone="resnet18", num_parts=6)
+    model = build_any_model(K, arch=arch, backbone="resnet18")
     output = model.train()(IMAGES)
     assert isinstance(output, BranchOutput)
     assert output.logits.shape == (4, branches, K)
@@ -67,7 +67,7 @@ def test_pyramid_bins_pool_by_average_plus_max():
 
 def test_too_few_stage4_rows_are_named():
     backbone = build_backbone("resnet18", None)
-    with pytest.raises(ValueError, match=r"num_parts=6: the stage4 map has 4 rows"):
+    with pytest.raises(ValueError, match=r"pcb_stripes=6: the stage4 map has 4 rows"):
         PCB(backbone, K, 6).train()(torch.randn(2, 3, 64, 32))
     with pytest.raises(ValueError, match=r"hpm_bins=\(1, 2, 4, 8\): the stage4 map has 4 rows"):
         HPM(backbone, K).train()(torch.randn(2, 3, 64, 32))
@@ -75,7 +75,7 @@ def test_too_few_stage4_rows_are_named():
 
 def test_pcb_tests_on_the_pooled_stripes_each_normalised():
     torch.manual_seed(0)
-    model = build_any_model(K, arch="pcb", backbone="resnet18", num_parts=6).eval()
+    model = build_any_model(K, arch="pcb", backbone="resnet18").eval()
     f4 = model.stage_maps(IMAGES[:2])["stage4"]
     stripes = torch.nn.functional.adaptive_avg_pool2d(f4, (6, 1)).squeeze(3)  # [N, C4, 6]
     g = torch.nn.functional.normalize(stripes, dim=1).transpose(1, 2).flatten(1)
@@ -88,7 +88,7 @@ def test_pcb_tests_on_the_pooled_stripes_each_normalised():
     ("weight_tri", "terms"), [(0.0, {"ce_branches"}), (1.0, {"ce_branches", "tri_branches"})]
 )
 def test_the_triplet_term_is_the_configs_choice(arch, weight_tri, terms):
-    model = build_any_model(K, arch=arch, backbone="resnet18", num_parts=6).train()
+    model = build_any_model(K, arch=arch, backbone="resnet18").train()
     loss = BranchLoss(epsilon=0.0, margin=0.3, weights={"tri": weight_tri})(model(IMAGES), PIDS)
     assert set(loss.terms) == terms
     assert torch.isfinite(loss.total)

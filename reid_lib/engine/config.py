@@ -50,7 +50,8 @@ class ModelConfig:
     plain global ResNet; ``resnet_global``, Bag of Tricks; ``pcb``; ``hpm``), or one no
     optimiser trains (the colour-histogram floor ``colour_histogram``, and ``lomo_xqda``, fitted
     in closed form; both read no other key);
-    ``num_parts`` is also PCB's stripe count and ``hpm_bins`` HPM's pyramid.
+    ``pcb_stripes`` is PCB's stripe count (Sun et al.'s 6; the ``smoke`` preset's 64-pixel
+    images allow 4) and ``hpm_bins`` HPM's pyramid.
     The other switches belong to the paper's model. ``wdp`` switches the part branch on or off;
     ``part_fusion`` says how it fuses each part with its remainder: ``plain`` (the stripes
     alone, as PCB), ``fixed`` (0.8/0.2) or ``adaptive`` (the paper's learned weights).
@@ -72,6 +73,7 @@ class ModelConfig:
     num_parts: int = 6
     wdp_shared_fc: bool = True
     hpm_bins: tuple[int, ...] = (1, 2, 4, 8)
+    pcb_stripes: int = 6
     embedding: Literal["paper", "paper+msg", "paper+parts", "all"] = "paper"
 
 
@@ -405,9 +407,10 @@ def check_rules(cfg: Config, *, source: str = "config") -> Config:
     Ranges: a finite positive learning rate and decay factor, at least one epoch, identity,
     image and logging step, a known dataset, a run name that is one safe folder name, and, with a
     triplet loss, at least two identities and two images of each per batch. Across keys: the
-    part branch (and PCB) cuts the stage4 map (1/16 of ``data.height``, last stride 1) into
+    part branch cuts the stage4 map (1/16 of ``data.height``, last stride 1) into
     ``model.num_parts`` stripes, so it needs at least that many rows, and at least two parts;
-    HPM's finest bin count (``model.hpm_bins``) needs as many rows.
+    PCB's ``model.pcb_stripes`` and HPM's finest bin count (``model.hpm_bins``) need as many
+    rows.
 
     Raises:
         ConfigError: naming the key, its value and what it needs.
@@ -420,7 +423,13 @@ def check_rules(cfg: Config, *, source: str = "config") -> Config:
     except ValueError as err:
         raise ConfigError(f"{source}: data.dataset: {err}") from None
     model, rows = cfg.model, cfg.data.height // STAGE4_STRIDE
-    stripes = model.arch == "pcb" or (model.arch == "tang2022" and model.wdp)
+    stripes = model.arch == "tang2022" and model.wdp
+    if model.arch == "pcb" and not 1 <= model.pcb_stripes <= rows:
+        raise ConfigError(
+            f"{source}: model.pcb_stripes={model.pcb_stripes} needs images at least "
+            f"{max(model.pcb_stripes, 1) * STAGE4_STRIDE} pixels high (data.height), got "
+            f"data.height={cfg.data.height} ({rows} stage4 rows); use 1 to {rows} stripes"
+        )
     if model.arch == "hpm" and (not model.hpm_bins or max(model.hpm_bins) > rows):
         raise ConfigError(
             f"{source}: model.hpm_bins={list(model.hpm_bins)} needs images at least "

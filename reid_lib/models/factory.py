@@ -49,10 +49,12 @@ def build_any_model(
     pretrained: str | Path | None = None,
     num_parts: int = 6,
     hpm_bins: Sequence[int] = PYRAMID,
+    pcb_stripes: int = 6,
     **paper_options: Any,
 ) -> nn.Module:
-    """The model ``arch`` (see the module docstring); ``num_parts`` is the stripe count of both
-    ``tang2022`` and ``pcb``, ``paper_options`` go to :func:`~reid_lib.models.build_model`.
+    """The model ``arch`` (see the module docstring); ``num_parts`` is the part count of
+    ``tang2022``, ``pcb_stripes`` PCB's and ``hpm_bins`` HPM's pyramid; ``paper_options`` go to
+    :func:`~reid_lib.models.build_model`.
 
     Raises:
         ValueError: an unknown ``arch`` (the message lists them).
@@ -77,5 +79,5 @@ def build_any_model(
     if arch == "resnet_global":
         return GlobalResNet(resnet, num_classes)
     if arch == "pcb":
-        return PCB(resnet, num_classes, num_parts)
+        return PCB(resnet, num_classes, pcb_stripes)
     return HPM(resnet, num_classes, hpm_bins)

@@ -9,8 +9,8 @@ the larger and slightly better one, and so do we. Ours: the per-stripe head is t
 part head (:class:`~reid_lib.models.part_heads.PartHeads`: a linear layer on the pooled stripe,
 which is a 1x1 convolution, then BatchNorm, ReLU, dropout 0.5 and the classifier); each stripe's g
 is L2-normalised before the concatenation, so that every stripe weighs the same; P is
-``model.num_parts`` (the ``pcb`` rows set 6, and a profile whose stage4 map has fewer rows cannot
-build them). When a config turns the triplet loss on (the ``pcb-triplet`` row, ours), it is one
+``model.pcb_stripes``: 6 wherever the stage4 map has 6 rows, 4 on the 64-pixel images of
+``smoke``. When a config turns the triplet loss on (the ``pcb-triplet`` row, ours), it is one
 batch-hard triplet on the concatenated g. Their refined part pooling (RPP) is not implemented.
 
 Shapes for a 256x128 image, ResNet-50 and P = 6: ``[N, 2048, 16, 8] -> stripes g [N, 6, 2048] ->
@@ -29,21 +29,21 @@ from reid_lib.models.part_heads import PartHeads
 
 
 class PCB(ComparisonModel):
-    """``[N, 3, H, W] ->`` ``num_parts`` branches, a cross-entropy each."""
+    """``[N, 3, H, W] ->`` ``stripes`` branches, a cross-entropy each."""
 
-    def __init__(self, backbone: ResNetBackbone, num_classes: int, num_parts: int = 6) -> None:
+    def __init__(self, backbone: ResNetBackbone, num_classes: int, stripes: int = 6) -> None:
         super().__init__(backbone, num_classes)
-        if num_parts < 1:
-            raise ValueError(f"num_parts={num_parts}: expected at least 1 stripe")
-        self.num_parts = num_parts
-        self.pool = nn.AdaptiveAvgPool2d((num_parts, 1))
-        self.heads = PartHeads(num_parts, backbone.stage_channels["stage4"], num_classes)
-        self.embedding_dim = num_parts * backbone.stage_channels["stage4"]
+        if stripes < 1:
+            raise ValueError(f"pcb_stripes={stripes}: expected at least 1 stripe")
+        self.stripes = stripes
+        self.pool = nn.AdaptiveAvgPool2d((stripes, 1))
+        self.heads = PartHeads(stripes, backbone.stage_channels["stage4"], num_classes)
+        self.embedding_dim = stripes * backbone.stage_channels["stage4"]
 
     def outputs(self, f4: Tensor) -> BranchOutput:
-        if f4.shape[2] < self.num_parts:
+        if f4.shape[2] < self.stripes:
             raise ValueError(
-                f"num_parts={self.num_parts}: the stage4 map has {f4.shape[2]} rows; expected at "
+                f"pcb_stripes={self.stripes}: the stage4 map has {f4.shape[2]} rows; expected at "
                 f"least one per stripe"
             )
         stripes = self.pool(f4).squeeze(3).transpose(1, 2)
