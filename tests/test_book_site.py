@@ -81,7 +81,7 @@ def test_activation_maps_draws_the_committed_comparisons(executed_dir):
     drawn = chapter_numbers(executed_dir, "activation_maps")["trained_comparisons"]
     for key, rows, needs in (
         ("maps", ("pcb", "full"), "activation"),
-        ("ranked_lists", ("resnet-global", "pcb", "hpm", "full"), "ranked"),
+        ("ranked_lists", ("resnet-ide", "pcb", "hpm", "full"), "ranked"),
     ):
         groups = trained_comparisons(rows, needs)
         assert groups, f"no committed figure data of {rows} on the same queries"

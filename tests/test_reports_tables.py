@@ -339,7 +339,9 @@ def test_findings_table_names_each_comparison_as_the_verdicts_do(root):
         {"finding": "f", "better": "full", "worse": ["nl", "wdp"], "quote": "q1"},
         {"finding": "g", "better": "msg", "worse": ["baseline"], "quote": "q2", "note": "n"},
     ]
+    findings[0]["differs"] = "ours is smaller"
     table = findings_table(findings)
+    assert table["where ours differs"].tolist() == ["ours is smaller", ""]
     assert table["comparisons"].tolist() == ["full > nl, full > wdp", "msg > baseline"]
     assert table["the paper's words"].tolist() == ["q1", "q2"]
     assert table["our reading"].tolist() == ["", "n"]
@@ -429,3 +431,19 @@ def test_an_empty_results_folder_keeps_the_metrics_numeric(root, tmp_path):
     assert len(table) == len(results_table([root]))
     assert all(table[m].dtype == float for m in ("rank1", "mAP"))
     assert results_table([empty])["mAP"].dtype == float
+
+
+def test_no_table_averages_runs_from_two_backbones(tmp_path):
+    def run(name, row, pretraining, profile="cpu"):
+        data = result_dict(name, profile=profile, dataset="viper", rank1=0.3, row=row)
+        data["run"]["pretraining"] = pretraining
+        write_results(data, tmp_path)
+
+    run("a", "full", "peta-resnet18 sha256:aaaaaaaaaaaa")
+    run("b", "colour-histogram", None)  # no backbone: pairs with any
+    run("c", "baseline", "peta-resnet18 sha256:aaaaaaaaaaaa")
+    run("d", "full", "imagenet", profile="full")  # another profile, another backbone
+    assert len(results_table([tmp_path])) == 4
+    run("e", "nl", "peta-resnet18 sha256:bbbbbbbbbbbb")
+    with pytest.raises(ValueError, match=r"a\.json and .*e\.json started from two backbones in"):
+        results_table([tmp_path])

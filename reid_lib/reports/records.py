@@ -94,10 +94,12 @@ def load_result_files(results_root: Path) -> list[dict[str, Any]]:
 
 def _result_files(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
     """``(path, data)`` of every results file under ``roots``, validated. Refused, with the file
-    named: a study row that ``ablations.yaml`` no longer has (no table would show the run), and
-    two files with the same :data:`IDENTITY` fields (a copied file, or one run in two roots; and
-    the same name, for runs outside the studies), which a table would count as two runs."""
+    named: a study row that ``ablations.yaml`` no longer has (no table would show the run), two
+    files with the same :data:`IDENTITY` fields (a copied file, or one run in two roots; and
+    the same name, for runs outside the studies), which a table would count as two runs, and
+    two pretrained backbones in one profile, which a table would average across."""
     loaded, seen, rows = [], {}, load_rows()
+    backbones: dict[str, tuple[str, Path]] = {}
     for root in map(Path, roots):
         for path in sorted(root.glob(RESULTS_GLOB)) if root.is_dir() else []:
             try:
@@ -121,8 +123,25 @@ def _result_files(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
                     "keep one of them, so that no table counts the run twice"
                 )
             seen[key] = path
+            _check_one_backbone(backbones, path, data)
             loaded.append((path, data))
     return loaded
+
+
+def _check_one_backbone(backbones: dict[str, tuple[str, Path]], path: Path, data: dict) -> None:
+    """Record in ``backbones`` (profile -> the first run's backbone and file) the pretrained
+    backbone of the run in ``path``; refuse a second backbone in one profile. Runs without one
+    (random initialisation, closed-form models) pair with any and are not counted."""
+    run = data["run"]
+    if run["pretraining"] is None:
+        return
+    start, first = backbones.setdefault(run["profile"], (run["pretraining"], path))
+    if start != run["pretraining"]:
+        raise ValueError(
+            f"results files {first} and {path} started from two backbones in profile "
+            f"{run['profile']!r} ({start} and {run['pretraining']}); a table would average "
+            "across them: keep the runs of one backbone (archive the others)"
+        )
 
 
 def identity(data: dict[str, Any]) -> dict[str, Any]:

@@ -73,7 +73,8 @@ def comparison_name(better: str, worse: str) -> str:
 
 def findings_table(findings: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """One line per finding (:func:`load_findings`): the comparisons it makes, the paper's
-    sentence it rests on (verbatim) and our reading of it where the sentence needs one."""
+    sentence it rests on (verbatim), our reading of it where the sentence needs one, and where our
+    implementation differs from the source in a way that could change the verdict."""
     return pd.DataFrame(
         [
             {
@@ -81,6 +82,7 @@ def findings_table(findings: list[dict[str, Any]] | None = None) -> pd.DataFrame
                 "comparisons": ", ".join(comparison_name(item["better"], w) for w in item["worse"]),
                 "the paper's words": item["quote"],
                 "our reading": item.get("note", ""),
+                "where ours differs": item.get("differs", ""),
             }
             for item in (findings if findings is not None else load_findings())
         ]
@@ -235,7 +237,8 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
     within the family), :data:`HOLM_VERDICT` (agrees or disagrees when it is below 5%, by the sign
     of the difference; a comparison that cannot be judged keeps its raw verdict) and :data:`MDE`,
     the smallest true difference the comparison's test would detect with 80% power at level
-    ``0.05 / m``, the strictest step of Holm's rule (NaN when it could not be judged).
+    ``0.05 / m``, the strictest step of Holm's rule (NaN when it could not be judged). The
+    columns ``se`` and ``df`` that it reads are left out of the result.
     """
     if lines.empty:
         return lines.assign(**{HOLM_P: [], HOLM_VERDICT: [], MDE: []})
@@ -256,7 +259,7 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
             for se, df, ok in zip(group["se"], group["df"], judged, strict=True)
         ]
         out.append(group.assign(**{HOLM_P: adjusted, HOLM_VERDICT: verdicts, MDE: detectable}))
-    return pd.concat(out).loc[lines.index]
+    return pd.concat(out).loc[lines.index].drop(columns=["se", "df"])
 
 
 def _decision(diff: float, adjusted_p: float) -> str:
@@ -297,7 +300,8 @@ def finding_verdicts(
     """One line per comparison a paper finding makes (:func:`compare_rows`): both means, the
     difference with its 95% confidence interval, the raw verdict, and the verdict corrected within
     the finding's study with its minimum detectable effect (:func:`with_holm`; a column
-    ``study``).
+    ``study``), and where our implementation differs from the source in a way that could change
+    the verdict (``where ours differs``, the finding's ``differs``).
 
     Only comparisons whose rows ``dataset`` runs (:func:`~reid_lib.studies.rows.studies_on`: a
     small real set runs no MSG-branch or image-size row) are listed."""
@@ -309,6 +313,7 @@ def finding_verdicts(
             "finding": item["finding"],
             "study": study_of(item),
             **compare_rows(points, item["better"], row, ratio),
+            "where ours differs": item.get("differs", ""),
         }
         for item in (findings if findings is not None else load_findings())
         for row in item["worse"]
