@@ -155,23 +155,27 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         ):
             available_real_sets(wrong)
     steps = book_steps("cpu", real)
-    splits = (0, 1, 2, 3, 4)
+    splits, core = (0, 1, 2, 3, 4), tuple(range(10))
+    first = ("colour-histogram", "lomo-xqda", "baseline", "full", "nl", "msg", "wdp")
     assert steps[:4] == [
-        Step("run", "viper", PRIORITY_ROWS, (0,), splits=splits),
-        Step("run", "grid", PRIORITY_ROWS, (0,), splits=splits),
+        Step("run", "viper", first, (1,), splits=core),
+        Step("run", "grid", first, (1,), splits=core),
         Step("run", "synthetic", PRIORITY_ROWS, tuple(range(10))),
         Step("run", "synthetic", None, (0, 1, 2)),
     ]
-    assert steps[4] == Step("joint", "joint", ("baseline", "full"), (0,), ("viper", "grid"), splits)
+    assert steps[4] == Step("joint", "joint", ("baseline", "full"), (1,), ("viper", "grid"), splits)
     later = [s for s in steps[4:] if s.command == "run"]
-    assert [s.dataset for s in later] == ["viper", "grid"]
-    assert set(later[0].rows) >= {"nl", "msg", "wdp", "tsa-off", "pcb", "hpm", "scratch"}
-    assert not set(later[0].rows) & {*PRIORITY_ROWS, "msg-branches-1", "image-256x128"}
+    assert [(s.dataset, s.seeds, s.splits) for s in later] == [
+        ("viper", (1,), splits),
+        ("grid", (1,), splits),
+    ]
+    assert set(later[0].rows) >= {"tsa-off", "resnet-ide", "pcb", "hpm-triplet", "scratch"}
+    assert not set(later[0].rows) & {*first, "msg-branches-1", "image-256x128"}
     assert Step("knobs", "synthetic", CORE_ROWS, (0,)) in steps
     transfers = {s.dataset: (s.tests, s.splits) for s in steps if s.command == "transfer"}
     assert transfers == {
         "synthetic": (("viper", "grid"), (None,)),
-        "viper": (("synthetic", "grid"), (0,)),
+        "viper": (("synthetic", "grid"), (0,)),  # with seed 1, as every real-set run
     }
     alone = book_steps("smoke")
     assert [s.command for s in alone] == ["run", "knobs"]
@@ -418,20 +422,23 @@ def test_every_engine_preset_but_pretrain_is_a_profile_and_unknown_ones_are_name
     assert (*PROFILES, "pretrain") == PRESETS
     assert get_profile("cpu").seeds == (0, 1, 2)
     assert get_profile("cpu").splits == (0, 1, 2, 3, 4)
+    assert (get_profile("cpu").core_splits, get_profile("cpu").real_seed) == (tuple(range(10)), 1)
     assert [p.trains_in_build for p in PROFILES.values()] == [True, False, False, False]
     assert get_profile("colab").large_benchmarks is False, "colab shows trained results quickly"
     with pytest.raises(ValueError, match=r"profile 'gpu' is unknown; expected one of"):
         get_profile("gpu")
 
 
-def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys):
-    assert main(["plan", "--profile", "full"]) == 0
+def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys, tmp_path):
+    assert main(["plan", "--profile", "full", "--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     market = len(load_rows()) - len(equivalent_rows(load_rows(), "full", "market1501"))
     market -= len(infeasible_rows(load_rows(), "full"))
     assert f"run market1501: {market} training run(s)" in out
     # The colour-histogram floor and LOMO + XQDA are two of the runs, and train for no epoch.
-    assert f"full: {market + 2} training runs, {market * 120} epochs in all" in out
+    assert f"full: {market + 2} training runs, {market * 120} epochs in all; 0 done" in out
+    assert f"run market1501: {market} training run(s), 0 done, about 0.0 h left" in out
+    assert "about 0.0 hours left" in out and f"{market + 2} run(s) without an estimate" in out
 
 
 def test_a_spent_time_budget_starts_no_run(tmp_path, monkeypatch, caplog):

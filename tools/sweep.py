@@ -42,6 +42,7 @@ from pathlib import Path
 from reid_lib.data.factory import has_protocol_splits
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine import DATA_ROOT_ENV
+from reid_lib.engine.results import results_path
 from reid_lib.errors import USER_ERRORS, report
 from reid_lib.models.factory import CLOSED_FORM
 from reid_lib.studies import (
@@ -64,6 +65,7 @@ from reid_lib.studies import (
     transfer_test_sets,
     write_run_figures,
 )
+from reid_lib.studies.cost import estimate_seconds, run_seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan = commands.add_parser("plan", help="the steps of 'all', with the training they cost")
     plan.add_argument("--profile", required=True, help="smoke, cpu or full")
+    plan.add_argument("--results-dir", type=Path, default=Path("results"))
     merge = commands.add_parser("merge", help="combine the results trees of several runners")
     merge.add_argument("sources", nargs="+", type=Path)
     merge.add_argument("--into", type=Path, default=Path("results"))
@@ -162,6 +165,43 @@ def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
             cfg = row_config(profile, run.overrides, step.dataset)
             runs.append((run.name, 0 if cfg.model.arch in CLOSED_FORM else cfg.schedule.epochs))
     return runs
+
+
+def _print_plan(profile: str, results_dir: Path) -> None:
+    """The steps of ``all`` under ``profile``: runs, epochs, runs done and the hours left."""
+    timings = run_seconds(results_dir, profile)
+    total = epochs = done = unknown = 0
+    seconds = 0.0
+    planned: set[tuple[str, str]] = set()  # a run planned by an earlier step is not counted
+    for step in book_steps(profile, _real_sets()):
+        runs = [r for r in training_runs(step, profile) if (step.dataset, r[0]) not in planned]
+        planned.update((step.dataset, name) for name, _ in runs)
+        total, epochs = total + len(runs), epochs + sum(e for _, e in runs)
+        left = [
+            name
+            for name, _ in runs
+            if not results_path(results_dir, profile, step.dataset, name).is_file()
+        ]
+        done += len(runs) - len(left)
+        rows = {
+            run.name: run.row for run in plan_runs(load_rows(), step.rows, step.seeds, step.splits)
+        }
+        estimates = [estimate_seconds(timings, step.dataset, rows[name]) for name in left]
+        step_seconds = sum(e for e in estimates if e is not None)
+        seconds += step_seconds
+        unknown += sum(e is None for e in estimates)
+        where = f" -> {', '.join(step.tests)}" if step.tests else ""
+        print(
+            f"{step.command} {step.dataset}{where}: {len(runs)} training run(s), "
+            f"{len(runs) - len(left)} done, about {step_seconds / 3600:.1f} h left"
+        )
+    print(f"{profile}: {total} training runs, {epochs} epochs in all; {done} done")
+    unestimated = f"; {unknown} run(s) without an estimate" if unknown else ""
+    print(
+        f"about {seconds / 3600:.1f} hours left on a machine like the one that made the results "
+        f"files under {results_dir} (each run estimated by the median wall time of its row and "
+        f"dataset there, else of its dataset){unestimated}"
+    )
 
 
 def _real_sets() -> list[str]:
@@ -217,17 +257,7 @@ def _run(args: argparse.Namespace) -> None:
             results_dir=args.results_dir,
         )
     elif args.command == "plan":
-        total = epochs = 0
-        planned: set[tuple[str, str]] = set()  # a run planned by an earlier step is not counted
-        for step in book_steps(args.profile, _real_sets()):
-            runs = [
-                r for r in training_runs(step, args.profile) if (step.dataset, r[0]) not in planned
-            ]
-            planned.update((step.dataset, name) for name, _ in runs)
-            total, epochs = total + len(runs), epochs + sum(e for _, e in runs)
-            where = f" -> {', '.join(step.tests)}" if step.tests else ""
-            print(f"{step.command} {step.dataset}{where}: {len(runs)} training run(s)")
-        print(f"{args.profile}: {total} training runs, {epochs} epochs in all")
+        _print_plan(args.profile, args.results_dir)
     elif args.command == "joint":
         settings = get_profile(args.profile)
         sets = tuple(args.sets or _real_sets())
@@ -240,7 +270,7 @@ def _run(args: argparse.Namespace) -> None:
             "joint",
             "joint",
             tuple(args.rows),
-            tuple(args.seeds or settings.seeds[:1]),
+            tuple(args.seeds or (settings.real_seed,)),
             sets,
             tuple(args.splits or settings.splits),
         )
@@ -269,8 +299,8 @@ def _run(args: argparse.Namespace) -> None:
         settings = get_profile(args.profile)
         dataset = args.dataset or row_config(args.profile, []).data.dataset
         splits = _splits(dataset, args.splits, settings.splits)
-        # As book_steps: a real set's runs vary the split with the first seed.
-        seeds = args.seeds or (settings.seeds if splits == (None,) else settings.seeds[:1])
+        # As book_steps: a real set's runs vary the split, each with the profile's real_seed.
+        seeds = args.seeds or (settings.seeds if splits == (None,) else (settings.real_seed,))
         runs = shard(plan_runs(load_rows(), args.rows, seeds, splits), *parse_shard(args.shard))
         run_sweep(
             runs,

@@ -76,12 +76,13 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
 
     With the large benchmarks (``full``): every row on Market-1501, the full model on
     DukeMTMC-reID and MSMT17. Otherwise, in the order a sweep that is stopped part-way should
-    have reached: the floor, baseline and full model on each small real set, on every protocol
-    split of the profile (with the first seed); the same rows on the synthetic set with the
+    have reached: the floor, LOMO + XQDA and the core study's rows on each small real set, on the
+    profile's ``core_splits``; the floor, baseline and full model on the synthetic set with the
     profile's ``priority_seeds``; every row on the synthetic set, with every seed;
     baseline and full trained jointly on the small real sets, each tested on its own split; the
-    other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`); the
-    knob study of the core rows; transfer from the synthetic set and from VIPeR's first split. A
+    other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`) on the
+    profile's ``splits``; the knob study of the core rows; transfer from the synthetic set and
+    from VIPeR's first split. Every run on a real set has the profile's ``real_seed``. A
     profile that does not train on the real sets (``smoke``) only tests on them. What each
     profile does is :data:`~reid_lib.studies.profiles.PROFILES`.
     """
@@ -93,22 +94,23 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
             Step("run", "dukemtmc_reid", ("full",), seeds),
             Step("run", "msmt17", ("full",), seeds),
         ]
-    first, splits = seeds[:1], settings.splits
+    first, splits, real_seed = seeds[:1], settings.splits, (settings.real_seed,)
     trained = list(real) if settings.trains_on_real_sets else []
-    later = tuple(row for row in real_set_rows() if row not in PRIORITY_ROWS)
-    steps = [Step("run", name, PRIORITY_ROWS, first, splits=splits) for name in trained]
+    core = tuple(dict.fromkeys([*PRIORITY_ROWS, *CORE_ROWS]))
+    later = tuple(row for row in real_set_rows() if row not in core)
+    steps = [Step("run", name, core, real_seed, splits=settings.core_splits) for name in trained]
     if settings.priority_seeds != seeds:
         steps.append(Step("run", "synthetic", PRIORITY_ROWS, settings.priority_seeds))
     steps.append(Step("run", "synthetic", None, seeds))
     if len(trained) > 1:
-        steps.append(Step("joint", "joint", COMPARED_ROWS, first, tuple(trained), splits))
-    steps += [Step("run", name, later, first, splits=splits) for name in trained]
+        steps.append(Step("joint", "joint", COMPARED_ROWS, real_seed, tuple(trained), splits))
+    steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
     if real:
         steps.append(Step("transfer", "synthetic", COMPARED_ROWS, first, tuple(real)))
     if "viper" in trained:
         others = ("synthetic", *(name for name in real if name != "viper"))
-        steps.append(Step("transfer", "viper", COMPARED_ROWS, first, others, splits[:1]))
+        steps.append(Step("transfer", "viper", COMPARED_ROWS, real_seed, others, splits[:1]))
     return steps
 
 
