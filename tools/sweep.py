@@ -43,7 +43,7 @@ from reid_lib.data.factory import has_protocol_splits
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine import DATA_ROOT_ENV
 from reid_lib.engine.results import results_path
-from reid_lib.errors import USER_ERRORS, report
+from reid_lib.errors import run_reported
 from reid_lib.models.factory import CLOSED_FORM
 from reid_lib.studies import (
     COMPARED_ROWS,
@@ -317,13 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The library reports each run it trains or skips through logging; the command shows it.
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
-    try:
+
+    def run() -> int:
         _run(args)
-    except USER_ERRORS as err:
-        if args.debug:
-            raise
-        return report("python -m tools.sweep", err)
-    return 0
+        return 0
+
+    return run_reported("python -m tools.sweep", run, debug=args.debug)
 
 
 if __name__ == "__main__":
