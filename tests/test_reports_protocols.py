@@ -31,8 +31,10 @@ def test_protocol_table_is_the_mean_and_interval_over_splits(table):
     lines = protocol_table(table, "cpu", ["colour-histogram", "full"]).set_index("row")
     assert lines.loc["full", "runs"] == 5, "the joint runs are not the set's own runs"
     assert lines.loc["full", "mAP mean"] == pytest.approx(34.0)
-    # sd of 0, 2, .., 8 is 3.1622777; t(0.975, 4) = 2.776445; over sqrt(5) runs.
-    assert lines.loc["full", "mAP ci95"] == pytest.approx(2.776445 * 3.1622777 / 5**0.5, rel=1e-5)
+    # sd of 0, 2, .., 8 is 3.1622777; t(0.975, 4) = 2.776445; VIPeR's five half/half splits
+    # overlap, so the standard error is sd * sqrt(1/5 + 1) (Nadeau and Bengio), not sd / sqrt(5).
+    half = 2.776445 * 3.1622777 * (1 / 5 + 1) ** 0.5
+    assert lines.loc["full", "mAP ci95"] == pytest.approx(half, rel=1e-5)
     assert lines.loc["colour-histogram", "rank1 mean"] == pytest.approx(12.0)
     assert list(lines.index) == ["colour-histogram", "full"]
 
@@ -56,8 +58,9 @@ def test_seeds_on_one_split_are_averaged_before_the_interval_over_splits(tmp_pat
     (line,) = protocol_table(results_table([tmp_path]), "cpu", ["full"]).to_dict("records")
     assert line["runs"] == 6
     assert line["mAP mean"] == pytest.approx(85 / 3)
-    # sd of 15, 30, 40 is 12.583057; t(0.975, 2) = 4.302653; over sqrt(3) splits, not sqrt(6).
-    assert line["mAP ci95"] == pytest.approx(4.302653 * 12.583057 / 3**0.5, rel=1e-5)
+    # sd of 15, 30, 40 is 12.583057; t(0.975, 2) = 4.302653; over 3 overlapping splits (not 6
+    # runs): the standard error is sd * sqrt(1/3 + 1).
+    assert line["mAP ci95"] == pytest.approx(4.302653 * 12.583057 * (4 / 3) ** 0.5, rel=1e-5)
 
 
 def test_the_gap_to_the_floor_pairs_splits(table):

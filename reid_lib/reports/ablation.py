@@ -14,6 +14,7 @@ import pandas as pd
 
 from reid_lib.reports.intervals import mean_half_width
 from reid_lib.reports.records import own_runs
+from reid_lib.reports.significance import SPLIT_TEST_TRAIN_RATIO
 from reid_lib.studies.rows import equivalent_rows, infeasible_rows, load_rows, studies_on
 
 #: The two metrics the ablation tables show.
@@ -37,12 +38,16 @@ def splits_are_units(splits: Iterable[Any]) -> bool:
     return len({split for split in splits if not pd.isna(split)}) > 1
 
 
-def mean_and_interval(runs: pd.DataFrame) -> dict[str, float]:
+def mean_and_interval(
+    runs: pd.DataFrame, test_train_ratio: float | None = None
+) -> dict[str, float]:
     """``<metric> mean`` and ``<metric> ci95`` (the half-width of the 95% t interval; NaN under
     two units) of :data:`SHOWN_METRICS` over the runs' units.
 
     The units are the protocol splits, each the mean of its runs, or the runs themselves
-    (:func:`splits_are_units`).
+    (:func:`splits_are_units`). Splits that are random resamples of one set overlap, and with
+    ``test_train_ratio`` (:data:`~reid_lib.reports.significance.SPLIT_TEST_TRAIN_RATIO`) their
+    interval is Nadeau and Bengio's corrected one.
     """
     metrics = list(SHOWN_METRICS)
     by_split = splits_are_units(runs["split"])
@@ -51,7 +56,8 @@ def mean_and_interval(runs: pd.DataFrame) -> dict[str, float]:
     for metric in metrics:
         values = units[metric]
         line[f"{metric} mean"] = values.mean() if len(values) else math.nan
-        line[f"{metric} {CI_SUFFIX}"] = mean_half_width(values.tolist())
+        ratio = test_train_ratio if by_split else None
+        line[f"{metric} {CI_SUFFIX}"] = mean_half_width(values.tolist(), test_train_ratio=ratio)
     return line
 
 
@@ -77,7 +83,7 @@ def ablation_table(table: pd.DataFrame, profile: str, dataset: str) -> pd.DataFr
         for row in rows:
             mine = runs[runs["row"] == same.get(row, row)]
             line: dict[str, Any] = {"study": study, "row": row, "runs": len(mine)}
-            line.update(mean_and_interval(mine))
+            line.update(mean_and_interval(mine, SPLIT_TEST_TRAIN_RATIO.get(dataset)))
             line["same as"] = same.get(row, "")
             line["status"] = "" if len(mine) else infeasible.get(row, NOT_RUN)
             lines.append(line)

@@ -7,10 +7,11 @@ two-sided Student t interval of that mean. Our choice: the paper reports single 
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 
 from scipy import stats
+
+from reid_lib.reports.significance import paired_t
 
 #: The confidence level of every interval the book shows.
 CONFIDENCE = 0.95
@@ -21,10 +22,17 @@ def t_half_width(standard_error: float, df: float, confidence: float = CONFIDENC
     return float(stats.t.ppf(0.5 + confidence / 2, df)) * standard_error
 
 
-def mean_half_width(values: Sequence[float], confidence: float = CONFIDENCE) -> float:
+def mean_half_width(
+    values: Sequence[float],
+    confidence: float = CONFIDENCE,
+    test_train_ratio: float | None = None,
+) -> float:
     """The half-width of the t interval of the mean of ``values`` (``n - 1`` degrees of
-    freedom); NaN for fewer than two values, 0 when they are all equal."""
-    n = len(values)
-    if n < 2:
+    freedom); NaN for fewer than two values, 0 when they are all equal. With
+    ``test_train_ratio`` the values come from overlapping random splits, and the variance is
+    Nadeau and Bengio's corrected one (:func:`~reid_lib.reports.significance.paired_t`)."""
+    test = paired_t(values, test_train_ratio)
+    if math.isnan(test.df):
         return math.nan
-    return t_half_width(statistics.stdev(values) / math.sqrt(n), n - 1, confidence)
+    low, _ = test.interval(confidence)
+    return test.mean - low

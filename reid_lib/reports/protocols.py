@@ -42,7 +42,12 @@ def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd
     ]
     order = {row: i for i, row in enumerate(rows)}
     lines = [
-        {"dataset": dataset, "row": row, "runs": len(mine), **mean_and_interval(mine)}
+        {
+            "dataset": dataset,
+            "row": row,
+            "runs": len(mine),
+            **mean_and_interval(mine, SPLIT_TEST_TRAIN_RATIO.get(dataset)),
+        }
         for (dataset, row), mine in sorted(
             runs.groupby(["dataset", "row"]), key=lambda item: (item[0][0], order[item[0][1]])
         )
