@@ -69,3 +69,12 @@ def test_gpu_run_times_multiply_the_measured_epoch_by_the_profiles_epochs(tmp_pa
     (line,) = gpu_run_times(tmp_path, 40).to_dict("records")
     assert (line["GPU"], line["AMP"], line["minutes per run"]) == ("Tesla T4", "float16", 8.0)
     assert (line["commit"], line["measured"]) == ("0123456789", "2026-12-02")
+
+
+def test_p_values_keep_three_decimals_whatever_the_tables_precision():
+    table = pd.DataFrame(
+        {"difference": [1.234, 2.0], "p": [0.0312, 0.0004], "Holm p": [0.09, None]}
+    )
+    html = styled(table).to_html()
+    assert "0.031" in html and "< 0.001" in html and "0.090" in html and "1.2" in html
+    assert "0.0312" not in html and "nan" not in html.lower()

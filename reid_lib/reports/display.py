@@ -13,6 +13,21 @@ from reid_lib.reports.ablation import CI_SUFFIX
 
 #: What a table shows for a missing value.
 MISSING = "–"
+#: The smallest p-value a table writes out; smaller ones show as ``< 0.001``.
+SMALLEST_P = 0.001
+
+
+def p_value_text(p: float) -> str:
+    """A p-value as the book shows it: three decimals, ``< 0.001`` below that, :data:`MISSING`
+    for NaN."""
+    if pd.isna(p):
+        return MISSING
+    return f"< {SMALLEST_P}" if p < SMALLEST_P else f"{p:.3f}"
+
+
+def is_p_value(column: object) -> bool:
+    """Whether a column holds p-values: ``p``, or a name that ends in `` p`` (``Holm p``)."""
+    return isinstance(column, str) and (column == "p" or column.endswith(" p"))
 
 
 def _mean_with_interval(mean: float, half: float, precision: int) -> str:
@@ -48,8 +63,10 @@ def styled(table: pd.DataFrame, precision: int = 1) -> Styler:
     """``table`` as the book shows it: numbers at ``precision`` decimals with thousands
     separated, :data:`MISSING` for a missing value, means merged with their intervals
     (:func:`with_intervals`), no negative zero, and no index when the index is only a line
-    number."""
+    number. P-values (:func:`is_p_value`) keep three decimals (:func:`p_value_text`)."""
     shown = with_intervals(table, precision)
+    for column in filter(is_p_value, shown.columns):
+        shown[column] = [p_value_text(p) for p in shown[column]]
     floats = shown.select_dtypes("float").columns
     shown[floats] = shown[floats].round(precision) + 0.0  # -0.04 shows as 0.0, not -0.0
     styler = shown.style.format(precision=precision, na_rep=MISSING, thousands=",")
