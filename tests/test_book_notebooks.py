@@ -169,3 +169,11 @@ def test_the_import_check_finds_a_missing_module(monkeypatch):
     assert (
         list(failures) == ["import nope_x"] and "ModuleNotFoundError" in failures["import nope_x"]
     )
+
+
+def test_the_import_check_names_an_interpreter_that_is_not_there(capsys, tmp_path):
+    from tools import check_install
+
+    assert check_install.main(["--python", str(tmp_path / "python")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / 'python'}" in err

@@ -109,3 +109,10 @@ def test_every_page_loads_with_its_images_and_the_ranked_list(chromium, html_dir
 def test_stage_refuses_a_missing_executed_chapter(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"run `python -m tools\.run_book` first"):
         site.stage(tmp_path / "nothing", tmp_path / "stage")
+
+
+def test_build_site_says_a_missing_chapter_in_one_line(tmp_path, capsys):
+    assert site.main(["--executed", str(tmp_path / "nothing"), "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("python -m tools.build_site: error: ")
+    assert "run `python -m tools.run_book` first" in err

@@ -26,6 +26,7 @@ import nbformat
 
 from reid_lib.book.notebook_files import read_notebook
 from reid_lib.book.paths import BUILD, ROOT
+from reid_lib.errors import run_reported
 from tools.run_book import EXECUTED, TOC, toc_files, toc_notebooks
 
 STAGE = BUILD / "stage"
@@ -92,15 +93,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--executed", type=Path, default=EXECUTED)
     parser.add_argument("--output", type=Path, default=SITE)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
-    try:
-        html = build(stage(args.executed), args.output)
-    except FileNotFoundError as exc:
-        raise SystemExit(str(exc)) from None
-    except subprocess.CalledProcessError as exc:
-        raise SystemExit(f"jupyter-book build failed (exit {exc.returncode})") from None
-    print(f"[tools.build_site] {html / 'index.html'}")
-    return 0
+
+    def run() -> int:
+        try:
+            html = build(stage(args.executed), args.output)
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(
+                f"jupyter-book build failed (exit {exc.returncode}); its own messages are above"
+            ) from None
+        print(f"[tools.build_site] {html / 'index.html'}")
+        return 0
+
+    return run_reported("python -m tools.build_site", run, debug=args.debug)
 
 
 if __name__ == "__main__":

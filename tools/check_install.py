@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from reid_lib.book.notebook_files import read_notebook
+from reid_lib.errors import run_reported
 from tools.run_book import ROOT, resolve_chapters
 
 
@@ -52,12 +53,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tools.check_install", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--python", default=sys.executable, help="the interpreter to check")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
-    failures = failing_imports(args.python)
-    for statement, error in failures.items():
-        print(f"[check_install] {statement}: {error}", file=sys.stderr)
-    print(f"[check_install] {len(chapter_imports())} import statements, {len(failures)} failed")
-    return 1 if failures else 0
+
+    def run() -> int:
+        failures = failing_imports(args.python)
+        for statement, error in failures.items():
+            print(f"[check_install] {statement}: {error}", file=sys.stderr)
+        print(f"[check_install] {len(chapter_imports())} import statements, {len(failures)} failed")
+        return 1 if failures else 0
+
+    return run_reported("python -m tools.check_install", run, debug=args.debug)
 
 
 if __name__ == "__main__":
