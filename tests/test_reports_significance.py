@@ -13,7 +13,14 @@ from reid_lib.reports.significance import (
     paired_t,
     welch_t,
 )
-from reid_lib.reports.verdicts import HOLM_P, HOLM_VERDICT, MDE, study_of, with_holm
+from reid_lib.reports.verdicts import (
+    HOLM_P,
+    HOLM_VERDICT,
+    MDE,
+    study_of,
+    verdict_summary,
+    with_holm,
+)
 
 
 def test_the_plain_paired_test_is_scipys():
@@ -119,3 +126,21 @@ def test_each_paper_finding_is_corrected_within_its_study():
         "comparison models"
     )
     assert study_of({"finding": "x", "better": "pcb", "worse": ["nl"]}) == "finding: x"
+
+
+def test_the_summary_says_how_large_a_difference_the_unclear_comparisons_could_detect():
+    lines = pd.DataFrame(
+        [
+            comparison_line("a > b", 0.1, 0.60, 0.5, verdict="no clear difference"),
+            comparison_line("a > c", 0.2, 0.70, 1.0, verdict="no clear difference"),
+            comparison_line("a > d", 5.0, 0.001, 0.5),
+        ]
+    )
+    out = with_holm(lines)
+    low = minimum_detectable_effect(0.5, 4, alpha=0.05 / 3)
+    high = minimum_detectable_effect(1.0, 4, alpha=0.05 / 3)
+    assert verdict_summary(out) == (
+        "after Holm's correction, of 3 comparisons, 1 agree (a > d), none disagree, 2 show no "
+        f"clear difference (none larger than the {low:.1f} to {high:.1f} mAP points they could "
+        "detect)"
+    )

@@ -21,6 +21,7 @@ import pandas as pd
 
 from reid_lib.reports.ablation import ablation_points, splits_are_units
 from reid_lib.reports.intervals import CONFIDENCE
+from reid_lib.reports.records import shown
 from reid_lib.reports.significance import (
     ALPHA,
     POWER,
@@ -355,8 +356,9 @@ def chance_table(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.D
 
 def verdict_summary(verdicts: pd.DataFrame) -> str:
     """A sentence counting the corrected verdicts (:data:`HOLM_VERDICT`) and naming the
-    comparisons that agree or disagree after the correction; the comparisons that cannot be
-    judged yet are counted only when there are some."""
+    comparisons that agree or disagree after the correction; for those without a clear
+    difference, the range of the differences they could have detected (:data:`MDE`); the
+    comparisons that cannot be judged yet are counted only when there are some."""
     if verdicts.empty:
         return "no comparison could be made"
     parts = []
@@ -368,7 +370,12 @@ def verdict_summary(verdicts: pd.DataFrame) -> str:
             parts.append(f"none {kind.rstrip('s')}")
     unclear = int((verdicts[HOLM_VERDICT] == UNCLEAR).sum())
     unjudged = int((~verdicts["verdict"].isin(JUDGED)).sum())
+    detectable = verdicts.loc[verdicts[HOLM_VERDICT] == UNCLEAR, MDE].dropna()
     parts.append(f"{unclear} show no clear difference")
+    if len(detectable):
+        low, high = shown(detectable.min()), shown(detectable.max())
+        span = low if low == high else f"{low} to {high}"
+        parts[-1] += f" (none larger than the {span} {METRIC} points they could detect)"
     if unjudged:
         parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
     return f"after Holm's correction, of {len(verdicts)} comparisons, " + ", ".join(parts)
