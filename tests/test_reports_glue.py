@@ -74,6 +74,7 @@ def test_paper_claims_put_ours_beside_the_paper(tree, tmp_path):
     assert claims.loc["rank1", "paper (%)"] == 96.1
     assert claims.loc["rank1", "ours (%)"] == 62.5, "mean of the two seeds (50 and 75)"
     assert claims.loc["mAP", "status"] == "2 result file(s)"
+    (tmp_path / "nothing").mkdir()
     empty = paper_claims(tmp_path / "nothing")
     assert set(empty["status"]) == {NOT_REPRODUCED}
     assert empty["ours (%)"].isna().all()

@@ -447,3 +447,11 @@ def test_no_table_averages_runs_from_two_backbones(tmp_path):
     run("e", "nl", "peta-resnet18 sha256:bbbbbbbbbbbb")
     with pytest.raises(ValueError, match=r"a\.json and .*e\.json started from two backbones in"):
         results_table([tmp_path])
+
+
+def test_a_results_folder_that_is_not_there_is_named_not_read_as_empty(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"results folder .*reslts: not there"):
+        results_table([tmp_path / "reslts"])
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"results folder .*file: a file"):
+        results_table([tmp_path / "file"])

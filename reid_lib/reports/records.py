@@ -97,11 +97,18 @@ def _result_files(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
     named: a study row that ``ablations.yaml`` no longer has (no table would show the run), two
     files with the same :data:`IDENTITY` fields (a copied file, or one run in two roots; and
     the same name, for runs outside the studies), which a table would count as two runs, and
-    two pretrained backbones in one profile, which a table would average across."""
+    two pretrained backbones in one profile, which a table would average across. A root that is
+    not a folder is refused too: a mistyped folder would otherwise read as no runs."""
     loaded, seen, rows = [], {}, load_rows()
     backbones: dict[str, tuple[str, Path]] = {}
     for root in map(Path, roots):
-        for path in sorted(root.glob(RESULTS_GLOB)) if root.is_dir() else []:
+        if not root.is_dir():
+            raise FileNotFoundError(
+                f"results folder {root}: {'a file' if root.exists() else 'not there'}; expected "
+                "a folder of <profile>/<dataset>/<run>.json files (the repository's results/, or "
+                "a sweep's --results-dir)"
+            )
+        for path in sorted(root.glob(RESULTS_GLOB)):
             try:
                 data = json.loads(path.read_text())
                 validate_results(data)
