@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m tools.run_book --profile smoke|cpu|full [--chapters NAME ...] [-p KEY VALUE ...]
+    python -m tools.run_book --profile PROFILE [--chapters NAME ...] [-p KEY VALUE ...]
 
 Chapters come from ``_toc.yml`` in its order, except those whose notebook metadata sets
 ``reid_book.run_last`` (the introduction, which summarises the others' results): they run after

@@ -66,6 +66,10 @@ from reid_lib.studies import (
     write_run_figures,
 )
 from reid_lib.studies.cost import estimate_seconds, run_seconds
+from reid_lib.studies.profiles import PROFILES
+
+#: The help of every --profile: the profiles, from the code (each is an engine preset too).
+PROFILE_HELP = f"one of {', '.join(PROFILES)} (an engine preset)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="train the study rows that have no results file")
-    run.add_argument("--profile", required=True, help="smoke, cpu or full (an engine preset)")
+    run.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
     run.add_argument("--dataset", help="dataset name (default: the preset's)")
     run.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
     run.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
@@ -101,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("figures", "write the figure data of trained runs next to their results files"),
     ):
         sub = commands.add_parser(command, help=text)
-        sub.add_argument("--profile", required=True, help="smoke, cpu or full")
+        sub.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
         sub.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
         sub.add_argument("--seeds", nargs="+", type=int, default=[0])
         sub.add_argument(
@@ -136,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     joint.add_argument("--results-dir", type=Path, default=Path("results"))
     joint.add_argument("--hours", type=float, help="start no training run after this many hours")
     every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
-    every.add_argument("--profile", required=True, help="smoke, cpu or full")
+    every.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
     every.add_argument("--results-dir", type=Path, default=Path("results"))
     every.add_argument(
@@ -145,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="start no training run after this many hours (stop between runs; run again to go on)",
     )
     plan = commands.add_parser("plan", help="the steps of 'all', with the training they cost")
-    plan.add_argument("--profile", required=True, help="smoke, cpu or full")
+    plan.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
     plan.add_argument("--results-dir", type=Path, default=Path("results"))
     merge = commands.add_parser("merge", help="combine the results trees of several runners")
     merge.add_argument("sources", nargs="+", type=Path)
