@@ -5,7 +5,7 @@ Without a CUDA device it prints why it skips and exits 0. On a GPU, for the ``fu
 else fp16 with a gradient scaler), it measures:
 
 - side by side in one process (:func:`benchmarks.train_speed.side_by_side`), the study rows
-  ``full``, ``baseline``, ``resnet-global``, ``pcb`` and ``hpm`` (random initialisation) and a plain
+  ``full``, ``baseline``, ``resnet-bot``, ``pcb`` and ``hpm`` (random initialisation) and a plain
   torchvision ResNet-50: training images/s and its ratio to the baseline's, the ratio that FLOPs
   alone allow, inference images/s and its ratio to the plain ResNet's, the memory a training step
   holds and the allocator's peak;

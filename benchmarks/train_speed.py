@@ -50,7 +50,7 @@ from reid_lib.losses import LossOutput, label_smoothed_cross_entropy
 from reid_lib.studies import load_rows
 
 NUM_CLASSES = 100
-ROWS = ("full", "baseline", "resnet-global", "pcb", "hpm")
+ROWS = ("full", "baseline", "resnet-bot", "pcb", "hpm")
 #: Size name -> the preset that sets the backbone, image size, parts and batch.
 SIZES = {"paper": "full", "cpu": "cpu"}
 #: P of the batch timed at the paper's size on a CPU: 4 x 4 images. At 16 x 4 the six models
