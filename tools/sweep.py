@@ -47,6 +47,7 @@ from reid_lib.errors import run_reported
 from reid_lib.models.factory import CLOSED_FORM
 from reid_lib.studies import (
     COMPARED_ROWS,
+    PlannedRun,
     Step,
     available_real_sets,
     book_steps,
@@ -157,9 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
-    """``(run name, epochs)`` of each run of ``step`` (none for an evaluation step; 0 epochs for
-    the models no optimiser trains)."""
+def training_runs(step: Step, profile: str) -> list[tuple[PlannedRun, int]]:
+    """``(run, epochs)`` of each run of ``step`` (none for an evaluation step; 0 epochs for the
+    models no optimiser trains)."""
     if step.command not in ("run", "joint"):
         return []
     skipped = skipped_rows(profile, step.dataset)
@@ -167,7 +168,7 @@ def training_runs(step: Step, profile: str) -> list[tuple[str, int]]:
     for run in plan_runs(load_rows(), step.rows, step.seeds, step.splits):
         if run.row not in skipped:
             cfg = row_config(profile, run.overrides, step.dataset)
-            runs.append((run.name, 0 if cfg.model.arch in CLOSED_FORM else cfg.schedule.epochs))
+            runs.append((run, 0 if cfg.model.arch in CLOSED_FORM else cfg.schedule.epochs))
     return runs
 
 
@@ -178,19 +179,16 @@ def _print_plan(profile: str, results_dir: Path) -> None:
     seconds = 0.0
     planned: set[tuple[str, str]] = set()  # a run planned by an earlier step is not counted
     for step in book_steps(profile, _real_sets()):
-        runs = [r for r in training_runs(step, profile) if (step.dataset, r[0]) not in planned]
-        planned.update((step.dataset, name) for name, _ in runs)
+        runs = [r for r in training_runs(step, profile) if (step.dataset, r[0].name) not in planned]
+        planned.update((step.dataset, run.name) for run, _ in runs)
         total, epochs = total + len(runs), epochs + sum(e for _, e in runs)
         left = [
-            name
-            for name, _ in runs
-            if not results_path(results_dir, profile, step.dataset, name).is_file()
+            run
+            for run, _ in runs
+            if not results_path(results_dir, profile, step.dataset, run.name).is_file()
         ]
         done += len(runs) - len(left)
-        rows = {
-            run.name: run.row for run in plan_runs(load_rows(), step.rows, step.seeds, step.splits)
-        }
-        estimates = [estimate_seconds(timings, step.dataset, rows[name]) for name in left]
+        estimates = [estimate_seconds(timings, step.dataset, run.row) for run in left]
         step_seconds = sum(e for e in estimates if e is not None)
         seconds += step_seconds
         unknown += sum(e is None for e in estimates)

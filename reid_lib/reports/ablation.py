@@ -53,10 +53,10 @@ def mean_and_interval(
     by_split = splits_are_units(runs["split"])
     units = runs.groupby("split")[metrics].mean() if by_split else runs[metrics]
     line = {}
+    ratio = test_train_ratio if by_split else None
     for metric in metrics:
         values = units[metric]
         line[f"{metric} mean"] = values.mean() if len(values) else math.nan
-        ratio = test_train_ratio if by_split else None
         line[f"{metric} {CI_SUFFIX}"] = mean_half_width(values.tolist(), test_train_ratio=ratio)
     return line
 

@@ -9,17 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import stats
-
 from reid_lib.reports.significance import paired_t
 
 #: The confidence level of every interval the book shows.
 CONFIDENCE = 0.95
-
-
-def t_half_width(standard_error: float, df: float, confidence: float = CONFIDENCE) -> float:
-    """``t(0.5 + confidence / 2, df) * standard_error``: the half-width of a t interval."""
-    return float(stats.t.ppf(0.5 + confidence / 2, df)) * standard_error
 
 
 def mean_half_width(
