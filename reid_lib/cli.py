@@ -42,12 +42,12 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _pretrain(args: argparse.Namespace) -> int:
     from reid_lib.engine.config import load_config
+    from reid_lib.engine.machine import numerics_fingerprint
     from reid_lib.engine.pretraining import (
         backbones_like_this_machine,
         compare_with_committed,
         pretrain,
     )
-    from reid_lib.engine.provenance import numerics_fingerprint
 
     def run() -> int:
         cfg = load_config(args.config, args.overrides)

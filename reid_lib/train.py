@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from reid_lib.engine.config import load_config
+from reid_lib.engine.config import PRESETS, load_config
 from reid_lib.engine.trainer import NonFiniteLossError
 from reid_lib.errors import EXIT_USAGE, USER_ERRORS, report
 
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--config",
         required=True,
         metavar="PRESET_OR_YAML",
-        help="a preset (smoke, cpu, full) or a YAML config file",
+        help=f"a preset ({', '.join(PRESETS)}) or a YAML config file",
     )
     parser.add_argument("--resume", metavar="PATH", help="checkpoint to resume from (last.pt)")
     parser.add_argument(

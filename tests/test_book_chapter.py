@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("reid_lib.engine.config", reason="the chapters need reid_lib.engine")
 
-from reid_lib.book.chapter import BATCH_ENV, default_profile_name, start
-from reid_lib.book.paths import ROOT
+from reid_lib.book.chapter import default_profile_name, start
+from reid_lib.book.paths import BATCH_ENV, ROOT
 from reid_lib.engine.config import ConfigError, load_config
 
 

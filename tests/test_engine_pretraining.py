@@ -15,6 +15,7 @@ from PIL import Image
 from reid_lib.cli import main
 from reid_lib.engine import load_checkpoint, load_config
 from reid_lib.engine.experiment import train
+from reid_lib.engine.machine import numerics_fingerprint
 from reid_lib.engine.pretrained_weights import (
     COMMITTED_BACKBONE,
     check_pretrained,
@@ -23,7 +24,6 @@ from reid_lib.engine.pretrained_weights import (
     sidecar_path,
 )
 from reid_lib.engine.pretraining import backbones_like_this_machine, compare_with_committed
-from reid_lib.engine.provenance import numerics_fingerprint
 from reid_lib.models.backbone import build_backbone
 
 TINY = [

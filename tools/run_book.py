@@ -28,9 +28,8 @@ import papermill as pm
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
-from reid_lib.book.chapter import BATCH_ENV
 from reid_lib.book.notebook_files import read_notebook
-from reid_lib.book.paths import BUILD, ROOT
+from reid_lib.book.paths import BATCH_ENV, BUILD, ROOT
 from reid_lib.errors import USER_ERRORS, report
 from reid_lib.json_files import read_json
 from reid_lib.studies.profiles import PROFILES, get_profile

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from reid_lib.book.paths import BUILD, ROOT, RUNS_DIR
+from reid_lib.book.paths import BATCH_ENV, BUILD, ROOT, RUNS_DIR
 from reid_lib.engine.config import Config, load_config
 from reid_lib.engine.experiment import DATA_ROOT_ENV
 from reid_lib.engine.provenance import git_state
@@ -29,8 +29,6 @@ from reid_lib.engine.trainer import resolve_device
 from reid_lib.studies.profiles import COLAB_PROFILE, DEFAULT_PROFILE, Profile, get_profile
 
 AUTO = "auto"
-# Set by the batch runners (tools.run_book, make nbval): no live frontend, so no widgets.
-BATCH_ENV = "REID_BOOK_BATCH"
 
 
 def in_colab() -> bool:
@@ -50,7 +48,7 @@ class Chapter:
 
     Attributes:
         name: the chapter's file stem.
-        profile: ``"smoke"``, ``"cpu"`` or ``"full"``.
+        profile: a name of :data:`~reid_lib.studies.profiles.PROFILES`.
         config: the engine config of the profile, with the chapter's parameters applied.
         data_root: folder of the real datasets, or None.
         device: where the chapter computes.
@@ -132,7 +130,8 @@ def start(
 
     Args:
         name: the chapter's file stem; its results go to ``<results_dir>/<name>.json``.
-        profile: ``"smoke"``, ``"cpu"``, ``"full"``, or ``"auto"`` (:func:`default_profile_name`).
+        profile: a name of :data:`~reid_lib.studies.profiles.PROFILES`, or ``"auto"``
+            (:func:`default_profile_name`).
         dataset: ``"synthetic"`` or a real dataset name the data loaders know.
         data_root: folder of the real datasets; None falls back to ``$REID_DATA_ROOT`` (or none).
         device: ``"auto"`` (the GPU when there is one), ``"cpu"``, ``"cuda"``, ...

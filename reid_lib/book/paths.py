@@ -28,6 +28,9 @@ RUNS_DIR = BUILD / "runs"
 COMMITTED = ROOT / "results"
 # The committed GPU measurements (``python -m benchmarks.gpu_check --out benchmarks/results``).
 GPU_CHECKS = ROOT / "benchmarks" / "results"
+# Set by the batch runners (tools.run_book, make nbval): no live frontend, so the chapters leave
+# their widgets out. Named here, not in ``chapter``, so that the runners load no torch.
+BATCH_ENV = "REID_BOOK_BATCH"
 
 
 def chapter_sweep_dir(profile: str) -> Path:

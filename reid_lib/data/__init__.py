@@ -1,16 +1,16 @@
 """Datasets, the synthetic generator, samplers, transforms and loaders."""
 
-from reid_lib.data.factory import build_dataset
-from reid_lib.data.layout import DatasetLayoutError
-from reid_lib.data.naming import BadNameError
-from reid_lib.data.records import EmptySplitError, Record, ReIDDataset, relabel
+from reid_lib.lazy_exports import lazy_exports
 
-__all__ = [
-    "BadNameError",
-    "DatasetLayoutError",
-    "EmptySplitError",
-    "ReIDDataset",
-    "Record",
-    "build_dataset",
-    "relabel",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "build_dataset": "factory",
+        "DatasetLayoutError": "layout",
+        "BadNameError": "naming",
+        "EmptySplitError": "records",
+        "Record": "records",
+        "ReIDDataset": "records",
+        "relabel": "records",
+    },
+)

@@ -32,7 +32,7 @@ import yaml
 
 from reid_lib.data.factory import dataset_spec
 from reid_lib.data.registry import SMALL_REAL_SETS
-from reid_lib.models.backbone import STAGE4_STRIDE
+from reid_lib.models.names import STAGE4_STRIDE
 from reid_lib.strict_yaml import read_yaml
 
 PRESETS = ("smoke", "cpu", "colab", "full", "pretrain")
@@ -529,7 +529,7 @@ def preset_path(name: str) -> Path:
 
 
 def load_config(preset_or_path: str, overrides: list[str] = ()) -> Config:
-    """Load a preset by name (``smoke``, ``cpu``, ``full``) or a YAML file, then apply overrides.
+    """Load a preset by name (one of :data:`PRESETS`) or a YAML file, then apply overrides.
 
     A preset sets ``run.profile`` to its own name; a file keeps what it says. The rules
     (:func:`check_rules`) are checked once, on the config the overrides complete, so a file may

@@ -46,17 +46,17 @@ from reid_lib.engine.distributed import (
     shutdown,
 )
 from reid_lib.engine.evaluation import embed_records, evaluate_model
+from reid_lib.engine.machine import device_description
 from reid_lib.engine.metrics_log import METRICS_LOG
 from reid_lib.engine.pretrained_weights import check_pretrained
-from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.results import make_results, write_results
 from reid_lib.engine.trainer import FitResult, Trainer, resolve_device
 from reid_lib.file_lock import exclusive_lock
 from reid_lib.losses import BranchLoss, ReIDLoss
 from reid_lib.models import build_any_model
-from reid_lib.models.factory import CLOSED_FORM
 from reid_lib.models.lomo_xqda import LomoXqda
+from reid_lib.models.names import CLOSED_FORM
 
 DATA_ROOT_ENV = "REID_DATA_ROOT"
 

@@ -41,8 +41,9 @@ from reid_lib.engine.checkpoint import (
 )
 from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
+from reid_lib.engine.machine import numerics_fingerprint
 from reid_lib.engine.pretrained_weights import COMMITTED_BACKBONE, sha256_file, sidecar_path
-from reid_lib.engine.provenance import dataset_manifest_sha256, git_state, numerics_fingerprint
+from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
 from reid_lib.json_files import read_json
 
 BACKBONE_PREFIX = "backbone."
@@ -65,7 +66,7 @@ def export_backbone(
     ``reid_lib.models.build_backbone`` loads); the sidecar records their SHA-256, ``train_set``
     (name, manifest checksum, ids, images), the run's config and device (None for a checkpoint
     written before checkpoints named it), the numerics fingerprint of the machine that exports
-    (:func:`~reid_lib.engine.provenance.numerics_fingerprint`; :func:`pretrain` exports where
+    (:func:`~reid_lib.engine.machine.numerics_fingerprint`; :func:`pretrain` exports where
     it trained), the commit and the time.
     Both files are written atomically, the weights first; ``records_dir`` gets a second copy of
     the sidecar (the one the repository commits, under ``results/pretrained/``), named by
@@ -129,7 +130,7 @@ def compare_with_committed(exported: str | Path, committed: str | Path = COMMITT
 
 def backbones_like_this_machine(records: Path, fingerprint: str) -> list[str]:
     """The checksums (12 hex digits) of the pretraining records in folder ``records`` made on a
-    machine whose :func:`~reid_lib.engine.provenance.numerics_fingerprint` is ``fingerprint``."""
+    machine whose :func:`~reid_lib.engine.machine.numerics_fingerprint` is ``fingerprint``."""
     found = set()
     for path in sorted(Path(records).glob("*.json")):
         record = read_json(path, "pretraining record")

@@ -1,4 +1,5 @@
-"""Provenance of a run: code version, environment, device and the exact dataset split.
+"""Provenance of a run: the code version and the exact dataset split (the machine it ran on is
+:mod:`reid_lib.engine.machine`).
 
 Every results file carries this record, so that a number in the book can be traced to the code,
 configuration and data that produced it.
@@ -7,12 +8,9 @@ configuration and data that produced it.
 from __future__ import annotations
 
 import hashlib
-import platform
 import subprocess
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from reid_lib.data.records import SPLITS, ReIDDataset
 
@@ -52,52 +50,3 @@ def dataset_manifest_sha256(dataset: ReIDDataset) -> str:
             rel = path.relative_to(dataset.root) if path.is_relative_to(dataset.root) else path
             lines.append(f"{split}\t{rel.as_posix()}\t{record.pid}\t{record.camid}")
     return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
-
-
-def device_description(device: torch.device) -> str:
-    """Readable device, e.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64 AVX512, 2
-    threads"``.
-
-    A CPU names the vector instructions torch's kernels use (``AVX2``, ``AVX512``, ...): CPUs of
-    different capability round differently, so the same training can end in different weights.
-    """
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    capability = torch.backends.cpu.get_cpu_capability()
-    return f"cpu: {platform.machine()} {capability}, {torch.get_num_threads()} threads"
-
-
-def numerics_fingerprint() -> str:
-    """12 hex digits of the SHA-256 of a small ResNet-18 after two Adam steps on fixed data, on
-    the CPU with the current thread count.
-
-    CPUs whose kernels round differently (their vector instructions, the libraries' choices) give
-    different fingerprints and end a training in different weights; an equal fingerprint makes
-    equal weights likely, not certain. The global random state is left as it was.
-    """
-    import torchvision
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = torchvision.models.resnet18(num_classes=8)
-        images, labels = torch.randn(4, 3, 64, 32), torch.arange(4)
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in range(2):
-        optimiser.zero_grad()
-        torch.nn.functional.cross_entropy(model(images), labels).backward()
-        optimiser.step()
-    digest = hashlib.sha256()
-    for tensor in model.state_dict().values():
-        digest.update(tensor.detach().numpy().tobytes())
-    return digest.hexdigest()[:12]
-
-
-def environment() -> dict[str, str]:
-    """Versions of Python, torch and torchvision."""
-    import torchvision
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-    }

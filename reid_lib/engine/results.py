@@ -46,7 +46,7 @@ from reid_lib.atomic_write import atomic_write
 from reid_lib.data.records import ReIDDataset
 from reid_lib.engine.config import Config
 from reid_lib.engine.pretrained_weights import pretraining_label
-from reid_lib.engine.provenance import dataset_manifest_sha256, environment, git_state
+from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
 
 SCHEMA_VERSION = 2
 #: The results files under a results folder: ``<profile>/<dataset>/<run>.json`` (other files,
@@ -230,6 +230,9 @@ def make_results(
     ``cfg`` is the evaluation's config; ``trained`` the config the model was trained under (a
     checkpoint's), None when it is ``cfg`` itself.
     """
+    # Imported here, not above: the readers of results files (the report tables) load no torch.
+    from reid_lib.engine.machine import environment
+
     git = git_state()
     trained = trained or cfg
     knobs = cfg.data.synthetic_knobs

@@ -54,8 +54,8 @@ from reid_lib.engine.checkpoint import (
 )
 from reid_lib.engine.config import Config, OptimConfig, ScheduleConfig, save_yaml
 from reid_lib.engine.distributed import SINGLE_PROCESS, DistInfo, all_true, any_true, barrier
+from reid_lib.engine.machine import device_description
 from reid_lib.engine.metrics_log import METRICS_LOG, MetricsLog
-from reid_lib.engine.provenance import device_description
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
 from reid_lib.engine.results import make_results, write_results
 from reid_lib.engine.schedule import WarmupMultiStepLR

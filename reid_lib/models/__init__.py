@@ -1,33 +1,24 @@
 """The model: backbone, non-local blocks, TSA, MSG, WDP, heads and the assembled network; and the
 three models the paper compares with (a global ResNet, PCB and HPM)."""
 
-from reid_lib.models.factory import ARCHS, build_any_model
-from reid_lib.models.hpm import HPM
-from reid_lib.models.outputs import (
-    BranchOutput,
-    GlobalOutput,
-    ModelOutput,
-    PartOutput,
-    StageOutput,
-)
-from reid_lib.models.pcb import PCB
-from reid_lib.models.reid_model import EMBEDDINGS, ReIDModel, build_model
-from reid_lib.models.resnet_global import GlobalResNet
-from reid_lib.models.resnet_ide import IDEResNet
+from reid_lib.lazy_exports import lazy_exports
 
-__all__ = [
-    "ARCHS",
-    "EMBEDDINGS",
-    "HPM",
-    "PCB",
-    "BranchOutput",
-    "GlobalOutput",
-    "GlobalResNet",
-    "IDEResNet",
-    "ModelOutput",
-    "PartOutput",
-    "ReIDModel",
-    "StageOutput",
-    "build_any_model",
-    "build_model",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ARCHS": "names",
+        "build_any_model": "factory",
+        "HPM": "hpm",
+        "BranchOutput": "outputs",
+        "GlobalOutput": "outputs",
+        "ModelOutput": "outputs",
+        "PartOutput": "outputs",
+        "StageOutput": "outputs",
+        "PCB": "pcb",
+        "build_model": "reid_model",
+        "EMBEDDINGS": "reid_model",
+        "ReIDModel": "reid_model",
+        "GlobalResNet": "resnet_global",
+        "IDEResNet": "resnet_ide",
+    },
+)

@@ -29,8 +29,6 @@ BACKBONES = {
     "resnet34": (torchvision.models.resnet34, torchvision.models.ResNet34_Weights.IMAGENET1K_V1),
     "resnet50": (torchvision.models.resnet50, torchvision.models.ResNet50_Weights.IMAGENET1K_V1),
 }
-# Image pixels per stage4 row: the ResNet's stride 32, halved by last stride 1.
-STAGE4_STRIDE = 16
 # Keys of a torchvision ResNet state dict that the backbone does not hold.
 CLASSIFIER_PREFIX = "fc."
 OPTIONAL_SUFFIX = "num_batches_tracked"

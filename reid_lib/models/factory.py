@@ -22,23 +22,11 @@ from reid_lib.models.backbone import build_backbone
 from reid_lib.models.colour_histogram import ColourHistogram
 from reid_lib.models.hpm import HPM, PYRAMID
 from reid_lib.models.lomo_xqda import LomoXqda
+from reid_lib.models.names import ARCHS
 from reid_lib.models.pcb import PCB
 from reid_lib.models.reid_model import build_model
 from reid_lib.models.resnet_global import GlobalResNet
 from reid_lib.models.resnet_ide import IDEResNet
-
-ARCHS = (
-    "tang2022",
-    "resnet_ide",
-    "resnet_global",
-    "pcb",
-    "hpm",
-    "colour_histogram",
-    "lomo_xqda",
-)
-#: The archs no optimiser trains: a run of one is evaluated at once, after a closed-form fit on
-#: the training split for LOMO + XQDA (``LomoXqda.fit``); the colour histogram needs none.
-CLOSED_FORM = ("colour_histogram", "lomo_xqda")
 
 
 def build_any_model(

@@ -8,67 +8,40 @@ trained runs on other datasets and synthetic knob settings; ``steps`` lists ever
 book's tables. The command line is ``python -m tools.sweep``.
 """
 
-from reid_lib.studies.figures import write_run_figures
-from reid_lib.studies.profiles import PROFILES, Profile, get_profile
-from reid_lib.studies.rows import (
-    ABLATIONS,
-    COMPARED_ROWS,
-    CORE_ROWS,
-    MULTI_QUERY_DATASETS,
-    equivalent_rows,
-    infeasible_rows,
-    load_rows,
-    load_studies,
-    real_root,
-    row_config,
-)
-from reid_lib.studies.steps import Step, available_real_sets, book_steps, run_step
-from reid_lib.studies.sweep import (
-    PlannedRun,
-    merge_trees,
-    parse_shard,
-    plan_runs,
-    run_sweep,
-    shard,
-    skipped_rows,
-)
-from reid_lib.studies.test_sets import (
-    TestSet,
-    evaluate_runs,
-    knob_settings,
-    knob_test_sets,
-    transfer_test_sets,
-)
+from reid_lib.lazy_exports import lazy_exports
 
-__all__ = [
-    "ABLATIONS",
-    "COMPARED_ROWS",
-    "CORE_ROWS",
-    "MULTI_QUERY_DATASETS",
-    "PROFILES",
-    "PlannedRun",
-    "Profile",
-    "Step",
-    "TestSet",
-    "available_real_sets",
-    "book_steps",
-    "equivalent_rows",
-    "evaluate_runs",
-    "get_profile",
-    "infeasible_rows",
-    "knob_settings",
-    "knob_test_sets",
-    "load_rows",
-    "load_studies",
-    "merge_trees",
-    "parse_shard",
-    "plan_runs",
-    "real_root",
-    "row_config",
-    "run_step",
-    "run_sweep",
-    "shard",
-    "skipped_rows",
-    "transfer_test_sets",
-    "write_run_figures",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "write_run_figures": "figures",
+        "get_profile": "profiles",
+        "Profile": "profiles",
+        "PROFILES": "profiles",
+        "ABLATIONS": "rows",
+        "COMPARED_ROWS": "rows",
+        "CORE_ROWS": "rows",
+        "equivalent_rows": "rows",
+        "infeasible_rows": "rows",
+        "load_rows": "rows",
+        "load_studies": "rows",
+        "MULTI_QUERY_DATASETS": "rows",
+        "real_root": "rows",
+        "row_config": "rows",
+        "available_real_sets": "steps",
+        "book_steps": "steps",
+        "run_step": "steps",
+        "Step": "steps",
+        "merge_trees": "sweep",
+        "parse_shard": "sweep",
+        "plan_runs": "sweep",
+        "PlannedRun": "sweep",
+        "run_sweep": "sweep",
+        "shard": "sweep",
+        "skipped_rows": "sweep",
+        "evaluate_runs": "test_sets",
+        "knob_settings": "test_sets",
+        "knob_test_sets": "test_sets",
+        "TestSet": "test_sets",
+        "transfer_test_sets": "test_sets",
+    },
+)

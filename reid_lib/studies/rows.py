@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reid_lib.data.registry import SMALL_REAL_SETS, dataset_folder
 from reid_lib.engine.config import Config, ConfigError, load_config
-from reid_lib.models.factory import CLOSED_FORM
+from reid_lib.models.names import CLOSED_FORM
 from reid_lib.strict_yaml import read_yaml
 
 ABLATIONS = Path(__file__).resolve().parent / "ablations.yaml"
@@ -58,7 +58,7 @@ def load_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:
 
 def closed_form_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
     """The rows whose model is fitted in closed form (``model.arch`` in
-    :data:`~reid_lib.models.factory.CLOSED_FORM`): no seed changes what their runs measure."""
+    :data:`~reid_lib.models.names.CLOSED_FORM`): no seed changes what their runs measure."""
     archs = {f"model.arch={arch}" for arch in CLOSED_FORM}
     return tuple(row for row, overrides in load_rows(path).items() if archs & set(overrides))
 
