@@ -47,6 +47,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m tools.strip_notebooks --check
 	$(PY) -m tools.colab_cell --check
+	$(PY) -m tools.committed_runs --check
 	$(VENV)/bin/actionlint
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 

@@ -39,12 +39,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from reid_lib.book.paths import COMMITTED
 from reid_lib.data.factory import has_protocol_splits
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine import DATA_ROOT_ENV
 from reid_lib.engine.results import results_path
 from reid_lib.errors import run_reported
-from reid_lib.models.factory import CLOSED_FORM
+from reid_lib.models.names import CLOSED_FORM
 from reid_lib.studies import (
     COMPARED_ROWS,
     PlannedRun,
@@ -68,6 +69,7 @@ from reid_lib.studies import (
 )
 from reid_lib.studies.cost import estimate_seconds, run_seconds
 from reid_lib.studies.profiles import PROFILES
+from tools import committed_runs
 
 #: The help of every --profile: the profiles, from the code (each is an engine preset too).
 PROFILE_HELP = f"one of {', '.join(PROFILES)} (an engine preset)"
@@ -130,7 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     joint = commands.add_parser(
         "joint", help="train on several small real sets at once, then test on each"
     )
-    joint.add_argument("--profile", required=True, help="cpu (a profile that trains on real sets)")
+    joint.add_argument(
+        "--profile",
+        required=True,
+        choices=list(PROFILES),
+        help=f"{PROFILE_HELP}; one that trains on real sets (cpu)",
+    )
     joint.add_argument("--rows", nargs="+", metavar="ROW", default=list(COMPARED_ROWS))
     joint.add_argument("--seeds", nargs="+", type=int, help="default: the profile's first seed")
     joint.add_argument("--splits", nargs="+", type=int, help="default: the profile's splits")
@@ -235,6 +242,8 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "merge":
         copied = merge_trees(args.sources, args.into)
         print(f"merged {len(copied)} new file(s) into {args.into}")
+        if args.into.resolve() == COMMITTED.resolve():
+            committed_runs.main([])
     elif args.command in ("transfer", "knobs"):
         transfer = args.command == "transfer"
         train_dataset = args.train if transfer else "synthetic"

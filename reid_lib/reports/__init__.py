@@ -59,5 +59,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "NO_RUNS": "verdicts",
         "verdict": "verdicts",
         "verdict_summary": "verdicts",
+        "committed_runs": "rerun",
+        "rerun_command": "rerun",
+        "wrapped_command": "rerun",
     },
 )

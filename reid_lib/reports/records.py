@@ -19,11 +19,12 @@ import pandas as pd
 
 from reid_lib.engine.results import METRIC_KEYS, RESULTS_GLOB, validate_results
 from reid_lib.json_files import read_json
+from reid_lib.reports.rerun import rerun_command
 from reid_lib.studies.rows import ABLATIONS, load_rows
 
 #: The identity of a results file, in the columns of :func:`collect_results`.
 IDENTITY = ("profile", "dataset", "train_set", "row", "seed", "split", "knob", "pretraining")
-COLUMNS = [*IDENTITY, "run", "variant", *METRIC_KEYS, "provenance"]
+COLUMNS = [*IDENTITY, "run", "variant", *METRIC_KEYS, "provenance", "re-run"]
 NOT_REPRODUCED = "not yet reproduced"
 _OVERVIEW_COLUMNS = ["chapter", "profile", "dataset", "device", "commit", "numbers recorded"]
 
@@ -176,7 +177,8 @@ def _typed(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def collect_results(results_root: Path) -> pd.DataFrame:
     """One line per results file and evaluation variant, metrics in percent, with provenance.
 
-    ``dataset`` is the test set; ``run`` is the run's name, shown but never read. Lines are
+    ``dataset`` is the test set; ``run`` is the run's name, shown but never read; ``re-run`` the
+    command that makes the file again (:func:`~reid_lib.reports.rerun.rerun_command`). Lines are
     sorted by their fields, so the order does not depend on the files' names either.
 
     Raises:
@@ -197,6 +199,7 @@ def _lines(files: list[tuple[Path, dict[str, Any]]]) -> pd.DataFrame:
                     "variant": variant,
                     **{key: 100 * metrics[key] for key in METRIC_KEYS},
                     "provenance": provenance_line(data),
+                    "re-run": rerun_command(data),
                 }
             )
     table = _typed(rows)
