@@ -103,7 +103,8 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
         str(run_dir / "last.pt"),
     ]
     assert main([*resume, "schedule.epochs=2"]) == 0
-    assert json.loads(results.read_text())["epoch"] == 2
+    first_after_resume = json.loads(results.read_text())
+    assert first_after_resume["epoch"] == 2
     capsys.readouterr()
     assert main([*resume, "schedule.epochs=2"]) == 0, "a finished run resumed"
     assert "had already trained all 2 epochs: nothing was trained or evaluated" in (
@@ -117,14 +118,28 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
         return re_ranking_features(*args, **kwargs)
 
     monkeypatch.setattr(evaluation, "re_ranking_features", recording)
-    best = str(run_dir / "best.pt")
+    last = str(run_dir / "last.pt")
     out = ["--results-dir", str(tmp_path / "results")]
-    assert main(["eval", "--checkpoint", best, "--rerank", *out, "eval.rerank_k1=5"]) == 0
+    assert main(["eval", "--checkpoint", last, "--rerank", *out, "eval.rerank_k1=5"]) == 0
     assert asked == [{"k1": 5, "k2": 6, "lambda_value": 0.3}], "config keys reach re-ranking"
     data = json.loads(results.read_text())
     validate_results(data)
     assert set(data["metrics"]) == {"single_query", "single_query_rerank"}
+    assert data["metrics"]["single_query"] == first_after_resume["metrics"]["single_query"]
     assert "results:" in capsys.readouterr().out
+
+    # reid eval replaces the run's own file only to add variants to the same numbers.
+    before = results.read_text()
+    assert main(["eval", "--checkpoint", last, *out]) == 2
+    assert "variants ['single_query_rerank'] would be dropped" in capsys.readouterr().err
+    tampered = json.loads(before)
+    tampered["metrics"]["single_query"]["mAP"] /= 2
+    results.write_text(json.dumps(tampered))
+    assert main(["eval", "--checkpoint", last, "--rerank", *out, "eval.rerank_k1=5"]) == 2
+    err = capsys.readouterr().err
+    assert str(results) in err and "the numbers of ['single_query'] would change" in err
+    assert json.loads(results.read_text()) == tampered, "a refused evaluation writes nothing"
+    results.write_text(before)
 
     wrong = [
         "train",

@@ -50,7 +50,12 @@ from reid_lib.engine.machine import device_description
 from reid_lib.engine.metrics_log import METRICS_LOG
 from reid_lib.engine.pretrained_weights import check_pretrained
 from reid_lib.engine.reproducibility import seed_everything
-from reid_lib.engine.results import make_results, write_results
+from reid_lib.engine.results import (
+    check_replaceable,
+    make_results,
+    results_path,
+    write_results,
+)
 from reid_lib.engine.trainer import FitResult, Trainer, resolve_device
 from reid_lib.file_lock import exclusive_lock
 from reid_lib.losses import BranchLoss, ReIDLoss
@@ -345,8 +350,9 @@ def evaluate_checkpoint(
     ``overrides`` change settings such as ``data.root`` (the model section must still match).
     Files go where the caller says, never where the checkpoint's config says (a downloaded
     checkpoint does not choose where files are written): the results file under
-    ``results_dir``, at ``<profile>/<dataset>/<run.name>.json``, replacing one holding fewer
-    variants; a synthetic test set that must be generated under ``runs_dir/data`` (or
+    ``results_dir``, at ``<profile>/<dataset>/<run.name>.json``, replacing a file there only when
+    it adds variants to the same numbers (:func:`~reid_lib.engine.results.check_replaceable`);
+    a synthetic test set that must be generated under ``runs_dir/data`` (or
     ``run.output_dir`` among ``overrides``). Returns the results file's path.
     """
     state = load_training_checkpoint(path)
@@ -373,4 +379,7 @@ def evaluate_checkpoint(
         images_per_s=state.get("images_per_s"),
         trained=trained,
     )
+    target = results_path(cfg.run.results_dir, cfg.run.profile, cfg.data.dataset, cfg.run.name)
+    if target.is_file():
+        check_replaceable(target, results)
     return write_results(results, cfg.run.results_dir)

@@ -47,6 +47,7 @@ from reid_lib.data.records import ReIDDataset
 from reid_lib.engine.config import Config
 from reid_lib.engine.pretrained_weights import pretraining_label
 from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
+from reid_lib.json_files import read_json
 
 SCHEMA_VERSION = 2
 #: The results files under a results folder: ``<profile>/<dataset>/<run>.json`` (other files,
@@ -203,6 +204,46 @@ def knob_label(knobs: Mapping[str, float]) -> str:
     """The knobs above zero, sorted and joined by ``+``; :data:`NO_KNOB` when all are off."""
     on = sorted(name for name, value in knobs.items() if value > 0)
     return "+".join(on) if on else NO_KNOB
+
+
+#: How far (as a fraction) a re-evaluation may move a stored metric and still count as the same.
+SAME_NUMBER = 1e-6
+
+
+def check_replaceable(path: Path, new: Mapping[str, Any]) -> None:
+    """Refuse to let the results ``new`` replace the file ``path`` unless it only adds to it.
+
+    ``reid eval`` writes where the run's own results file is. That is safe when it evaluates the
+    same weights on the same test and adds variants (re-ranking, multi-query): the epoch and every
+    variant already stored come out the same. Anything else (another checkpoint, another test
+    set, fewer variants) would replace the run's numbers with other ones.
+
+    Raises:
+        ValueError: naming the file and what would change.
+    """
+    old = read_json(path, "results file")
+    changes = []
+    if old.get("epoch") != new["epoch"]:
+        changes.append(f"its epoch {old.get('epoch')} would become {new['epoch']}")
+    old_metrics, new_metrics = old.get("metrics", {}), new["metrics"]
+    dropped = sorted(set(old_metrics) - set(new_metrics))
+    if dropped:
+        changes.append(f"its variants {dropped} would be dropped")
+    moved = sorted(
+        variant
+        for variant in set(old_metrics) & set(new_metrics)
+        if any(
+            abs(old_metrics[variant].get(key, -1.0) - new_metrics[variant][key]) > SAME_NUMBER
+            for key in METRIC_KEYS
+        )
+    )
+    if moved:
+        changes.append(f"the numbers of {moved} would change")
+    if changes:
+        raise ValueError(
+            f"results file {path} already holds this run, and {'; '.join(changes)}; write the "
+            "new evaluation elsewhere (reid eval --results-dir DIR) or remove the file first"
+        )
 
 
 def write_results(data: Mapping[str, Any], results_dir: str | Path) -> Path:
