@@ -8,7 +8,7 @@ parameter and say what was expected.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 #: What bad input raises: ``ValueError`` (``ConfigError``, ``CheckpointError``, a bad label),
 #: ``OSError`` (a missing folder or file, an unreadable image) and ``RuntimeError`` (weights that
@@ -29,12 +29,22 @@ def report(prog: str, err: BaseException, status: int = EXIT_USAGE) -> int:
     return status
 
 
-def run_reported(prog: str, action: Callable[[], int], *, debug: bool = False) -> int:
+def run_reported(
+    prog: str,
+    action: Callable[[], int],
+    *,
+    debug: bool = False,
+    statuses: Mapping[type[BaseException], int] | None = None,
+) -> int:
     """``action()``'s exit status, or :func:`report`'s when it raises one of
-    :data:`USER_ERRORS`; with ``debug`` the exception goes through, traceback and all."""
+    :data:`USER_ERRORS`; with ``debug`` the exception goes through, traceback and all.
+
+    ``statuses`` gives some errors another exit status than :data:`EXIT_USAGE` (``reid train``:
+    1 for a loss that is not finite, which is no fault of the input)."""
     try:
         return action()
     except USER_ERRORS as err:
         if debug:
             raise
-        return report(prog, err)
+        status = next((s for kind, s in (statuses or {}).items() if isinstance(err, kind)), None)
+        return report(prog, err, EXIT_USAGE if status is None else status)

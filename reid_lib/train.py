@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from reid_lib.engine.config import PRESETS, load_config
 from reid_lib.engine.trainer import NonFiniteLossError
-from reid_lib.errors import EXIT_USAGE, USER_ERRORS, report
+from reid_lib.errors import run_reported
 
 #: Exit status of a run stopped by Ctrl-C (128 + SIGINT), after its checkpoint was written.
 EXIT_INTERRUPTED = 130
@@ -45,15 +45,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Train as ``args`` say; print the outcome (rank 0 only); return the exit status."""
-    try:
-        cfg = load_config(args.config, args.overrides)
-        from reid_lib.engine.experiment import train
+    return run_reported(
+        "reid train",
+        lambda: _train(args),
+        debug=args.debug,
+        statuses={NonFiniteLossError: 1},
+    )
 
-        result = train(cfg, resume=args.resume, overwrite=args.overwrite)
-    except USER_ERRORS as err:
-        if args.debug:
-            raise
-        return report("reid train", err, 1 if isinstance(err, NonFiniteLossError) else EXIT_USAGE)
+
+def _train(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config, args.overrides)
+    from reid_lib.engine.experiment import train
+
+    result = train(cfg, resume=args.resume, overwrite=args.overwrite)
     if os.environ.get("RANK", "0") != "0":
         return EXIT_INTERRUPTED if result.status == "interrupted" else 0
     run_dir = cfg.run_dir()

@@ -81,6 +81,7 @@ def test_bad_input_is_one_line_and_exit_2(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 3 and all(x.startswith("python -m tools.run_book: error:") for x in lines)
     assert "--profile" in lines[0] and "unknown chapter 'nope'" in lines[1]
+    assert "-p epochs '[1': not a YAML value" in lines[2]
     with pytest.raises(ValueError, match="unknown chapter"):
         run.main(["--chapters", "nope", "--debug"])
 

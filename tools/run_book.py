@@ -30,7 +30,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from reid_lib.book.notebook_files import read_notebook
 from reid_lib.book.paths import BATCH_ENV, BUILD, ROOT
-from reid_lib.errors import USER_ERRORS, report
+from reid_lib.errors import run_reported
 from reid_lib.json_files import read_json
 from reid_lib.studies.profiles import PROFILES, get_profile
 
@@ -82,8 +82,19 @@ def runs_last(notebook: Path) -> bool:
 
 
 def parse_parameters(pairs: Sequence[Sequence[str]]) -> dict[str, Any]:
-    """``-p KEY VALUE`` pairs to a dict; values parsed as YAML (``3`` -> 3, ``null`` -> None)."""
-    return {key: yaml.safe_load(value) for key, value in pairs}
+    """``-p KEY VALUE`` pairs to a dict; values parsed as YAML (``3`` -> 3, ``null`` -> None).
+
+    Raises:
+        ValueError: a value that is not YAML, naming its parameter.
+    """
+    parameters = {}
+    for key, value in pairs:
+        try:
+            parameters[key] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            problem = getattr(err, "problem", None) or err
+            raise ValueError(f"-p {key} {value!r}: not a YAML value ({problem})") from None
+    return parameters
 
 
 @dataclass
@@ -232,20 +243,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when every chapter ran, 1 when one failed (each named), 2 on bad input."""
     args = build_parser().parse_args(argv)
-    try:
+
+    def run() -> int:
         if "profile" in dict(args.parameter):
             raise ValueError("-p profile: give the profile with --profile, not -p profile")
         parameters = {"profile": args.profile, **parse_parameters(args.parameter)}
         notebooks = resolve_chapters(args.chapters)
-    except (yaml.YAMLError, *USER_ERRORS) as err:
-        if args.debug:
-            raise
-        return report("python -m tools.run_book", err)
-    runs = run_book(notebooks, parameters, args.output_dir, args.results_dir, args.cell_timeout)
-    failures = [r.error for r in runs if r.error]
-    for line in failures:
-        print(f"[tools.run_book] FAILED {line}", file=sys.stderr)
-    return 1 if failures else 0
+        runs = run_book(notebooks, parameters, args.output_dir, args.results_dir, args.cell_timeout)
+        failures = [r.error for r in runs if r.error]
+        for line in failures:
+            print(f"[tools.run_book] FAILED {line}", file=sys.stderr)
+        return 1 if failures else 0
+
+    return run_reported("python -m tools.run_book", run, debug=args.debug)
 
 
 if __name__ == "__main__":
