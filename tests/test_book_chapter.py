@@ -90,3 +90,12 @@ def test_prepare_data_fetches_a_missing_real_set_into_the_folder_the_chapter_rea
     monkeypatch.delenv("REID_DATA_ROOT", raising=False)
     with pytest.raises(ValueError, match="needs data_root"):
         book_data.prepare_data(start("x", dataset="viper", results_dir=str(tmp_path / "r")))
+
+
+def test_paths_are_shown_relative_to_the_repository(tmp_path, monkeypatch):
+    from reid_lib.book.paths import ROOT, shown_path
+
+    assert shown_path(ROOT / "_build" / "runs" / "x") == "_build/runs/x"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert shown_path(tmp_path / "data" / "VIPeR") == "~/data/VIPeR"
+    assert shown_path("/elsewhere/runs") == "/elsewhere/runs"

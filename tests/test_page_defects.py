@@ -11,6 +11,10 @@ CLEAN = """<html><body>
 <table><tr><th>row</th><th>mAP</th></tr><tr><td>full</td><td>43.4 ± 1.8</td></tr>
 <tr><td>scratch</td><td>–</td></tr><tr><td>ratio</td><td>0.125</td></tr></table>
 <div class="cell tag_parameters"><div class="cell_output">profile = "smoke"</div></div>
+<p>1,049,346 parameters; seed 2026; see <code>runs/cpu/123456</code> and
+<a href="https://example.org/home/user/x">a link</a>; <code>/content/reid-book</code></p>
+<pre>/work/main/_build/runs and 1049346 in code are the reader's to read</pre>
+<h2>Exercises<a class="headerlink" href="#exercises">#</a></h2>
 </body></html>"""
 
 
@@ -37,6 +41,19 @@ def test_a_clean_page_has_no_defect():
             "<div class='cell tag_injected-parameters'><pre>profile = 'smoke'</pre></div>",
             "papermill's injected-parameters cell is visible",
         ),
+        (
+            "<div class='cell_output'><pre>wrote /work/main/_build/sweep</pre></div>",
+            "absolute path in a page: /work/main/_build/sweep",
+        ),
+        (
+            "<table><tr><td>/home/ada/data/VIPeR</td></tr></table>",
+            "absolute path in a page: /home/ada/data/VIPeR",
+        ),
+        (
+            "<p>The model has 1049346 parameters.</p>",
+            "number without thousands separators: 1049346",
+        ),
+        ("<table><tr><td>19732</td></tr></table>", "number without thousands separators: 19732"),
     ],
 )
 def test_each_defect_is_found_and_named(fragment, message):
@@ -49,6 +66,16 @@ def test_site_defects_names_the_page(tmp_path):
     (tmp_path / "index.html").write_text(CLEAN)
     (tmp_path / "book" / "a.html").write_text(CLEAN.replace("30.4", "'30.4'"))
     assert site_defects(tmp_path) == {"book/a.html": ["glued value in quotes: '30.4'"]}
+
+
+def test_a_chapter_without_exercises_is_named(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "index.html").write_text(CLEAN)
+    without = CLEAN.replace("<h2>Exercises", "<h2>Summary")
+    for page in ("book/wdp.html", "book/intro.html", "book/reproduction.html", "docs/data.html"):
+        (tmp_path / page).write_text(without)
+    assert site_defects(tmp_path) == {"book/wdp.html": ["a chapter without exercises"]}
 
 
 def test_a_missing_site_is_an_error_not_a_pass(tmp_path, capsys):

@@ -10,7 +10,10 @@ Each check names what it found:
 - ``NaN`` (or ``nan``, ``None``, ``<NA>``) in a table cell;
 - a number with more than three decimals in a table cell;
 - a ``PosixPath(...)`` in a cell's output;
-- papermill's injected-parameters cell left visible.
+- an absolute path of the machine that built the page, in a cell's output or a table;
+- a number of five or more digits without thousands separators in the prose or a table;
+- papermill's injected-parameters cell left visible;
+- a chapter without exercises (every chapter but those of :data:`NO_EXERCISES`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ from tools.check_site import site_pages
 MISSING_VALUES = frozenset({"nan", "NaN", "None", "<NA>", "NaT"})
 LONG_DECIMALS = re.compile(r"^[-+]?\d+\.\d{4,}$")
 QUOTES = ("'", '"', "‘", "’", "“", "”")
+#: A path under a folder that only exists on the machine that ran the build (not a URL's path).
+MACHINE_PATH = re.compile(r"(?<![\w.:/~])/(?:home|root|work|tmp|Users|mnt|opt|var|srv)/[\w.\-/]+")
+#: An integer of five or more digits written without separators (``1049346``, not ``1,049,346``).
+UNSEPARATED = re.compile(r"(?<![\w.,:/#-])\d{5,}(?![\w.,:/-])")
+#: The chapters that have no exercises: the introduction, the results and the bibliography.
+NO_EXERCISES = frozenset({"intro", "reproduction", "references"})
 
 
 def presentation_defects(html: str) -> list[str]:
@@ -49,16 +58,29 @@ def presentation_defects(html: str) -> list[str]:
     for output in soup.select(".cell_output"):
         if "PosixPath(" in output.get_text():
             defects.append("PosixPath(...) in a cell output")
+    for shown in soup.select(".cell_output, table"):
+        defects += [f"absolute path in a page: {m}" for m in MACHINE_PATH.findall(shown.get_text())]
+    for text in soup.find_all(string=True):
+        if text.find_parent(["pre", "code", "script", "style", "head"]) is None:
+            found = UNSEPARATED.findall(text)
+            defects += [f"number without thousands separators: {m}" for m in found]
     if soup.select(f".tag_{INJECTED_TAG}"):
         defects.append("papermill's injected-parameters cell is visible")
     return defects
 
 
 def site_defects(html_dir: Path) -> dict[str, list[str]]:
-    """:func:`presentation_defects` of every page of the site that has any, by page."""
+    """:func:`presentation_defects` of every page of the site that has any, by page, and each
+    chapter (a page under ``book/``) without an *Exercises* section."""
     found = {}
     for path in site_pages(html_dir):
-        defects = presentation_defects(path.read_text(errors="replace"))
+        html = path.read_text(errors="replace")
+        defects = presentation_defects(html)
+        page = path.relative_to(html_dir)
+        if page.parts[0] == "book" and page.stem not in NO_EXERCISES:
+            headings = BeautifulSoup(html, "html.parser").select("h2, h3")
+            if not any(h.get_text().strip().rstrip("#¶ ").strip() == "Exercises" for h in headings):
+                defects.append("a chapter without exercises")
         if defects:
             found[path.relative_to(html_dir).as_posix()] = defects
     return found

@@ -33,6 +33,16 @@ GPU_CHECKS = ROOT / "benchmarks" / "results"
 BATCH_ENV = "REID_BOOK_BATCH"
 
 
+def shown_path(path: str | Path) -> str:
+    """``path`` as a page shows it: relative to the repository root when it lies under it (no
+    build machine's absolute path reaches the site), else with the home folder written ``~``."""
+    path = Path(path).resolve()
+    if path.is_relative_to(ROOT):
+        return path.relative_to(ROOT).as_posix()
+    home = Path.home()
+    return f"~/{path.relative_to(home).as_posix()}" if path.is_relative_to(home) else str(path)
+
+
 def chapter_sweep_dir(profile: str) -> Path:
     """Where a chapter trains the study runs it lacks.
 
