@@ -99,3 +99,9 @@ def test_paths_are_shown_relative_to_the_repository(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert shown_path(tmp_path / "data" / "VIPeR") == "~/data/VIPeR"
     assert shown_path("/elsewhere/runs") == "/elsewhere/runs"
+
+
+def test_overrides_reach_the_chapter_config(tmp_path):
+    ch = start("x", profile="cpu", results_dir=str(tmp_path), overrides=["model.pretrained=null"])
+    assert ch.config.model.pretrained is None
+    assert load_config("cpu").model.pretrained is not None, "the preset starts from a backbone"

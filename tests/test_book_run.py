@@ -86,6 +86,13 @@ def test_bad_input_is_one_line_and_exit_2(capsys):
         run.main(["--chapters", "nope", "--debug"])
 
 
+def test_config_overrides_are_checked_before_any_chapter_runs(capsys):
+    assert run.main(["--set", "model.no_such_key=1", "--chapters", "intro"]) == 2
+    assert "model.no_such_key" in capsys.readouterr().err
+    assert run.main(["-p", "overrides", "[]"]) == 2
+    assert "give it with --set" in capsys.readouterr().err
+
+
 def test_toc_chapters_exist_and_summaries_run_last():
     notebooks = run.resolve_chapters(None)
     assert notebooks[0].name == "intro.ipynb"

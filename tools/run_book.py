@@ -3,13 +3,15 @@
 Usage::
 
     python -m tools.run_book --profile PROFILE [--chapters NAME ...] [-p KEY VALUE ...]
+                             [--set KEY=VALUE ...]
 
 Chapters come from ``_toc.yml`` in its order, except those whose notebook metadata sets
 ``reid_book.run_last`` (the introduction, which summarises the others' results): they run after
 the rest. Executed copies go to ``_build/executed/book/<name>.ipynb``, each chapter's results
 file to ``_build/results/<profile>/<name>.json``, and a summary of the run (seconds per chapter,
 every chapter's numbers) to ``_build/executed/run.json``. The exit status is 1 when any chapter
-fails; the message names the chapter and the cell.
+fails; the message names the chapter and the cell. ``-p`` sets a chapter parameter, ``--set`` a
+config override of every chapter's runs (``--set model.pretrained=null``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from reid_lib.book.notebook_files import read_notebook
 from reid_lib.book.paths import BATCH_ENV, BUILD, ROOT
+from reid_lib.engine.config import load_config
 from reid_lib.errors import run_reported
 from reid_lib.json_files import read_json
 from reid_lib.studies.profiles import PROFILES, get_profile
@@ -231,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("KEY", "VALUE"),
         help="a chapter parameter (dataset, data_root, device, epochs, seed), value as YAML",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="overrides",
+        metavar="KEY=VALUE",
+        help="a config override for every chapter (repeatable), e.g. --set model.pretrained=null",
+    )
     parser.add_argument("--output-dir", type=Path, default=EXECUTED, help="executed notebooks")
     parser.add_argument("--results-dir", type=Path, help="default: _build/results/<profile>")
     parser.add_argument(
@@ -245,9 +256,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def run() -> int:
-        if "profile" in dict(args.parameter):
-            raise ValueError("-p profile: give the profile with --profile, not -p profile")
+        for name, option in (("profile", "--profile"), ("overrides", "--set")):
+            if name in dict(args.parameter):
+                raise ValueError(f"-p {name}: give it with {option}, not -p {name}")
         parameters = {"profile": args.profile, **parse_parameters(args.parameter)}
+        if args.overrides:
+            load_config(args.profile, args.overrides)  # a bad key fails here, not in a chapter
+            parameters["overrides"] = list(args.overrides)
         notebooks = resolve_chapters(args.chapters)
         runs = run_book(notebooks, parameters, args.output_dir, args.results_dir, args.cell_timeout)
         failures = [r.error for r in runs if r.error]

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,7 @@ def start(
     seed: int = 0,
     results_dir: str | None = None,
     runs_dir: str | None = None,
+    overrides: Sequence[str] = (),
 ) -> Chapter:
     """Resolve a chapter's parameters, seed everything, and move the kernel to the repository root.
 
@@ -141,6 +142,8 @@ def start(
         runs_dir: folder of the training runs; None is ``_build/runs``. On Colab, name a folder
             of your Google Drive: a run there survives a disconnect and resumes from its last
             epoch when the chapter runs again.
+        overrides: config overrides applied last (``["model.pretrained=null"]``); ``python -m
+            tools.run_book --set KEY=VALUE`` passes them to every chapter.
 
     Raises:
         ValueError: negative epochs, or a ``data_root`` that is not a folder.
@@ -156,7 +159,7 @@ def start(
     results = Path(results_dir).resolve() if results_dir else BUILD / "results" / profile
     runs = Path(runs_dir).expanduser().resolve() if runs_dir else RUNS_DIR
     os.chdir(ROOT)
-    overrides = [
+    chapter_overrides = [
         f"data.dataset={dataset}",
         f"run.device={device}",
         f"run.seed={seed}",
@@ -165,8 +168,8 @@ def start(
         "run.progress=false",
     ]
     if epochs is not None:
-        overrides.append(f"schedule.epochs={epochs}")
-    config = load_config(profile, overrides)
+        chapter_overrides.append(f"schedule.epochs={epochs}")
+    config = load_config(profile, [*chapter_overrides, *overrides])
     seed_everything(seed, deterministic=config.run.deterministic)
     return Chapter(
         name=name,
