@@ -29,6 +29,7 @@ def exclusive_lock(path: str | Path, *, wait: bool, what: str = "") -> Iterator[
 
     Raises:
         LockedError: ``wait`` is False and another process holds the lock.
+        OSError: the lock file could not be written (a full disk); the message names it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,10 +43,15 @@ def exclusive_lock(path: str | Path, *, wait: bool, what: str = "") -> Iterator[
                 f"{what or path} is in use by another process (pid {holder}, lock {path}); "
                 "wait for it to finish or choose another run.name"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            handle.truncate(0)
+            # Unbuffered, so that closing the file has nothing left to write (a full disk would
+            # fail there again, with no file named).
+            os.write(handle.fileno(), str(os.getpid()).encode())
+        except OSError as err:  # a full disk: the OS's message names no file
+            raise OSError(
+                err.errno, f"lock file {path} could not be written: {err.strerror}"
+            ) from err
         try:
             yield path
         finally:

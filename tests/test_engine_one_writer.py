@@ -176,3 +176,17 @@ def test_a_full_disk_leaves_the_checkpoint_and_the_results_as_they_were(tmp_path
     validate_results(json.loads(results.read_text()))
     leftovers = [p.name for p in cfg.run_dir().iterdir() if p.name.endswith(".tmp")]
     assert leftovers == [], "no half-written file is left"
+
+
+def test_a_lock_file_that_cannot_be_written_is_named(tmp_path, monkeypatch):
+    """A full disk made the lock report '[Errno 28] No space left on device' and no file."""
+    lock = tmp_path / "runs" / ".lock"
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("reid_lib.file_lock.os.write", full)
+    with pytest.raises(OSError, match=f"lock file {lock} could not be written") as caught:
+        with exclusive_lock(lock, wait=False):
+            pass
+    assert caught.value.errno == errno.ENOSPC
