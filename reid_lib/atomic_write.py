@@ -45,7 +45,11 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
         raise OSError(err.errno, f"{path} could not be written: {err.strerror or err}") from err
     except RuntimeError as err:
         Path(tmp).unlink(missing_ok=True)
-        raise RuntimeError(f"{path} could not be written: {' '.join(str(err).split())}") from err
+        free = shutil.disk_usage(path.parent).free
+        raise RuntimeError(
+            f"{path} could not be written ({free:,} bytes free on its disk): "
+            f"{' '.join(str(err).split())}"
+        ) from err
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -186,7 +186,7 @@ def test_a_lock_file_that_cannot_be_written_is_named(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("reid_lib.file_lock.os.write", full)
-    with pytest.raises(OSError, match=f"lock file {lock} could not be written") as caught:
-        with exclusive_lock(lock, wait=False):
-            pass
+    expected = pytest.raises(OSError, match=f"lock file {lock} could not be written")
+    with expected as caught, exclusive_lock(lock, wait=False):
+        pass
     assert caught.value.errno == errno.ENOSPC
