@@ -132,7 +132,7 @@ def test_colab_cell_installs_from_the_repository_and_branch_of_the_launch_button
     repository, branch = config["repository"]["url"], config["repository"]["branch"]
     assert f'REPOSITORY, REVISION = "{repository}", "{branch}"' in colab
     assert '"google.colab" in sys.modules' in colab
-    assert 'f"{CHECKOUT}[book]"' in colab, "the book's extras: papermill, myst-nb, seaborn"
+    assert 'f"{CHECKOUT}[colab]"' in colab, "the extra that upgrades nothing Colab has"
     assert colab_cell.main(["--check"]) == 0
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert config["execute"]["execute_notebooks"] == "off"
@@ -152,7 +152,7 @@ def test_colab_cell_clones_and_installs_the_extras_only_on_colab(monkeypatch):
     exec(colab_cell.render(), {})
     clone, pip = commands
     assert clone[:4] == ["git", "clone", "--depth", "1"] and clone[-1] == "/content/reid-book"
-    assert pip[-2:] == ["-e", "/content/reid-book[book]"]
+    assert pip[-2:] == ["-e", "/content/reid-book[colab]"]
     assert sys.path[0] == "/content/reid-book"
 
 

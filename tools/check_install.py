@@ -6,7 +6,7 @@ Usage::
 
 Every ``import`` and ``from ... import`` line of every chapter's code cells (the Colab cell and
 its standard-library imports included) is run by the given interpreter, one module at a time,
-from the repository root. A fresh virtual environment with ``pip install -e ".[book]"`` (what the
+from the repository root. A fresh virtual environment with ``pip install -e ".[colab]"`` (what the
 Colab cell installs) must import them all; the command names each one that fails and exits 1.
 """
 

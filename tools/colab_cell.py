@@ -7,8 +7,9 @@ Usage::
 The cell (each chapter's first code cell after ``parameters``) does nothing outside Colab. On
 Colab it clones the book at ``repository.url`` / ``repository.branch`` (the same setting the
 site's launch buttons use), so that the committed results are at hand, installs the library with
-the book's extras from that checkout, and makes it importable at once. ``--check`` exits 1 when a
-chapter's cell differs from the setting (``make lint`` runs it).
+its ``[colab]`` extra from that checkout (nothing Colab pins is upgraded), and makes it importable
+at once. ``--check`` exits 1 when a chapter's cell differs from the setting (``make lint`` runs
+it).
 """
 
 from __future__ import annotations
@@ -28,15 +29,15 @@ CELL = """import os
 import subprocess
 import sys
 
-# On Colab: clone the book (for its committed results) and install the library with the book's
-# extras. Written from _config.yml (repository) by `python -m tools.colab_cell`.
+# On Colab: clone the book (for its committed results) and install the library with its [colab]
+# extra, which upgrades nothing Colab has. Written from _config.yml by `python -m tools.colab_cell`.
 REPOSITORY, REVISION = "{url}", "{branch}"
 CHECKOUT = "/content/reid-book"
 if "google.colab" in sys.modules:
     if not os.path.isdir(CHECKOUT):
         clone = ["git", "clone", "--depth", "1", "--branch", REVISION, REPOSITORY, CHECKOUT]
         subprocess.run(clone, check=True)
-        pip = [sys.executable, "-m", "pip", "install", "-q", "-e", f"{{CHECKOUT}}[book]"]
+        pip = [sys.executable, "-m", "pip", "install", "-q", "-e", f"{{CHECKOUT}}[colab]"]
         subprocess.run(pip, check=True)
     sys.path.insert(0, CHECKOUT)  # importable now, without restarting the runtime"""
 

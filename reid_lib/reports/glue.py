@@ -65,10 +65,19 @@ def book_numbers(results_root: Path) -> dict[str, str]:
     return numbers
 
 
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """myst-nb's ``glue`` of ``value`` under ``name``, for the site's ``{glue}`` roles; nothing
+    where myst-nb is not installed (Colab's ``[colab]`` extra leaves it out: the numbers are in
+    the cells' outputs, and Colab shows the prose's roles as they are)."""
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, value, display=display)
+
+
 def glue_book_numbers(results_root: Path) -> dict[str, str]:
     """Glue :func:`book_numbers` into the running notebook (not displayed); return them."""
-    from myst_nb import glue
-
     numbers = book_numbers(results_root)
     for name, text in numbers.items():
         glue(name, text, display=False)
