@@ -11,7 +11,13 @@ from reid_lib.book.paths import COMMITTED
 from reid_lib.cli import build_parser as reid_parser
 from reid_lib.engine.config import load_config
 from reid_lib.reports.records import load_result_files
-from reid_lib.reports.rerun import _numbers, committed_runs, config_overrides, rerun_command
+from reid_lib.reports.rerun import (
+    _numbers,
+    committed_runs,
+    config_overrides,
+    rerun_command,
+    track_summary,
+)
 from tests.result_files import result_dict
 from tools.sweep import build_parser as sweep_parser
 
@@ -58,7 +64,7 @@ def test_overrides_read_back_as_the_same_config(overrides: list[str]) -> None:
 
 def evaluation_file(**fields) -> dict:
     """A results file of the full model (seed 2 unless given) with the cpu preset's config."""
-    data = result_dict("r", profile="cpu", rank1=0.5, row="full", **{"seed": 2, **fields})
+    data = result_dict("r", profile="cpu", rank1=0.5, **{"seed": 2, "row": "full", **fields})
     data["provenance"]["config"] = load_config("cpu").to_dict()
     return data
 
@@ -128,3 +134,23 @@ def test_committed_runs_groups_splits_of_one_row() -> None:
         ["full"],
         [0, 1, 4],
     )
+
+
+def test_track_summary_adds_up_each_profile() -> None:
+    files = [evaluation_file(dataset="viper", train_set="viper", split=s) for s in (0, 1)]
+    files += [evaluation_file(dataset="grid", train_set="grid", row="pcb")]
+    for data in files:
+        data["provenance"]["wall_time_s"] = 360.0
+        data["run"]["pretraining"] = "peta-resnet18 sha256:e846cdf402e7"
+    files.append(evaluation_file(dataset="viper", train_set="viper", row="colour-histogram"))
+    summary = track_summary(committed_runs(files))
+    assert summary.to_dict("records") == [
+        {
+            "profile": "cpu",
+            "test sets": "grid, viper",
+            "rows": 3,
+            "runs": 4,
+            "backbone": "peta-resnet18 sha256:e846cdf402e7",
+            "hours": pytest.approx(0.3 + 1 / 3600),
+        }
+    ]

@@ -62,5 +62,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "committed_runs": "rerun",
         "rerun_command": "rerun",
         "wrapped_command": "rerun",
+        "track_summary": "rerun",
     },
 )

@@ -183,3 +183,24 @@ def wrapped_command(command: str, width: int = COMMAND_WIDTH) -> str:
         else:
             lines[-1] = f"{lines[-1]} {text}" if lines[-1] else text
     return " \\\n".join(lines)
+
+
+def track_summary(committed: pd.DataFrame) -> pd.DataFrame:
+    """One line per profile of a :func:`committed_runs` table: its test sets, its study rows, how
+    many runs, the pretrained backbone(s) they started from, and their summed hours."""
+    lines = []
+    for profile, runs in committed.groupby("profile", sort=True):
+        backbones = sorted(set(runs["backbone"]) - {"-"})
+        lines.append(
+            {
+                "profile": profile,
+                "test sets": ", ".join(sorted(set(runs["test set"]))),
+                "rows": runs["row"].nunique(),
+                "runs": int(runs["runs"].sum()),
+                "backbone": ", ".join(backbones) or "-",
+                "hours": float(runs["hours"].sum()),
+            }
+        )
+    return pd.DataFrame(
+        lines, columns=["profile", "test sets", "rows", "runs", "backbone", "hours"]
+    )
