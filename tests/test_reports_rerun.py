@@ -94,6 +94,10 @@ def test_a_knob_test_re_runs_with_its_knob_and_level() -> None:
     args = sweep_parser().parse_args(shlex.split(rerun_command(data))[3:])
     assert (args.command, args.knobs, args.level) == ("knobs", ["occlusion"], 0.5)
     assert args.splits is None  # the synthetic set has no protocol splits
+    off = evaluation_file(dataset="synthetic", knob="none")
+    off["provenance"]["config"]["data"]["synthetic_knobs"] = dict.fromkeys(("occlusion",), 0.0)
+    args = sweep_parser().parse_args(shlex.split(rerun_command(off))[3:])
+    assert (args.command, args.knobs, args.level) == ("knobs", None, 1.0), "all off: any knobs run"
 
 
 def test_synthetic_runs_are_listed_without_splits() -> None:

@@ -48,9 +48,18 @@ def mean_and_interval(
     (:func:`splits_are_units`). Splits that are random resamples of one set overlap, and with
     ``test_train_ratio`` (:data:`~reid_lib.reports.significance.SPLIT_TEST_TRAIN_RATIO`) their
     interval is Nadeau and Bengio's corrected one.
+
+    Raises:
+        ValueError: the units are splits but ``test_train_ratio`` is None (as
+            :func:`~reid_lib.reports.verdicts.compare_rows`: no interval without the correction).
     """
     metrics = list(SHOWN_METRICS)
     by_split = splits_are_units(runs["split"])
+    if by_split and test_train_ratio is None:
+        raise ValueError(
+            "the runs differ by their random split, so their interval needs the protocol's "
+            "test_train_ratio (see SPLIT_TEST_TRAIN_RATIO)"
+        )
     units = runs.groupby("split")[metrics].mean() if by_split else runs[metrics]
     line = {}
     ratio = test_train_ratio if by_split else None

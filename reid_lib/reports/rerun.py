@@ -26,6 +26,7 @@ import yaml
 
 from reid_lib.data.factory import has_protocol_splits
 from reid_lib.engine.config import load_config
+from reid_lib.engine.results import NO_KNOB
 from reid_lib.studies.rows import load_studies
 
 #: The columns of :func:`committed_runs`.
@@ -89,12 +90,16 @@ def _sweep_command(runs: Sequence[Mapping[str, Any]]) -> str:
     args += ["--seeds", *map(str, sorted({data["run"]["seed"] for data in runs}))]
     splits = _trained_splits(runs)
     args += ["--splits", *map(str, splits)] if splits else []
+    data_config = first["provenance"]["config"].get("data", {})
     if run["knob"] is not None:
-        knobs = first["provenance"]["config"]["data"]["synthetic_knobs"]
-        level = max(knobs.values())
-        step = ["knobs", *args, "--knobs", *sorted(knobs), "--level", str(level)]
+        # The knob label names the knobs turned up (every knobs command also tests with all of
+        # them off, NO_KNOB); the config gives their level (else the sweep's default).
+        level = max(data_config.get("synthetic_knobs", {}).values(), default=0.0)
+        step = ["knobs", *args]
+        step += [] if run["knob"] == NO_KNOB else ["--knobs", *run["knob"].split("+")]
+        step += ["--level", str(level)] if level > 0 else []
     elif run["train_set"] == JOINT:
-        step = ["joint", *args, "--sets", *first["provenance"]["config"]["data"]["joint_sets"]]
+        step = ["joint", *args, "--sets", *data_config.get("joint_sets", [tested_on])]
     elif run["train_set"] != tested_on:
         step = ["transfer", *args, "--train", run["train_set"], "--test", tested_on]
     else:
