@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Profile:
     """What a profile runs.
 
@@ -50,24 +50,51 @@ class Profile:
     cell_timeout_s: int | None
 
 
+#: The profiles that train one run per set on seed 0 (a GPU's, or CI's, short tracks).
+_ONE_RUN = {"seeds": (0,), "priority_seeds": (0,), "splits": (0,), "core_splits": (0,)}
+
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("smoke", (0,), (0,), (0,), (0,), 0, True, False, False, 900),
         Profile(
-            "cpu",
-            (0, 1, 2),
-            tuple(range(10)),
-            tuple(range(5)),
-            tuple(range(10)),
-            1,
-            False,
-            True,
-            False,
-            4 * 3600,
+            name="smoke",
+            **_ONE_RUN,
+            real_seed=0,
+            trains_in_build=True,
+            trains_on_real_sets=False,
+            large_benchmarks=False,
+            cell_timeout_s=900,
         ),
-        Profile("colab", (0,), (0,), (0,), (0,), 0, False, True, False, None),
-        Profile("full", (0,), (0,), (0,), (0,), 0, False, True, True, None),
+        Profile(
+            name="cpu",
+            seeds=(0, 1, 2),
+            priority_seeds=tuple(range(10)),
+            splits=tuple(range(5)),
+            core_splits=tuple(range(10)),
+            real_seed=1,
+            trains_in_build=False,
+            trains_on_real_sets=True,
+            large_benchmarks=False,
+            cell_timeout_s=4 * 3600,
+        ),
+        Profile(
+            name="colab",
+            **_ONE_RUN,
+            real_seed=0,
+            trains_in_build=False,
+            trains_on_real_sets=True,
+            large_benchmarks=False,
+            cell_timeout_s=None,
+        ),
+        Profile(
+            name="full",
+            **_ONE_RUN,
+            real_seed=0,
+            trains_in_build=False,
+            trains_on_real_sets=True,
+            large_benchmarks=True,
+            cell_timeout_s=None,
+        ),
     )
 }
 #: The profile a chapter runs when none is given: ``colab`` on Colab (its GPU: trained results
