@@ -48,8 +48,9 @@ JOINT = "joint"
 COMMAND_WIDTH = 64
 
 
-def _value_text(key: str, value: Any) -> str:
-    """``value`` as the text of a ``key=value`` override that reads back as ``value``."""
+def _value_text(value: Any) -> str:
+    """``value`` as the text of a ``key=value`` override that reads back as ``value`` (JSON is
+    YAML; a string YAML would read as something else is quoted)."""
     if isinstance(value, str):
         read_back = yaml.safe_load(value) if value.strip() else ""
         return value if read_back == value else json.dumps(value)
@@ -66,10 +67,10 @@ def config_overrides(profile: str, config: Mapping[str, Mapping[str, Any]]) -> l
     the config's own order."""
     preset = _preset(profile)
     return [
-        f"{section}.{key}={_value_text(key, value)}"
+        f"{section}.{key}={_value_text(value)}"
         for section, values in config.items()
         for key, value in values.items()
-        if preset[section].get(key) != value
+        if preset.get(section, {}).get(key) != value
     ]
 
 
