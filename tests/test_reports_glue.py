@@ -124,7 +124,7 @@ def test_claim_check_flags_a_number_without_a_file(tree, tmp_path):
 
 def test_glue_names_come_from_the_run_fields():
     line = {"profile": "cpu", "dataset": "viper", "train_set": "viper", "row": "full"}
-    line |= {"seed": 2, "split": 0, "knob": None, "run": "whatever"}
+    line |= {"seed": 2, "split": 0, "knob": None, "pretraining": None, "run": "whatever"}
     assert glue_name(line) == "cpu.viper.full.seed2"
     assert glue_name(line | {"train_set": "synthetic", "split": 3}) == (
         "cpu.viper.from-synthetic.full.seed2.split3"

@@ -47,6 +47,7 @@ from reid_lib.data.records import ReIDDataset
 from reid_lib.engine.config import Config
 from reid_lib.engine.pretrained_weights import pretraining_label
 from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
+from reid_lib.engine.run_key import RunKey
 from reid_lib.json_files import read_json
 
 SCHEMA_VERSION = 2
@@ -280,21 +281,23 @@ def make_results(
     tested_on_other_knobs = (
         cfg.data.dataset == "synthetic" and knobs != trained.data.synthetic_knobs
     )
+    key = RunKey(
+        profile=cfg.run.profile,
+        dataset=cfg.data.dataset,
+        train_set=trained.data.dataset,
+        row=cfg.run.row,
+        seed=cfg.run.seed,
+        split=cfg.data.split,
+        knob=knob_label(knobs) if tested_on_other_knobs else None,
+        pretraining=pretraining_label(trained.model.pretrained),
+    )
+    run_fields, dataset_fields = key.written()
     return {
         "schema_version": SCHEMA_VERSION,
-        "run": {
-            "name": cfg.run.name,
-            "profile": cfg.run.profile,
-            "row": cfg.run.row,
-            "seed": cfg.run.seed,
-            "train_set": trained.data.dataset,
-            "knob": knob_label(knobs) if tested_on_other_knobs else None,
-            "pretraining": pretraining_label(trained.model.pretrained),
-        },
+        "run": {"name": cfg.run.name, **run_fields},
         "epoch": epoch,
         "dataset": {
-            "name": cfg.data.dataset,
-            "split": cfg.data.split,
+            **dataset_fields,
             "manifest_sha256": dataset_manifest_sha256(dataset),
             "num_train_ids": dataset.num_train_pids,
             "num_query": len(dataset.query),

@@ -12,9 +12,12 @@ import ast
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from reid_lib.book.notebook_files import read_notebook
 from reid_lib.engine.config import PRESETS
 from reid_lib.engine.results import METRIC_KEYS
+from reid_lib.engine.run_key import FIELDS, RunKey
 from reid_lib.reports.paper import paper_claims
 from reid_lib.reports.records import NOT_REPRODUCED, collect_results, shown
 
@@ -23,21 +26,10 @@ GLUE_PREFIX = "application/papermill.record/"
 
 
 def glue_name(line: dict[str, Any]) -> str:
-    """``<profile>.<test set>[.from-<train set>][.knob-<knob>].<row>.seed<k>[.split<s>]``.
-
-    For a line of :func:`~reid_lib.reports.records.collect_results`; a run outside the studies
-    (no ``row``) is named ``run-<name>`` in the row's place.
-    """
-    parts = [line["profile"], line["dataset"]]
-    if line["train_set"] != line["dataset"]:
-        parts.append(f"from-{line['train_set']}")
-    if isinstance(line["knob"], str):
-        parts.append(f"knob-{line['knob']}")
-    parts.append(line["row"] if isinstance(line["row"], str) else f"run-{line['run']}")
-    parts.append(f"seed{line['seed']}")
-    if line["split"]:
-        parts.append(f"split{line['split']}")
-    return ".".join(parts)
+    """:meth:`~reid_lib.engine.run_key.RunKey.glue_name` of a line of
+    :func:`~reid_lib.reports.records.collect_results` (a missing value there is None)."""
+    key = RunKey(**{name: None if pd.isna(line[name]) else line[name] for name in FIELDS})
+    return key.glue_name(line["run"])
 
 
 def book_numbers(results_root: Path) -> dict[str, str]:

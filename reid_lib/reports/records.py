@@ -18,12 +18,14 @@ from typing import Any
 import pandas as pd
 
 from reid_lib.engine.results import METRIC_KEYS, RESULTS_GLOB, validate_results
+from reid_lib.engine.run_key import FIELDS, RunKey
 from reid_lib.json_files import read_json
 from reid_lib.reports.rerun import rerun_command
 from reid_lib.studies.rows import ABLATIONS, load_rows
 
-#: The identity of a results file, in the columns of :func:`collect_results`.
-IDENTITY = ("profile", "dataset", "train_set", "row", "seed", "split", "knob", "pretraining")
+#: The identity of a results file (:class:`~reid_lib.engine.run_key.RunKey`), in the columns of
+#: :func:`collect_results`.
+IDENTITY = FIELDS
 COLUMNS = [*IDENTITY, "run", "variant", *METRIC_KEYS, "provenance", "re-run"]
 NOT_REPRODUCED = "not yet reproduced"
 _OVERVIEW_COLUMNS = ["chapter", "profile", "dataset", "device", "commit", "numbers recorded"]
@@ -154,17 +156,7 @@ def _check_one_backbone(backbones: dict[str, tuple[str, Path]], path: Path, data
 
 def identity(data: dict[str, Any]) -> dict[str, Any]:
     """The :data:`IDENTITY` fields of one results file."""
-    run = data["run"]
-    return {
-        "profile": run["profile"],
-        "dataset": data["dataset"]["name"],
-        "train_set": run["train_set"],
-        "row": run["row"],
-        "seed": run["seed"],
-        "split": data["dataset"]["split"],
-        "knob": run["knob"],
-        "pretraining": run["pretraining"],
-    }
+    return RunKey.of(data).fields()
 
 
 def _typed(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from reid_lib.engine.config import apply_overrides, load_config
 from reid_lib.engine.experiment import evaluate_checkpoint, train
 from reid_lib.engine.figure_data import FIGURES, read_figure_data
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
+from reid_lib.engine.run_key import RunKey
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,8 @@ class PlannedRun:
 
     @property
     def name(self) -> str:
-        """The run's folder and file name (never parsed: the results file holds the fields)."""
-        split = "" if self.split is None else f"-split{self.split}"
-        return f"{self.row}{split}-seed{self.seed}"
+        """The run's folder and file name (:meth:`~reid_lib.engine.run_key.RunKey.run_name`)."""
+        return RunKey.run_name(self.row, self.seed, self.split)
 
     def identity(self) -> list[str]:
         """The overrides that give a run its identity: name, row, seed and split."""
