@@ -66,3 +66,20 @@ def test_an_equation_counts_only_once_the_sites_own_mathjax_typeset_it(chromium,
     reports = {r.page: r for r in check_site(site)}
     assert reports["typeset.html"].errors == []
     assert reports["raw.html"].errors == ["1 equation(s) not typeset (MathJax did not load?)"]
+
+
+def test_a_code_block_wider_than_its_column_is_reported_and_the_book_css_wraps_it(chromium, site):
+    long_line = "python -m tools.sweep run --profile cpu " + "--rows baseline " * 20
+    block = f'<main style="width: 700px"><pre>{long_line}</pre><pre>short</pre></main>'
+    (site / "wide.html").write_text(page("wide", block))
+    reports = {r.page: r for r in check_site(site)}
+    assert reports["wide.html"].errors == [
+        f"block wider than the column at 1280 px: {long_line[:60]!r}"
+    ]
+    css = (Path(__file__).resolve().parents[1] / "_static" / "book.css").read_text()
+    styled = block.replace("<pre>", '<div class="highlight"><pre>').replace(
+        "</pre>", "</pre></div>"
+    )
+    (site / "wide.html").write_text(page("wide", f"<style>{css}</style>{styled}"))
+    reports = {r.page: r for r in check_site(site)}
+    assert reports["wide.html"].errors == []

@@ -32,6 +32,7 @@ from tools.run_book import EXECUTED, TOC, toc_files, toc_notebooks
 STAGE = BUILD / "stage"
 SITE = BUILD / "site"
 STAGED_SUFFIXES = (".md", ".png", ".svg", ".yaml", ".bib")
+STATIC = "_static"
 #: The tag papermill gives the cell it injects, and the tag Jupyter Book leaves a cell out for.
 INJECTED_TAG, REMOVED_TAG = "injected-parameters", "remove-cell"
 
@@ -61,6 +62,8 @@ def stage(executed_dir: Path = EXECUTED, stage_dir: Path = STAGE) -> Path:
     (stage_dir / "book").mkdir(parents=True)
     for name in ("_config.yml", TOC.name):
         shutil.copy2(ROOT / name, stage_dir / name)
+    # The site's own CSS (Jupyter Book links every .css file of _static/ into each page).
+    shutil.copytree(ROOT / STATIC, stage_dir / STATIC)
     for path in (ROOT / "book").iterdir():
         if path.suffix in STAGED_SUFFIXES:
             shutil.copy2(path, stage_dir / "book" / path.name)

@@ -6,7 +6,8 @@ Usage::
 
 Checks: every page loads without a JavaScript error, every ``<img>`` has loaded (complete, with
 a non-zero natural width), every equation is typeset by MathJax (served from the site itself, so
-this holds offline), and the evaluation chapter shows its ranked-list figure
+this holds offline), no block of code or text output is wider than its column at 1280 px (its
+right end would be cut off), and the evaluation chapter shows its ranked-list figure
 (``<figure id="fig-ranked-list">``). Uses Debian's ``chromium`` through Playwright, never a
 downloaded browser.
 """
@@ -50,6 +51,12 @@ UNTYPESET_MATH_JS = """async () => {
     await MathJax.startup.promise;
     return equations.filter(el => !el.querySelector('mjx-container')).length;
 }"""
+
+#: The code and text-output blocks of the page's content that are wider than they show: a reader
+#: at this width would have to find a scroll bar to see their ends.
+OVERFLOWING_BLOCKS_JS = """() => Array.from(document.querySelectorAll('main pre'))
+    .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+    .map(el => (el.innerText || '').trim().split('\\n')[0].slice(0, 60))"""
 
 
 @dataclass
@@ -116,6 +123,8 @@ def check_page(
     untypeset = page.evaluate(UNTYPESET_MATH_JS)
     if untypeset:
         report.errors.append(f"{untypeset} equation(s) not typeset (MathJax did not load?)")
+    for block in page.evaluate(OVERFLOWING_BLOCKS_JS):
+        report.errors.append(f"block wider than the column at 1280 px: {block!r}")
     if name == RANKED_LIST_PAGE:
         figure = page.locator(RANKED_LIST_FIGURE)
         if figure.count() != 1 or not figure.first.is_visible():
