@@ -23,6 +23,7 @@ PARAMETER_NAMES = {
     "seed",
     "results_dir",
     "runs_dir",
+    "overrides",
 }
 #: The chapters that read no dataset, and so have no data cell.
 NO_DATA_CELL = {"intro", "reproduction"}
