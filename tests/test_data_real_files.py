@@ -65,7 +65,8 @@ def test_nothing_is_written_into_the_shared_folder(tmp_path, monkeypatch):
     before = sorted(os.listdir(root))
     ds = build_dataset("viper", root, split_index=9)
     assert sorted(os.listdir(root)) == before
-    assert str(tmp_path) in ds.protocol
+    assert list(tmp_path.rglob("viper_splits_seed0.json")), "the splits went to the cache"
+    assert "split 9 of 10 (viper_splits_seed0.json)" in ds.protocol
 
 
 def test_market_crops_parse_and_flat_protocol():

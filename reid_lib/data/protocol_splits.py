@@ -158,7 +158,8 @@ def half_split(
     ids = set(ids)
     splits, path = load_or_make_splits(data_dir, dataset, ids, len(ids) // 2, **options)
     split = select_split(splits, split_index, path)
-    return split, f"split {split_index} of {len(splits)} ({path})"
+    # The file's name, not its path: the line is shown on the book's pages.
+    return split, f"split {split_index} of {len(splits)} ({path.name})"
 
 
 def camera_pair_dataset(

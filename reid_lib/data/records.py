@@ -119,9 +119,10 @@ class ReIDDataset:
         return len({r.camid for split in SPLITS for r in getattr(self, split)})
 
     def summary(self) -> str:
-        """Print and return a table of ids, images and cameras per split."""
+        """Print and return a table of ids, images and cameras per split (the dataset's folder by
+        its name: the table is shown on the book's pages, which show no machine's paths)."""
         lines = [
-            f"Dataset {self.name} ({self.root})",
+            f"Dataset {self.name} ({Path(self.root).name})",
             *([f"  protocol: {self.protocol}"] if self.protocol else []),
             f"  {'split':<12}{'ids':>8}{'images':>9}{'cameras':>9}",
         ]
