@@ -43,7 +43,11 @@ NO_EXERCISES = frozenset({"intro", "reproduction", "references"})
 
 def presentation_defects(html: str) -> list[str]:
     """Every defect of one page, each as a short message quoting what was found."""
-    soup = BeautifulSoup(html, "html.parser")
+    return _defects(BeautifulSoup(html, "html.parser"))
+
+
+def _defects(soup: BeautifulSoup) -> list[str]:
+    """:func:`presentation_defects` of a parsed page."""
     defects = []
     for pasted in soup.select("span.pasted-text, span.output.text_plain"):
         text = pasted.get_text().strip()
@@ -74,11 +78,11 @@ def site_defects(html_dir: Path) -> dict[str, list[str]]:
     chapter (a page under ``book/``) without an *Exercises* section."""
     found = {}
     for path in site_pages(html_dir):
-        html = path.read_text(errors="replace")
-        defects = presentation_defects(html)
+        soup = BeautifulSoup(path.read_text(errors="replace"), "html.parser")
+        defects = _defects(soup)
         page = path.relative_to(html_dir)
         if page.parts[0] == "book" and page.stem not in NO_EXERCISES:
-            headings = BeautifulSoup(html, "html.parser").select("h2, h3")
+            headings = soup.select("h2, h3")
             if not any(h.get_text().strip().rstrip("#¶ ").strip() == "Exercises" for h in headings):
                 defects.append("a chapter without exercises")
         if defects:

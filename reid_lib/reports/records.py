@@ -183,15 +183,16 @@ def _lines(files: list[tuple[Path, dict[str, Any]]]) -> pd.DataFrame:
     """The :func:`collect_results` table of the loaded ``files``."""
     rows = []
     for _, data in files:
+        # What every variant of the file shares, computed once per file.
+        shared = {**identity(data), "run": data["run"]["name"]}
+        described = {"provenance": provenance_line(data), "re-run": rerun_command(data)}
         for variant, metrics in data["metrics"].items():
             rows.append(
                 {
-                    **identity(data),
-                    "run": data["run"]["name"],
+                    **shared,
                     "variant": variant,
                     **{key: 100 * metrics[key] for key in METRIC_KEYS},
-                    "provenance": provenance_line(data),
-                    "re-run": rerun_command(data),
+                    **described,
                 }
             )
     table = _typed(rows)

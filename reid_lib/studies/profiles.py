@@ -52,6 +52,15 @@ class Profile:
 
 #: The profiles that train one run per set on seed 0 (a GPU's, or CI's, short tracks).
 _ONE_RUN = {"seeds": (0,), "priority_seeds": (0,), "splits": (0,), "core_splits": (0,)}
+#: The GPU profiles (``colab``, ``full``): one run per real set, read from committed files in a
+#: build, no cell time limit; they differ by whether they train the large benchmarks.
+_GPU_TRACK = {
+    **_ONE_RUN,
+    "real_seed": 0,
+    "trains_in_build": False,
+    "trains_on_real_sets": True,
+    "cell_timeout_s": None,
+}
 
 PROFILES = {
     profile.name: profile
@@ -77,24 +86,8 @@ PROFILES = {
             large_benchmarks=False,
             cell_timeout_s=4 * 3600,
         ),
-        Profile(
-            name="colab",
-            **_ONE_RUN,
-            real_seed=0,
-            trains_in_build=False,
-            trains_on_real_sets=True,
-            large_benchmarks=False,
-            cell_timeout_s=None,
-        ),
-        Profile(
-            name="full",
-            **_ONE_RUN,
-            real_seed=0,
-            trains_in_build=False,
-            trains_on_real_sets=True,
-            large_benchmarks=True,
-            cell_timeout_s=None,
-        ),
+        Profile(name="colab", **_GPU_TRACK, large_benchmarks=False),
+        Profile(name="full", **_GPU_TRACK, large_benchmarks=True),
     )
 }
 #: The profile a chapter runs when none is given: ``colab`` on Colab (its GPU: trained results
