@@ -27,6 +27,7 @@ import yaml
 from reid_lib.data.factory import has_protocol_splits
 from reid_lib.engine.config import load_config
 from reid_lib.engine.results import NO_KNOB
+from reid_lib.engine.run_key import RunKey
 from reid_lib.studies.rows import load_studies
 
 #: The columns of :func:`committed_runs`.
@@ -145,11 +146,11 @@ def committed_runs(files: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             studies_of.setdefault(row, []).append(study)
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
     for data in files:
-        run = data["run"]
+        key = RunKey.of(data)
         # A run outside the studies (no row) is a line of its own.
-        alone = run["name"] if run["row"] is None else None
-        key = (run["profile"], data["dataset"]["name"], run["train_set"], run["row"], run["knob"])
-        groups.setdefault((*key, alone), []).append(data)
+        alone = data["run"]["name"] if key.row is None else None
+        line = (key.profile, key.dataset, key.train_set, key.row, key.knob, alone)
+        groups.setdefault(line, []).append(data)
     lines = []
     for (profile, tested_on, train_set, row, knob, alone), runs in sorted(
         groups.items(), key=lambda item: tuple(str(part) for part in item[0])
