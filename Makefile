@@ -46,7 +46,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m tools.strip_notebooks --check
-	$(PY) -m tools.colab_cell --check
+	$(PY) -m tools.setup_cell --check
 	$(PY) -m tools.committed_runs --check
 	$(VENV)/bin/actionlint
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows

@@ -105,3 +105,22 @@ def test_overrides_reach_the_chapter_config(tmp_path):
     ch = start("x", profile="cpu", results_dir=str(tmp_path), overrides=["model.pretrained=null"])
     assert ch.config.model.pretrained is None
     assert load_config("cpu").model.pretrained is not None, "the preset starts from a backbone"
+
+
+def test_set_up_starts_the_chapter_says_how_and_readies_its_data_only_when_asked(
+    tmp_path, monkeypatch, capsys
+):
+    import reid_lib.book.set_up as set_up
+
+    prepared = []
+    monkeypatch.setattr(set_up, "prepare_data", prepared.append)
+    ch = set_up.set_up_chapter(
+        "x", profile="cpu", seed=4, device="cpu", results_dir=str(tmp_path), needs_data=False
+    )
+    assert (ch.name, ch.profile, ch.seed) == ("x", "cpu", 4)
+    assert capsys.readouterr().out == "profile cpu, device cpu, seed 4\n"
+    assert prepared == []
+    ch = set_up.set_up_chapter("y", dataset="synthetic", results_dir=str(tmp_path))
+    assert prepared == [ch] and ch.config.data.dataset == "synthetic"
+    with pytest.raises(ValueError, match="epochs must be >= 0"):
+        set_up.set_up_chapter("z", epochs=-1)

@@ -1,4 +1,4 @@
-"""Committed chapters: stripped of outputs, same parameters and Colab cells, a results file each."""
+"""Committed chapters: stripped of outputs, the same parameters and set-up cell."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tools import colab_cell
 from tools import run_book as run
+from tools import setup_cell
 from tools import strip_notebooks as strip
 
 CHAPTERS = run.resolve_chapters(None)
@@ -25,8 +25,6 @@ PARAMETER_NAMES = {
     "runs_dir",
     "overrides",
 }
-#: The chapters that read no dataset, and so have no data cell.
-NO_DATA_CELL = {"intro", "reproduction"}
 #: Parameters some chapters add after the common ones.
 CHAPTER_PARAMETERS = {"ablations": {"seeds", "train_missing"}, "datasets": {"train_missing"}}
 
@@ -100,11 +98,14 @@ def test_chapter_shape(path):
     assert "parameters" in params.metadata.get("tags", [])
     names = {line.split("=")[0].strip() for line in params.source.splitlines() if "=" in line}
     assert names == PARAMETER_NAMES | CHAPTER_PARAMETERS.get(path.stem, set())
-    assert code[1].source == colab_cell.render()
-    assert f'start(\n    "{path.stem}",' in code[2].source
-    assert "runs_dir=runs_dir," in code[2].source
-    has_data_cell = code[3].source.startswith("from reid_lib.book.data import prepare_data\n")
-    assert has_data_cell == (path.stem not in NO_DATA_CELL)
+    set_up = code[1]
+    assert set_up.source == setup_cell.render(path.stem)
+    assert set_up.metadata["tags"] == ["hide-input"], "one hidden set-up cell"
+    assert f'set_up_chapter(\n    "{path.stem}",' in set_up.source
+    assert all(f"{name}={name}," in set_up.source for name in PARAMETER_NAMES)
+    assert ("needs_data=False" in set_up.source) == (path.stem in {"intro", "reproduction"})
+    later = "".join(cell.source for cell in code[2:])
+    assert "set_up_chapter(" not in later and "prepare_data(" not in later
     assert "ch.write_results(" in code[-1].source
 
 
@@ -127,19 +128,19 @@ def test_checked_outputs_are_copied_from_the_executed_copy_by_source():
         strip.copy_checked_outputs(source, new_notebook(cells=[]))
 
 
-def test_colab_cell_installs_from_the_repository_and_branch_of_the_launch_buttons():
+def test_set_up_cell_installs_from_the_repository_and_branch_of_the_launch_buttons():
     config = yaml.safe_load((run.ROOT / "_config.yml").read_text())
-    colab = colab_cell.render()
+    colab = setup_cell.colab_part()
     repository, branch = config["repository"]["url"], config["repository"]["branch"]
     assert f'REPOSITORY, REVISION = "{repository}", "{branch}"' in colab
     assert '"google.colab" in sys.modules' in colab
     assert 'f"{CHECKOUT}[colab]"' in colab, "the extra that upgrades nothing Colab has"
-    assert colab_cell.main(["--check"]) == 0
+    assert setup_cell.main(["--check"]) == 0
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert config["execute"]["execute_notebooks"] == "off"
 
 
-def test_colab_cell_clones_and_installs_the_extras_only_on_colab(monkeypatch):
+def test_set_up_cell_clones_and_installs_the_extras_only_on_colab(monkeypatch):
     import subprocess
     import sys
     import types
@@ -147,10 +148,10 @@ def test_colab_cell_clones_and_installs_the_extras_only_on_colab(monkeypatch):
     commands = []
     monkeypatch.setattr(subprocess, "run", lambda command, check: commands.append(command))
     monkeypatch.setattr(sys, "path", list(sys.path))
-    exec(colab_cell.render(), {})
+    exec(setup_cell.colab_part(), {})
     assert commands == [], "outside Colab the cell does nothing"
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    exec(colab_cell.render(), {})
+    exec(setup_cell.colab_part(), {})
     clone, pip = commands
     assert clone[:4] == ["git", "clone", "--depth", "1"] and clone[-1] == "/content/reid-book"
     assert pip[-2:] == ["-e", "/content/reid-book[colab]"]
@@ -161,8 +162,8 @@ def test_the_import_check_finds_a_missing_module(monkeypatch):
     from tools import check_install
 
     statements = check_install.chapter_imports()
-    assert "from reid_lib.book.chapter import start" in statements
-    assert len(statements["from reid_lib.book.chapter import start"]) == len(CHAPTERS)
+    assert "from reid_lib.book.set_up import set_up_chapter" in statements
+    assert len(statements["from reid_lib.book.set_up import set_up_chapter"]) == len(CHAPTERS)
     monkeypatch.setattr(
         check_install, "chapter_imports", lambda: {"import json": ["x"], "import nope_x": ["y"]}
     )
@@ -178,3 +179,27 @@ def test_the_import_check_names_an_interpreter_that_is_not_there(capsys, tmp_pat
     assert check_install.main(["--python", str(tmp_path / "python")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{tmp_path / 'python'}" in err
+
+
+def test_setup_cell_check_fails_on_a_stale_or_visible_cell_and_rewrite_fixes_it(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "_config.yml").write_text((run.ROOT / "_config.yml").read_text())
+    chapter = tmp_path / "book" / "wdp.ipynb"
+    chapter.parent.mkdir()
+    cells = [new_code_cell("seed = 0", metadata={"tags": ["parameters"]}), new_code_cell("old")]
+    chapter.write_text(strip.serialise(new_notebook(cells=cells)))
+    monkeypatch.setattr(setup_cell, "ROOT", tmp_path)
+    monkeypatch.setattr(setup_cell, "resolve_chapters", lambda chosen: [chapter])
+    before = chapter.read_text()
+    assert setup_cell.main(["--check"]) == 1
+    assert chapter.read_text() == before, "--check writes nothing"
+    assert "book/wdp.ipynb: set-up cell differs" in capsys.readouterr().err
+    assert setup_cell.main([]) == 0
+    cell = nbformat.read(chapter, as_version=4).cells[1]
+    assert cell.source == setup_cell.render("wdp") and cell.metadata["tags"] == ["hide-input"]
+    assert setup_cell.main(["--check"]) == 0
+    nb = nbformat.read(chapter, as_version=4)
+    nb.cells[1].metadata["tags"] = []
+    chapter.write_text(strip.serialise(nb))
+    assert setup_cell.main(["--check"]) == 1, "a set-up cell shown in full is stale too"

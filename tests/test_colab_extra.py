@@ -11,7 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from tools.colab_cell import render
+from tools.setup_cell import colab_part
 
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
 
@@ -55,9 +55,9 @@ def test_the_colab_extra_names_no_package_of_the_kernel() -> None:
     assert named.isdisjoint(KERNEL)
 
 
-def test_the_book_extra_builds_on_it_and_the_colab_cell_installs_it() -> None:
+def test_the_book_extra_builds_on_it_and_the_set_up_cell_installs_it() -> None:
     assert "reid-lib[colab]" in PROJECT["optional-dependencies"]["book"]
-    assert '[colab]"]' in render() and "[book]" not in render()
+    assert '[colab]"]' in colab_part() and "[book]" not in colab_part()
 
 
 def test_a_pin_that_a_requirement_refuses_is_caught() -> None:

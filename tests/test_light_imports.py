@@ -30,7 +30,7 @@ LIGHT_MODULES = [
     "tools.run_book",
     "tools.build_site",
     "tools.strip_notebooks",
-    "tools.colab_cell",
+    "tools.setup_cell",
     "tools.migrate_results_v2",
 ]
 

@@ -4,10 +4,11 @@ Usage::
 
     python -m tools.check_install [--python PATH]
 
-Every ``import`` and ``from ... import`` line of every chapter's code cells (the Colab cell and
-its standard-library imports included) is run by the given interpreter, one module at a time,
-from the repository root. A fresh virtual environment with ``pip install -e ".[colab]"`` (what the
-Colab cell installs) must import them all; the command names each one that fails and exits 1.
+Every ``import`` and ``from ... import`` line of every chapter's code cells (the set-up cell
+and its standard-library imports included) is run by the given interpreter, one module at a time,
+from the repository root. A fresh virtual environment with ``pip install -e ".[colab]"`` (what
+the set-up cell installs on Colab) must import them all; the command names each one that fails
+and exits 1.
 """
 
 from __future__ import annotations
