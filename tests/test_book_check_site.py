@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reid_lib.book.legibility import COLUMN_PX
 from tools.check_site import RANKED_LIST_PAGE, check_site, site_pages
 
 PNG_1X1 = bytes.fromhex(
@@ -83,3 +84,23 @@ def test_a_code_block_wider_than_its_column_is_reported_and_the_book_css_wraps_i
     (site / "wide.html").write_text(page("wide", f"<style>{css}</style>{styled}"))
     reports = {r.page: r for r in check_site(site)}
     assert reports["wide.html"].errors == []
+
+
+def test_a_figure_shrunk_below_the_assumed_column_is_reported(chromium, site, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(9, 1), dpi=100)  # 900 px: shrunk to its column
+    fig.savefig(site / "wide.png")
+    plt.close(fig)
+    figure = '<div class="cell_output"><img src="wide.png" style="max-width: 100%"></div>'
+    (site / "narrow.html").write_text(page("narrow", f'<div style="width: 500px">{figure}</div>'))
+    roomy = f'<div style="width: {COLUMN_PX}px">{figure}</div>'
+    (site / "roomy.html").write_text(page("roomy", roomy))
+    reports = {r.page: r for r in check_site(site)}
+    assert reports["narrow.html"].errors == [
+        f"figure shown 500 of 900 px wide, in a column under {COLUMN_PX} px"
+    ]
+    assert reports["roomy.html"].errors == []

@@ -69,6 +69,18 @@ def write_figure_data(
     return read_figure_data(path)
 
 
+def pictures(folder):
+    """The query and gallery images the figure-data files of :func:`write_figure_data` name."""
+    from PIL import Image
+
+    for relative in [f"query/{i}.jpg" for i in (2, 5, 9)] + [
+        f"gallery/{i}.jpg" for i in range(TOP)
+    ]:
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (32, 64), (90, 120, 200)).save(folder / relative)
+    return folder
+
+
 def ranked() -> dict[str, np.ndarray]:
     return {
         "ranked.gallery_index": np.tile(np.arange(TOP), (QUERIES, 1)),
@@ -111,14 +123,18 @@ def test_only_files_holding_the_array_a_figure_needs_are_drawn(tmp_path, capsys,
         lambda data, images, size: seen.append((images, size)) or plt.figure(),
         tmp_path,
     )
-    assert labels == [d.label for d in trained_figure_data("ranked", tmp_path)]
+    assert labels == [d.label for d in trained_figure_data("ranked", tmp_path)][:2]
     assert [label.split(",")[0] for label in labels] == [
         "full on synthetic (seed 0)",
         "baseline on synthetic (seed 0)",
-        "full on grid (seed 0)",
     ], "the synthetic set first: every build has its images"
     synthetic = tmp_path / "data" / "synthetic-tiny-seed0"
-    assert seen == [(synthetic, (64, 32))] * 2 + [(None, (64, 32))], "grid: no data_root here"
+    assert seen == [(synthetic, (64, 32))] * 2, "grid: no data_root here, so no figure"
+    said = capsys.readouterr().out
+    assert "full on grid (seed 0), commit 0123456789: not drawn here" in said
+    assert "research-only" in said and "peta-reid/GRID/" in said
+    curves = show_trained_figures(ch, "ranked", lambda *a: plt.figure(), tmp_path, pictures=False)
+    assert len(curves) == 3, "a figure without pictures is drawn for every file"
     grid = tmp_path / "real" / "peta-reid" / "GRID"
     grid.mkdir(parents=True)
     ch = start(
@@ -148,14 +164,15 @@ def test_a_query_map_marks_the_affinity_position_and_names_the_run(tmp_path):
         "nl",
         {**ranked(), "nonlocal.stage1": affinity, "nonlocal.position": np.array([2, 1])},
     )
-    fig = query_maps_figure(data, "nonlocal.stage1", None, (64, 32), title="affinity")
+    images = pictures(tmp_path / "images")
+    fig = query_maps_figure(data, "nonlocal.stage1", images, (64, 32), title="affinity")
     assert len(fig.axes) == QUERIES
     (star,) = fig.axes[0].lines
     # position (row 2, col 1) of an 8x4 map on a 64x32 image: the centre of its 8x8 cell
     assert (star.get_xdata()[0], star.get_ydata()[0]) == (12.0, 20.0)
     assert fig._suptitle.get_text() == f"affinity\n{data.label}"
     tsa = write_figure_data(tmp_path, "tsa", {**ranked(), "tsa": affinity})
-    assert not query_maps_figure(tsa, "tsa", None, (64, 32), title="tsa").axes[0].lines
+    assert not query_maps_figure(tsa, "tsa", images, (64, 32), title="tsa").axes[0].lines
 
 
 def test_part_weight_bars_stand_at_the_mean_over_queries(tmp_path):
@@ -172,10 +189,13 @@ def test_ranked_lists_alone_leave_the_maps_out(tmp_path):
     maps = np.zeros((QUERIES, 8, 4), dtype=np.float16)
     arrays = {**ranked(), "activation.stage1": maps, "tsa": maps}
     data = write_figure_data(tmp_path, "run", arrays)
-    with_maps = trained_run_figure(data, None, (64, 32))
-    alone = trained_run_figure(data, None, (64, 32), with_maps=False)
-    assert len(with_maps.axes) == QUERIES * (1 + 2 + TOP)
-    assert len(alone.axes) == QUERIES * (1 + TOP)
+    images = pictures(tmp_path / "images")
+    with_maps = trained_run_figure(data, images, (64, 32))
+    alone = trained_run_figure(data, images, (64, 32), with_maps=False)
+    shown = [ax for ax in with_maps.axes if ax.axison]
+    assert len(shown) == QUERIES * (1 + 2 + TOP), "a line of maps and a line of ranks per query"
+    assert [ax.get_title() for ax in shown[:3]] == ["image", "stage1", "tsa"]
+    assert len([ax for ax in alone.axes if ax.axison]) == QUERIES * TOP
 
 
 def test_one_run_figures_draw_the_first_file_of_each_dataset_and_row(tmp_path):
@@ -218,7 +238,16 @@ def test_shown_comparisons_name_their_runs_or_the_command_that_writes_them(
     labels = show_trained_comparisons(
         ch, rows, "ranked", lambda runs, images, size: seen.append((list(runs), images)), tmp_path
     )
-    assert seen == [(["pcb", "full"], None)], "grid's images: none without data_root"
+    assert seen == [] and labels == [], "grid's images: none without data_root"
+    assert "pcb on grid (split 0, seed 0), commit 0123456789: not drawn" in capsys.readouterr().out
+    pictures(tmp_path / "real" / "peta-reid" / "GRID")
+    ch = start(
+        "x", profile="smoke", results_dir=str(tmp_path / "o"), data_root=str(tmp_path / "real")
+    )
+    labels = show_trained_comparisons(
+        ch, rows, "ranked", lambda runs, images, size: seen.append((list(runs), images)), tmp_path
+    )
+    assert seen == [(["pcb", "full"], tmp_path / "real" / "peta-reid" / "GRID")]
     assert labels == [[f"{row} on grid (split 0, seed 0), commit 0123456789" for row in rows]]
 
 
@@ -228,7 +257,7 @@ def test_trained_maps_comparison_draws_each_run_on_the_same_queries(tmp_path):
     for row, value in (("pcb", 0.0), ("full", 1.0)):
         maps = {f"activation.{s}": np.full((QUERIES, 8, 4), value, np.float16) for s in stages}
         runs[row] = write_figure_data(tmp_path, row, {**ranked(), **maps}, row=row)
-    fig = trained_maps_comparison(runs, None, (64, 32))
+    fig = trained_maps_comparison(runs, pictures(tmp_path / "images"), (64, 32))
     assert len(fig.axes) == QUERIES * (1 + len(runs) * len(stages))
     assert {ax.get_ylabel() for ax in fig.axes} == {"", "pcb", "full"}
     heat = [ax.images[1].get_array() for ax in fig.axes if len(ax.images) == 2]
@@ -242,14 +271,15 @@ def test_trained_ranked_comparison_draws_a_row_per_run_for_one_query(tmp_path):
         arrays = ranked()
         arrays["ranked.match"][1, 0] = first_match
         runs[row] = write_figure_data(tmp_path, row, arrays, row=row)
-    fig = trained_ranked_comparison(runs, None, (64, 32), query=1)
+    fig = trained_ranked_comparison(runs, pictures(tmp_path / "images"), (64, 32), query=1)
     assert len(fig.axes) == len(runs) * (1 + TOP)
     first_ranked = [fig.axes[r * (1 + TOP) + 1] for r in range(len(runs))]
-    colours = [ax.patches[0].get_facecolor()[:3] for ax in first_ranked]
+    colours = [ax.patches[0].get_edgecolor()[:3] for ax in first_ranked]
     assert colours[0] != colours[1], "pcb's first is another person, full's the same"
-    assert all(ax.patches[0].get_fill() for ax in first_ranked), "no images: filled squares"
-    assert all(ax.images[0].get_array().shape[:2] == (32, 32) for ax in fig.axes), "square"
+    assert not any(ax.patches[0].get_fill() for ax in first_ranked), "a border round the picture"
+    assert all(ax.images[0].get_array().shape[:2] == (64, 32) for ax in fig.axes)
     width, height = fig.get_size_inches()
-    assert height < width / (1 + TOP) * len(runs) + 1, "a row about as high as a panel is wide"
+    panel = width / (1 + TOP + 0.5)
+    assert height < len(runs) * (2 * panel + 0.3), "a row about as high as a picture"
     assert [fig.axes[r * (1 + TOP)].get_ylabel() for r in range(len(runs))] == ["pcb", "full"]
     assert fig._suptitle.get_text().splitlines() == [d.label for d in runs.values()]

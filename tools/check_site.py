@@ -7,7 +7,9 @@ Usage::
 Checks: every page loads without a JavaScript error, every ``<img>`` has loaded (complete, with
 a non-zero natural width), every equation is typeset by MathJax (served from the site itself, so
 this holds offline), no block of code or text output is wider than its column at 1280 px (its
-right end would be cut off), and the evaluation chapter shows its ranked-list figure
+right end would be cut off), no figure of a cell's output is shown narrower than the column that
+``tools.page_defects`` assumes when it judges figure text (``reid_lib.book.legibility``), and the
+evaluation chapter shows its ranked-list figure
 (``<figure id="fig-ranked-list">``). Uses Debian's ``chromium`` through Playwright, never a
 downloaded browser.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
+from reid_lib.book.legibility import COLUMN_PX
 from reid_lib.errors import run_reported
 from tools.build_site import SITE
 
@@ -57,6 +60,13 @@ UNTYPESET_MATH_JS = """async () => {
 OVERFLOWING_BLOCKS_JS = """() => Array.from(document.querySelectorAll('main pre'))
     .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
     .map(el => (el.innerText || '').trim().split('\\n')[0].slice(0, 60))"""
+
+#: The visible figures of cell outputs shown narrower than their own width and the column width
+#: (the argument) both: the page shrinks them more than the legibility check allows for.
+SHRUNK_FIGURES_JS = """column => Array.from(document.querySelectorAll('.cell_output img'))
+    .filter(img => img.offsetParent !== null && img.naturalWidth > 0)
+    .filter(img => img.clientWidth + 1 < Math.min(img.naturalWidth, column))
+    .map(img => `${img.clientWidth} of ${img.naturalWidth} px`)"""
 
 
 @dataclass
@@ -125,6 +135,8 @@ def check_page(
         report.errors.append(f"{untypeset} equation(s) not typeset (MathJax did not load?)")
     for block in page.evaluate(OVERFLOWING_BLOCKS_JS):
         report.errors.append(f"block wider than the column at 1280 px: {block!r}")
+    for shrunk in page.evaluate(SHRUNK_FIGURES_JS, COLUMN_PX):
+        report.errors.append(f"figure shown {shrunk} wide, in a column under {COLUMN_PX} px")
     if name == RANKED_LIST_PAGE:
         figure = page.locator(RANKED_LIST_FIGURE)
         if figure.count() != 1 or not figure.first.is_visible():
@@ -143,6 +155,7 @@ def check_site(html_dir: Path, screenshots: Path | None = None) -> list[PageRepo
     Raises:
         FileNotFoundError: ``html_dir`` has no ``index.html``, or Chromium is missing.
     """
+    html_dir = html_dir.resolve()  # a page's address is a file URI, which must be absolute
     pages = site_pages(html_dir)
     reports = []
     with sync_playwright() as pw:

@@ -13,12 +13,16 @@ Each check names what it found:
 - an absolute path of the machine that built the page, in a cell's output or a table;
 - a number of five or more digits without thousands separators in the prose or a table;
 - papermill's injected-parameters cell left visible;
-- a chapter without exercises (every chapter but those of :data:`NO_EXERCISES`).
+- a chapter without exercises (every chapter but those of :data:`NO_EXERCISES`);
+- a figure in a cell's output whose text, shrunk to the page's column, is smaller than the
+  page's small print, or whose legend covers its data (read from the record each chapter writes
+  into its PNGs, ``reid_lib.book.legibility``), or a figure without that record.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import re
 import sys
 from collections.abc import Sequence
@@ -26,10 +30,12 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from reid_lib.book.legibility import png_defects
 from reid_lib.errors import run_reported
 from tools.build_site import INJECTED_TAG, SITE
 from tools.check_site import site_pages
 
+EMBEDDED_PNG = "data:image/png;base64,"
 MISSING_VALUES = frozenset({"nan", "NaN", "None", "<NA>", "NaT"})
 LONG_DECIMALS = re.compile(r"^[-+]?\d+\.\d{4,}$")
 QUOTES = ("'", '"', "‘", "’", "“", "”")
@@ -41,14 +47,29 @@ UNSEPARATED = re.compile(r"(?<![\w.,:/#-])\d{5,}(?![\w.,:/-])")
 NO_EXERCISES = frozenset({"intro", "reproduction", "references"})
 
 
-def presentation_defects(html: str) -> list[str]:
-    """Every defect of one page, each as a short message quoting what was found."""
-    return _defects(BeautifulSoup(html, "html.parser"))
+def presentation_defects(html: str, page_dir: Path | None = None) -> list[str]:
+    """Every defect of one page, each as a short message quoting what was found; its figures'
+    files are read from ``page_dir`` (None: only the figures embedded in the page)."""
+    return _defects(BeautifulSoup(html, "html.parser"), page_dir)
 
 
-def _defects(soup: BeautifulSoup) -> list[str]:
+def figure_png(src: str, page_dir: Path | None) -> bytes | None:
+    """The PNG an ``<img src>`` shows: embedded (``data:image/png;base64,...``) or a file beside
+    the page; None for another format, or a file without a ``page_dir``."""
+    if src.startswith(EMBEDDED_PNG):
+        return base64.b64decode(src[len(EMBEDDED_PNG) :])
+    if page_dir is None or not src.lower().endswith(".png") or "://" in src:
+        return None
+    return (page_dir / src).read_bytes()
+
+
+def _defects(soup: BeautifulSoup, page_dir: Path | None) -> list[str]:
     """:func:`presentation_defects` of a parsed page."""
     defects = []
+    for image in soup.select(".cell_output img"):
+        png = figure_png(image.get("src", ""), page_dir)
+        if png is not None:
+            defects += png_defects(png)
     for pasted in soup.select("span.pasted-text, span.output.text_plain"):
         text = pasted.get_text().strip()
         if len(text) >= 2 and text.startswith(QUOTES) and text.endswith(QUOTES):
@@ -79,7 +100,7 @@ def site_defects(html_dir: Path) -> dict[str, list[str]]:
     found = {}
     for path in site_pages(html_dir):
         soup = BeautifulSoup(path.read_text(errors="replace"), "html.parser")
-        defects = _defects(soup)
+        defects = _defects(soup, path.parent)
         page = path.relative_to(html_dir)
         if page.parts[0] == "book" and page.stem not in NO_EXERCISES:
             headings = soup.select("h2, h3")

@@ -20,8 +20,10 @@ from torch import nn
 
 #: Fill colours by kind of box: a tensor, an operation with parameters, one without.
 COLOURS = {"tensor": "#e8eef7", "layer": "#cfe8cf", "op": "#f6e3c5"}
-BOX_WIDTH, BOX_HEIGHT = 1.9, 0.62
-COLUMN_STEP, ROW_STEP = 2.35, 0.95
+#: Inches: the space round a box's text, and between boxes (and round the figure).
+PAD, GAP = 0.1, 0.3
+#: An average glyph's width and a line's height, in ems of the font (DejaVu Sans).
+GLYPH_EMS, LINE_EMS = 0.62, 1.3
 
 
 @dataclass(frozen=True)
@@ -40,55 +42,91 @@ def shape_text(shape: Sequence[int]) -> str:
     return " x ".join(str(s) for s in shape[1:])
 
 
+def _box_size(label: str, font_inches: float) -> tuple[float, float]:
+    """(width, height) in inches of the box round ``label``, at a font ``font_inches`` high."""
+    lines = label.split("\n")
+    width = max(len(line) for line in lines) * GLYPH_EMS * font_inches
+    return width + 2 * PAD, len(lines) * LINE_EMS * font_inches + 2 * PAD
+
+
+def _steps(boxes: Sequence[Box], sizes: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
+    """Inches per column and per row: the least that keeps apart any two boxes that share a row
+    (side by side) or a column (one above the other)."""
+    column_step = max(w for w, _ in sizes.values()) + GAP
+    row_step = max(h for _, h in sizes.values()) + GAP
+    beside = [
+        ((sizes[a.key][0] + sizes[b.key][0]) / 2 + GAP) / (b.column - a.column)
+        for a in boxes
+        for b in boxes
+        if b.column > a.column and abs(a.row - b.row) < 1
+    ]
+    return (max(beside) if beside else column_step), row_step
+
+
 def flow_diagram(
-    boxes: Sequence[Box], edges: Sequence[tuple[str, str]], *, title: str = ""
+    boxes: Sequence[Box],
+    edges: Sequence[tuple[str, str]],
+    *,
+    title: str = "",
+    downward: bool = False,
 ) -> Figure:
-    """Draw ``boxes`` and an arrow for each ``(from, to)`` of ``edges``.
+    """Draw ``boxes`` and an arrow for each ``(from, to)`` of ``edges``, at the book's type size.
+
+    Each box is as large as its text; columns are as far apart as the widest boxes that sit side
+    by side need, so the figure is as wide as its content. An arrow joins a box's right edge to
+    the next one's left edge, or its bottom edge to the top edge of a box below it in the same
+    column; with ``downward`` (the flow runs top to bottom), every arrow between rows joins
+    bottom to top.
 
     Raises:
         KeyError: an edge names a box that is not there.
     """
-    where = {b.key: (b.column * COLUMN_STEP, -b.row * ROW_STEP) for b in boxes}
-    missing = [k for edge in edges for k in edge if k not in where]
+    keys = {b.key: b for b in boxes}
+    missing = [k for edge in edges for k in edge if k not in keys]
     if missing:
         raise KeyError(f"edges name boxes that do not exist: {sorted(set(missing))}")
-    columns = max(b.column for b in boxes) + 1
-    rows = max(b.row for b in boxes) - min(b.row for b in boxes) + 1
-    fig, ax = plt.subplots(figsize=(1.15 * columns * COLUMN_STEP, 0.75 * rows * ROW_STEP + 0.6))
+    font_points = plt.rcParams["font.size"]
+    sizes = {b.key: _box_size(b.label, font_points / 72) for b in boxes}
+    column_step, row_step = _steps(boxes, sizes)
+    where = {b.key: (b.column * column_step, -b.row * row_step) for b in boxes}
+    left = min(where[k][0] - sizes[k][0] / 2 for k in keys) - GAP / 2
+    right = max(where[k][0] + sizes[k][0] / 2 for k in keys) + GAP / 2
+    bottom = min(where[k][1] - sizes[k][1] / 2 for k in keys) - GAP / 2
+    top = max(where[k][1] + sizes[k][1] / 2 for k in keys) + GAP / 2
+    fig = plt.figure(figsize=(right - left, top - bottom))
+    ax = fig.add_axes((0, 0, 1, 1))
     for box in boxes:
-        x, y = where[box.key]
+        (x, y), (width, height) = where[box.key], sizes[box.key]
         ax.add_patch(
             FancyBboxPatch(
-                (x - BOX_WIDTH / 2, y - BOX_HEIGHT / 2),
-                BOX_WIDTH,
-                BOX_HEIGHT,
-                boxstyle="round,pad=0.02,rounding_size=0.08",
+                (x - width / 2, y - height / 2),
+                width,
+                height,
+                boxstyle="round,pad=0,rounding_size=0.06",
                 facecolor=COLOURS[box.kind],
                 edgecolor="#555555",
                 linewidth=0.8,
             )
         )
-        ax.text(x, y, box.label, ha="center", va="center", fontsize=7.5)
+        ax.text(x, y, box.label, ha="center", va="center", linespacing=LINE_EMS - 0.1)
     for start, end in edges:
         (x0, y0), (x1, y1) = where[start], where[end]
-        if x0 == x1:  # down a column: bottom edge to top edge
-            tail, head = (x0, y0 - BOX_HEIGHT / 2), (x1, y1 + BOX_HEIGHT / 2)
+        (w0, h0), (w1, h1) = sizes[start], sizes[end]
+        if x0 == x1 or (downward and y0 != y1):  # down: bottom edge to top edge
+            tail, head = (x0, y0 - h0 / 2), (x1, y1 + h1 / 2)
         else:  # to a later column: right edge to left edge
-            tail, head = (x0 + BOX_WIDTH / 2, y0), (x1 - BOX_WIDTH / 2, y1)
+            tail, head = (x0 + w0 / 2, y0), (x1 - w1 / 2, y1)
         ax.annotate(
             "",
             xy=head,
             xytext=tail,
             arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 0.9},
         )
-    xs = [p[0] for p in where.values()]
-    ys = [p[1] for p in where.values()]
-    ax.set_xlim(min(xs) - BOX_WIDTH / 2 - 0.1, max(xs) + BOX_WIDTH / 2 + 0.1)
-    ax.set_ylim(min(ys) - BOX_HEIGHT / 2 - 0.1, max(ys) + BOX_HEIGHT / 2 + 0.1)
-    ax.set_aspect("equal")
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     return fig
 
 
@@ -130,19 +168,19 @@ def architecture_diagram(stage_shapes: Mapping[str, Sequence[int]], num_parts: i
 
 
 def nonlocal_diagram(shape: Sequence[int]) -> Figure:
-    """A non-local block on a ``[N, C, H, W]`` map: theta, phi and g, the softmax affinity over
-    all positions, the weighted sum, ``W_z`` with BatchNorm, and the residual sum."""
+    """A non-local block on a ``[N, C, H, W]`` map, top to bottom: theta, phi and g, the softmax
+    affinity over all positions, the weighted sum, ``W_z`` with BatchNorm, and the residual sum."""
     _, c, h, w = shape
-    half = f"{c // 2} x {h} x {w}"
+    half, full = f"{c // 2} x {h} x {w}", f"{c} x {h} x {w}"
     boxes = [
-        Box("x", f"x\n{c} x {h} x {w}", 0, 1, "tensor"),
-        Box("theta", f"theta: 1x1 conv\n{half}", 1, 0),
+        Box("x", f"x\n{full}", 1, 0, "tensor"),
+        Box("theta", f"theta: 1x1 conv\n{half}", 0, 1),
         Box("phi", f"phi: 1x1 conv\n{half}", 1, 1),
-        Box("g", f"g: 1x1 conv\n{half}", 1, 2),
-        Box("affinity", f"softmax_j(theta_i . phi_j)\n{h * w} x {h * w}", 2, 0.5, "op"),
-        Box("mix", f"sum_j f(i,j) g(x_j)\n{half}", 3, 1.5, "op"),
-        Box("wz", f"W_z 1x1 conv + BN\n{c} x {h} x {w}", 4, 1.5),
-        Box("z", f"z = x + BN(W_z ...)\n{c} x {h} x {w}", 5, 1.5, "op"),
+        Box("g", f"g: 1x1 conv\n{half}", 2, 1),
+        Box("affinity", f"f = softmax over j\nof theta_i . phi_j\n{h * w} x {h * w}", 0.5, 2, "op"),
+        Box("mix", f"y_i = sum over j\nof f(i,j) g(x_j)\n{half}", 1.5, 3, "op"),
+        Box("wz", f"W_z: 1x1 conv + BN\n{full}", 1, 4),
+        Box("z", f"z = x + BN(W_z y)\n{full}", 1, 5, "op"),
     ]
     edges = [
         ("x", "theta"),
@@ -155,46 +193,56 @@ def nonlocal_diagram(shape: Sequence[int]) -> Figure:
         ("mix", "wz"),
         ("wz", "z"),
     ]
-    return flow_diagram(boxes, edges, title="a non-local block (Wang et al., 2018)")
+    return flow_diagram(boxes, edges, title="a non-local block (Wang et al., 2018)", downward=True)
 
 
 def msg_diagram(
     branch_layers: Mapping[str, str], f4_shape: Sequence[int], fused_channels: int
 ) -> Figure:
-    """MSG on ``F4``: one box per branch (``name -> its layers as text``), their concatenation,
-    the 1x1 fusion, the tiny spatial attention and the residual sum with ``F4``."""
+    """MSG on ``F4``, top to bottom: one box per branch (``name -> its layers``, as
+    :func:`describe_branch` writes them), their concatenation, the 1x1 fusion, the tiny spatial
+    attention and the residual sum with ``F4``."""
     _, c, h, w = f4_shape
     names = list(branch_layers)
-    boxes = [Box("input", f"F4\n{c} x {h} x {w}", 0, (len(names) - 1) / 2, "tensor")]
-    boxes += [Box(n, f"{n}\n{branch_layers[n]}", 1, i) for i, n in enumerate(names)]
     middle = (len(names) - 1) / 2
+    boxes = [Box("input", f"F4\n{c} x {h} x {w}", middle, 0, "tensor")]
     boxes += [
-        Box("concat", f"concatenate\n{fused_channels} x {h} x {w}", 2, middle, "op"),
-        Box("fuse", f"fuse: 1x1 conv\n{c} x {h} x {w}", 3, middle),
-        Box("tsa", "TSA: channel mean,\n3x3 conv, sigmoid, x", 4, middle),
-        Box("g", f"G = F4 + TSA(...)\n{c} x {h} x {w}", 5, middle, "op"),
+        Box(n, "\n".join([n, *branch_layers[n].split(", ")]), i, 1) for i, n in enumerate(names)
+    ]
+    boxes += [
+        Box("concat", f"concatenate\n{fused_channels} x {h} x {w}", middle, 2, "op"),
+        Box("fuse", f"fuse: 1x1 conv\n{c} x {h} x {w}", middle, 3),
+        Box("tsa", "TSA: channel mean,\n3x3 conv, sigmoid, x", middle, 4),
+        Box("g", f"G = F4 + TSA(...)\n{c} x {h} x {w}", middle, 5, "op"),
     ]
     edges = [("input", n) for n in names] + [(n, "concat") for n in names]
     edges += [("concat", "fuse"), ("fuse", "tsa"), ("tsa", "g")]
-    return flow_diagram(boxes, edges, title="the multi-scale global module with TSA")
+    return flow_diagram(boxes, edges, title="the multi-scale global module with TSA", downward=True)
 
 
 def wdp_diagram(num_parts: int, channels: int) -> Figure:
-    """WDP with ``num_parts`` stripes of ``channels`` channels: each part ``p_i``, its remainder
-    ``t_i`` (the neighbours' sum), the shared weight network and the fused part ``f_i``."""
-    boxes = [Box("input", f"F4\n{channels} x H x W", 0, (num_parts - 1) / 2, "tensor")]
-    edges = []
-    for i in range(num_parts):
-        n = i + 1
-        neighbours = [f"p{k}" for k in (n - 1, n + 1) if 1 <= k <= num_parts]
-        boxes += [
-            Box(f"p{n}", f"p{n}: stripe {n}\n{channels}", 1, i, "op"),
-            Box(f"t{n}", f"t{n} = {' + '.join(neighbours)}", 2, i, "op"),
-            Box(f"w{n}", f"FC, ReLU, FC, sigmoid\n-> a{n}, b{n}", 3, i),
-            Box(f"f{n}", f"f{n} = a{n} p{n} + b{n} t{n}", 4, i, "op"),
-        ]
-        edges += [("input", f"p{n}"), (f"p{n}", f"t{n}"), (f"t{n}", f"w{n}"), (f"w{n}", f"f{n}")]
-    return flow_diagram(boxes, edges, title="weight-driven part fusion (FC layers shared by parts)")
+    """WDP on ``F4``, top to bottom: its ``num_parts`` stripes ``p_i`` of ``channels`` channels,
+    then, drawn for the middle part ``k``, its remainder ``t_k`` (the neighbours' sum), the weight
+    network every part shares, and the fused part ``f_k``. A first or last part has one
+    neighbour."""
+    k = (num_parts + 1) // 2
+    neighbours = [n for n in (k - 1, k + 1) if 1 <= n <= num_parts]
+    boxes = [Box("input", f"F4\n{channels} x H x W", (num_parts - 1) / 2, 0, "tensor")]
+    boxes += [Box(f"p{n}", f"p{n}", n - 1, 1, "op") for n in range(1, num_parts + 1)]
+    boxes += [
+        Box("t", f"t{k} = {' + '.join(f'p{n}' for n in neighbours)}", k - 1, 2, "op"),
+        Box(
+            "w",
+            f"a{k}, b{k} = FC, ReLU, FC,\nsigmoid of (p{k}, t{k})\n(shared by the parts)",
+            k - 1,
+            3,
+        ),
+        Box("f", f"f{k} = a{k} p{k} + b{k} t{k}", k - 1, 4, "op"),
+    ]
+    edges = [("input", f"p{n}") for n in range(1, num_parts + 1)]
+    edges += [(f"p{n}", "t") for n in neighbours] + [("t", "w"), ("w", "f")]
+    title = f"weight-driven part fusion of {num_parts} stripes ({channels} channels), for p{k}"
+    return flow_diagram(boxes, edges, title=title, downward=True)
 
 
 def describe_branch(branch: nn.Module) -> str:

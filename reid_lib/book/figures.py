@@ -1,7 +1,10 @@
 """The book's figures: image grids, heat-map overlays (the paper's Fig. 8), ranked lists (Fig. 9),
 and the per-seed plots of the ablation studies.
 
-Plotting only; what is drawn is computed by ``reid_lib`` in the chapters.
+Plotting only; what is drawn is computed by ``reid_lib`` in the chapters. Every figure fits the
+page's column (:func:`column_inches`) at the book's type size, so that the page never shrinks its
+text below the small print (``reid_lib.book.legibility``); a figure of many pictures makes each
+picture smaller instead, and legends sit outside the data.
 """
 
 from __future__ import annotations
@@ -17,10 +20,22 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from reid_lib.book.legibility import COLUMN_PX
 from reid_lib.data.loaders import read_image
 from reid_lib.engine.figure_data import FigureData
 
 MATCH_COLOUR, MISS_COLOUR = "#1a9e3a", "#d62728"
+
+
+def column_inches() -> float:
+    """The width of the page's column, in inches of matplotlib's figure dpi: a figure this wide
+    or narrower is shown at its own size."""
+    return COLUMN_PX / plt.rcParams["figure.dpi"]
+
+
+def _panel_inches(preferred: float, panels: int) -> float:
+    """The width of each of ``panels`` side by side: ``preferred``, or less to fit the column."""
+    return min(preferred, column_inches() / panels)
 
 
 def load_image(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -40,9 +55,8 @@ def image_grid(
 ) -> Figure:
     """A grid of images, ``rows[r][c]`` an ``[H, W, 3]`` array, with optional labels."""
     nrows, ncols = len(rows), max(len(r) for r in rows)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(cell_inches * ncols, 2 * cell_inches * nrows), squeeze=False
-    )
+    cell = _panel_inches(cell_inches, ncols + 0.5)  # half a cell for the row labels
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, 2 * cell * nrows), squeeze=False)
     for r, ax_row in enumerate(axes):
         for c, ax in enumerate(ax_row):
             ax.set_xticks([])
@@ -51,9 +65,9 @@ def image_grid(
             if c < len(rows[r]):
                 ax.imshow(rows[r][c])
             if c == 0 and r < len(row_labels):
-                ax.set_ylabel(row_labels[r], fontsize=8)
+                ax.set_ylabel(row_labels[r])
             if r == 0 and c < len(col_labels):
-                ax.set_title(col_labels[c], fontsize=8)
+                ax.set_title(col_labels[c])
     fig.tight_layout()
     return fig
 
@@ -76,47 +90,41 @@ def activation_grid(
 ) -> Figure:
     """The layout of the paper's Fig. 8: for each image, one row per model of its stage maps.
 
-    ``maps[model][stage]`` is ``[N, h, w]`` for the ``N`` ``images``; each image gets a block whose
-    first column is the image and whose rows are the models' maps drawn over it (:func:`overlay`).
+    ``maps[model][stage]`` is ``[N, h, w]`` for the ``N`` ``images``; each image gets a block, one
+    under the other, whose first column is the image and whose rows are the models' maps drawn
+    over it (:func:`overlay`).
     """
     models = list(maps)
     stages = list(maps[models[0]])
+    cell = _panel_inches(cell_inches, len(stages) + 1.5)  # half a cell for the model names
     fig = plt.figure(
-        figsize=(
-            cell_inches * (len(stages) + 1) * len(images),
-            2 * cell_inches * len(models) + 0.4,
-        ),
+        figsize=((len(stages) + 1.5) * cell, len(images) * (2 * cell * len(models) + 0.5)),
         layout="constrained",
     )
-    blocks = np.atleast_1d(fig.subfigures(1, len(images)))
+    blocks = np.atleast_1d(fig.subfigures(len(images), 1))
     for i, (block, image) in enumerate(zip(blocks, images, strict=True)):
         grid = block.add_gridspec(len(models), len(stages) + 1)
         ax = block.add_subplot(grid[:, 0])
         ax.imshow(image)
         ax.set_axis_off()
         if i < len(image_labels):
-            ax.set_title(image_labels[i], fontsize=8)
+            ax.set_title(image_labels[i])
         for r, model in enumerate(models):
             for c, stage in enumerate(stages, start=1):
                 ax = block.add_subplot(grid[r, c])
                 overlay(ax, image, maps[model][stage][i])
                 if r == 0:
-                    ax.set_title(stage, fontsize=8)
+                    ax.set_title(stage)
                 if c == 1:
-                    ax.set_ylabel(model, fontsize=8)
+                    ax.set_ylabel(model)
     return fig
 
 
-def _mark_match(ax: plt.Axes, size: tuple[int, int], match: bool, *, fill: bool = False) -> None:
-    """A green (same person) or red (other) border round an image of ``size`` (height, width);
-    ``fill`` paints the whole square (a ranked list drawn without its images)."""
+def _mark_match(ax: plt.Axes, size: tuple[int, int], match: bool) -> None:
+    """A green (same person) or red (other) border round an image of ``size`` (height, width)."""
     height, width = size
     colour = MATCH_COLOUR if match else MISS_COLOUR
-    ax.add_patch(
-        Rectangle(
-            (0, 0), width - 1, height - 1, fill=fill, lw=4, edgecolor=colour, facecolor=colour
-        )
-    )
+    ax.add_patch(Rectangle((0, 0), width - 1, height - 1, fill=False, lw=4, edgecolor=colour))
 
 
 def _ranked_row(
@@ -125,11 +133,8 @@ def _ranked_row(
     gallery: Sequence[np.ndarray],
     matches: Sequence[bool],
     distances: Sequence[float] | None,
-    *,
-    fill: bool = False,
 ) -> None:
-    """Draw the query, then its ranked gallery with green or red borders (``fill``: squares), on
-    one row of axes."""
+    """Draw the query, then its ranked gallery with green or red borders, on one row of axes."""
     panels = [
         (query, "query", None),
         *[(img, f"{i + 1}", m) for i, (img, m) in enumerate(zip(gallery, matches, strict=True))],
@@ -140,10 +145,18 @@ def _ranked_row(
         ax.set_yticks([])
         ax.set_frame_on(False)
         if match is not None:
-            _mark_match(ax, img.shape[:2], match, fill=fill)
+            _mark_match(ax, img.shape[:2], match)
             if distances is not None:
                 label = f"{label}\n{distances[j - 1]:.2f}"
-        ax.set_title(label, fontsize=8)
+        ax.set_title(label)
+
+
+def _ranked_figsize(panels: int, lines: int, picture: tuple[int, ...], titles: int) -> tuple:
+    """(width, height) of ``lines`` rows of ``panels`` pictures of shape ``picture`` (height,
+    width, ...) that fit the column, with ``titles`` lines of text over each row."""
+    width = _panel_inches(0.95, panels)
+    line_inches = 1.4 * plt.rcParams["font.size"] / 72
+    return width * panels, lines * (width * picture[0] / picture[1] + titles * line_inches)
 
 
 def ranked_list_figure(
@@ -155,10 +168,11 @@ def ranked_list_figure(
     title: str | None = None,
 ) -> Figure:
     """The query, then its ranked gallery with green (same person) or red (other) borders."""
-    fig, axes = plt.subplots(1, len(gallery) + 1, figsize=(0.95 * (len(gallery) + 1), 2.3))
+    size = _ranked_figsize(len(gallery) + 1, 1, query.shape, 2 + bool(title))
+    fig, axes = plt.subplots(1, len(gallery) + 1, figsize=size)
     _ranked_row(axes, query, gallery, matches, distances)
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -166,20 +180,15 @@ def ranked_list_figure(
 def models_ranked_lists_figure(
     query: np.ndarray,
     lists: Mapping[str, tuple[Sequence[np.ndarray], Sequence[bool]]],
-    *,
-    fill: bool = False,
 ) -> Figure:
     """The layout of the paper's Fig. 9: one query's ranked gallery under each model, a row per
-    model named on its left (``lists[model] = (gallery images, matches)``; ``fill`` paints each
-    gallery square green or red, for a list drawn without its images)."""
+    model named on its left (``lists[model] = (gallery images, matches)``)."""
     n = max(len(gallery) for gallery, _ in lists.values())
-    row_height = 0.95 * query.shape[0] / query.shape[1] + 0.3  # a panel keeps the picture's shape
-    fig, axes = plt.subplots(
-        len(lists), n + 1, figsize=(0.95 * (n + 1), row_height * len(lists)), squeeze=False
-    )
+    size = _ranked_figsize(n + 1.5, len(lists), query.shape, 1)  # half a panel for the names
+    fig, axes = plt.subplots(len(lists), n + 1, figsize=size, squeeze=False)
     for row, (model, (gallery, matches)) in zip(axes, lists.items(), strict=True):
-        _ranked_row(row[: len(gallery) + 1], query, gallery, matches, None, fill=fill)
-        row[0].set_ylabel(model, fontsize=9)
+        _ranked_row(row[: len(gallery) + 1], query, gallery, matches, None)
+        row[0].set_ylabel(model)
     fig.tight_layout()
     return fig
 
@@ -192,8 +201,9 @@ def study_figure(points: pd.DataFrame, metric: str = "mAP", *, width: float = 3.
     studies = list(dict.fromkeys(points["study"]))
     columns = min(3, len(studies)) or 1
     lines = -(-len(studies) // columns)
+    width = _panel_inches(width, columns)
     fig, axes = plt.subplots(
-        lines, columns, figsize=(width * columns, 2.8 * lines), squeeze=False, sharey=True
+        lines, columns, figsize=(width * columns, 3.2 * lines), squeeze=False, sharey=True
     )
     for ax, study in zip(axes.flat, studies, strict=False):
         mine = points[points["study"] == study]
@@ -220,10 +230,8 @@ def study_figure(points: pd.DataFrame, metric: str = "mAP", *, width: float = 3.
     return fig
 
 
-def _picture(images_dir: Path | None, relative: str, size: tuple[int, int]) -> np.ndarray:
-    """The image at ``images_dir / relative`` at ``size``, or a grey square without the folder."""
-    if images_dir is None:
-        return np.full((*size, 3), 235, dtype=np.uint8)
+def _picture(images_dir: Path, relative: str, size: tuple[int, int]) -> np.ndarray:
+    """The image at ``images_dir / relative``, at ``size``."""
     return load_image(images_dir / relative, size)
 
 
@@ -238,7 +246,7 @@ def _stage_maps(data: FigureData) -> dict[str, np.ndarray]:
 
 
 def _ranked_list(
-    data: FigureData, query: int, images_dir: Path | None, size: tuple[int, int]
+    data: FigureData, query: int, images_dir: Path, size: tuple[int, int]
 ) -> tuple[list[np.ndarray], list[bool]]:
     """The top-ranked gallery pictures of a file's ``query``-th query (:func:`_picture`) and
     whether each shows the same person."""
@@ -248,41 +256,57 @@ def _ranked_list(
 
 
 def trained_run_figure(
-    data: FigureData, images_dir: Path | None, size: tuple[int, int], *, with_maps: bool = True
+    data: FigureData, images_dir: Path, size: tuple[int, int], *, with_maps: bool = True
 ) -> Figure:
-    """What a figure-data file holds, for each of its query images: the image, its stage1-3
-    activation maps and (when the model has one) its TSA map, drawn over the image when
-    ``images_dir`` (the dataset folder) is at hand, alone otherwise; then its top-ranked gallery
-    images with green (same person) or red (other) borders, or coloured squares without images.
-    ``with_maps=False`` leaves the maps out (the ranked lists alone). The title names the run.
+    """What a figure-data file holds, for each of its query images (read from ``images_dir``,
+    the dataset's folder): a line with the image and its stage1-3 activation maps and (when the
+    model has one) its TSA map drawn over it; then a line with its top-ranked gallery images with
+    green (same person) or red (other) borders. ``with_maps=False`` leaves the maps' lines out.
+    The title names the run.
     """
     maps = _stage_maps(data) if with_maps else {}
     if with_maps and "tsa" in data.arrays:
         maps["tsa"] = data.arrays["tsa"].astype(np.float32)
     queries = data.meta["queries"]
     top = data.arrays["ranked.gallery_index"].shape[1]
-    columns = 1 + len(maps) + top
+    columns = max(top, 1 + len(maps))
+    lines = [(q, "maps") for q in range(len(queries)) if maps] + [
+        (q, "ranked") for q in range(len(queries))
+    ]
+    lines.sort(key=lambda line: line[0])
+    panel = _panel_inches(0.95, columns + 0.5)  # half a panel for the line names
+    line_inches = 1.4 * plt.rcParams["font.size"] / 72
     fig, axes = plt.subplots(
-        len(queries), columns, figsize=(0.8 * columns, 1.9 * len(queries)), squeeze=False
+        len(lines),
+        columns,
+        figsize=((columns + 0.5) * panel, len(lines) * (panel * size[0] / size[1] + line_inches)),
+        squeeze=False,
     )
-    for q, (row, query) in enumerate(zip(axes, queries, strict=True)):
+    for row, (q, kind) in zip(axes, lines, strict=True):
+        for ax in row:
+            ax.set_axis_off()
+        query = queries[q]
         image = _picture(images_dir, query["path"], size)
-        row[0].imshow(image)
-        row[0].set_title(f"query {query['index']}", fontsize=7)
-        for ax, (name, heat) in zip(row[1 : 1 + len(maps)], maps.items(), strict=True):
-            overlay(ax, image, heat[q])
-            if q == 0:
-                ax.set_title(name, fontsize=7)
-        ranked = zip(row[1 + len(maps) :], *_ranked_list(data, q, images_dir, size), strict=True)
-        for j, (ax, picture, match) in enumerate(ranked, start=1):
-            ax.imshow(picture)
-            _mark_match(ax, size, match, fill=images_dir is None)
-            if q == 0:
-                ax.set_title(f"#{j}", fontsize=7)
+        if kind == "maps":
+            row[0].imshow(image)
+            row[0].set_title("image")
+            for ax, (name, heat) in zip(row[1:], maps.items(), strict=False):
+                overlay(ax, image, heat[q])
+                ax.set_title(name)
+            for ax in row[: 1 + len(maps)]:
+                ax.set_axis_on()
+        else:
+            ranked = zip(row, *_ranked_list(data, q, images_dir, size), strict=False)
+            for j, (ax, picture, match) in enumerate(ranked, start=1):
+                ax.set_axis_on()
+                ax.imshow(picture)
+                _mark_match(ax, size, match)
+                ax.set_title(f"#{j}")
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.suptitle(data.label, fontsize=9)
+        row[0].set_ylabel(f"query {query['index']}")
+    fig.suptitle(data.label)
     fig.tight_layout()
     return fig
 
@@ -292,11 +316,11 @@ def _runs_title(runs: Mapping[str, FigureData]) -> str:
 
 
 def trained_maps_comparison(
-    runs: Mapping[str, FigureData], images_dir: Path | None, size: tuple[int, int]
+    runs: Mapping[str, FigureData], images_dir: Path, size: tuple[int, int]
 ) -> Figure:
     """The paper's Fig. 8 from trained runs: for each query image the files share, its stage1-3
     activation maps under each run (``runs[row]``, a row of maps per run), drawn over the image
-    when ``images_dir`` is at hand. The title names the runs."""
+    (read from ``images_dir``). The title names the runs."""
     first = next(iter(runs.values()))
     queries = first.meta["queries"]
     fig = activation_grid(
@@ -304,28 +328,25 @@ def trained_maps_comparison(
         {row: _stage_maps(data) for row, data in runs.items()},
         image_labels=[f"query {query['index']}" for query in queries],
     )
-    fig.suptitle(_runs_title(runs), fontsize=7)
+    fig.suptitle(_runs_title(runs))
     return fig
 
 
 def trained_ranked_comparison(
     runs: Mapping[str, FigureData],
-    images_dir: Path | None,
+    images_dir: Path,
     size: tuple[int, int],
     *,
     query: int = 0,
 ) -> Figure:
     """The paper's Fig. 9 from trained runs: the ``query``-th query image the files share, then
-    its top-ranked gallery under each run (``runs[row]``, a row per run), as images when
-    ``images_dir`` is at hand, else as green or red squares (square, a pedestrian's tall shape
-    carries nothing without the picture). The title names the runs."""
+    its top-ranked gallery under each run (``runs[row]``, a row per run), read from
+    ``images_dir``. The title names the runs."""
     first = next(iter(runs.values()))
-    if images_dir is None:
-        size = (size[1], size[1])
     lists = {row: _ranked_list(data, query, images_dir, size) for row, data in runs.items()}
     picture = _picture(images_dir, first.meta["queries"][query]["path"], size)
-    fig = models_ranked_lists_figure(picture, lists, fill=images_dir is None)
-    fig.suptitle(_runs_title(runs), fontsize=7)
+    fig = models_ranked_lists_figure(picture, lists)
+    fig.suptitle(_runs_title(runs))
     fig.tight_layout()
     return fig
 
@@ -333,14 +354,14 @@ def trained_ranked_comparison(
 def loss_curve_figure(data: FigureData) -> Figure:
     """The loss terms a figure-data file logged, per training step, titled with the run."""
     steps = data.arrays["loss.step"]
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig, ax = plt.subplots(figsize=(column_inches(), 3.6))
     for key in sorted(k for k in data.arrays if k.startswith("loss.") and k != "loss.step"):
         ax.plot(steps, data.arrays[key], label=key.removeprefix("loss."), lw=1.2)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (log scale)")
     ax.set_yscale("log")  # the total is several times each term; a log axis shows both
-    ax.legend(fontsize=7, ncol=2)
-    ax.set_title(data.label, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=4, frameon=False)
+    ax.set_title(data.label)
     fig.tight_layout()
     return fig
 
@@ -359,21 +380,22 @@ def mark_position(
 
 
 def query_maps_figure(
-    data: FigureData, key: str, images_dir: Path | None, size: tuple[int, int], *, title: str
+    data: FigureData, key: str, images_dir: Path, size: tuple[int, int], *, title: str
 ) -> Figure:
     """The ``[N, h, w]`` array ``key`` of a figure-data file, one panel per query image, drawn over
-    the image (or alone without ``images_dir``), each panel's range under it. For a non-local
+    the image (read from ``images_dir``), each panel's range under it. For a non-local
     affinity (``nonlocal.<stage>``) a white star marks the position whose affinity it is. The title
     is ``title`` and the run's label."""
     maps = data.arrays[key].astype(np.float32)
     queries = data.meta["queries"]
-    fig, axes = plt.subplots(1, len(queries), figsize=(1.6 * len(queries), 3.4), squeeze=False)
+    width = _panel_inches(1.6, len(queries))
+    fig, axes = plt.subplots(1, len(queries), figsize=(width * len(queries), 3.6), squeeze=False)
     for ax, query, heat in zip(axes[0], queries, maps, strict=True):
         overlay(ax, _picture(images_dir, query["path"], size), heat)
-        ax.set_xlabel(f"query {query['index']}\n{heat.min():.2g}..{heat.max():.2g}", fontsize=7)
+        ax.set_xlabel(f"query {query['index']}\n{heat.min():.2g}..{heat.max():.2g}")
         if key.startswith("nonlocal.") and "nonlocal.position" in data.arrays:
             mark_position(ax, data.arrays["nonlocal.position"], heat.shape, size)
-    fig.suptitle(f"{title}\n{data.label}", fontsize=8)
+    fig.suptitle(f"{title}\n{data.label}")
     fig.tight_layout()
     return fig
 
@@ -383,7 +405,7 @@ def part_weights_figure(data: FigureData) -> Figure:
     ``b`` (the remainder), a bar at the mean over the file's queries and a dot per query."""
     weights = data.arrays["part_weights"]  # [queries, parts, 2]
     parts = np.arange(1, weights.shape[1] + 1)
-    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    fig, ax = plt.subplots(figsize=(column_inches(), 3.2))
     for k, (name, shift) in enumerate((("a (own part)", -0.2), ("b (remainder)", 0.2))):
         ax.bar(parts + shift, weights[:, :, k].mean(axis=0), width=0.38, alpha=0.8, label=name)
         for per_query in weights[:, :, k]:
@@ -391,7 +413,7 @@ def part_weights_figure(data: FigureData) -> Figure:
     ax.set_xticks(parts, [f"p{p}" for p in parts])
     ax.set_xlabel("part (top to bottom)")
     ax.set_ylabel("weight")
-    ax.legend(fontsize=7)
-    ax.set_title(data.label, fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_title(data.label)
     fig.tight_layout()
     return fig

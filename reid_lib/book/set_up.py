@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from reid_lib.book.chapter import AUTO, Chapter, start
 from reid_lib.book.data import prepare_data
+from reid_lib.book.legibility import record_figures_as_shown
 
 
 def set_up_chapter(
@@ -28,8 +29,10 @@ def set_up_chapter(
     needs_data: bool = True,
 ) -> Chapter:
     """:func:`~reid_lib.book.chapter.start` the chapter with its parameters, print the profile,
-    device and seed it runs with, and, when ``needs_data``, make sure its dataset is where it is
-    read (:func:`~reid_lib.book.data.prepare_data`: the synthetic set is generated, a real set
+    device and seed it runs with, show figures in the book's type size with their legibility
+    recorded (:func:`~reid_lib.book.legibility.record_figures_as_shown`), and, when
+    ``needs_data``, make sure its dataset is where it is read
+    (:func:`~reid_lib.book.data.prepare_data`: the synthetic set is generated, a real set
     downloaded into ``data_root`` if missing).
 
     Raises:
@@ -49,6 +52,7 @@ def set_up_chapter(
         overrides=overrides,
     )
     print(f"profile {ch.profile}, device {ch.device}, seed {ch.seed}")
+    record_figures_as_shown()
     if needs_data:
         prepare_data(ch)
     return ch

@@ -19,6 +19,8 @@ from IPython.display import HTML
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
+from reid_lib.book.legibility import png_metadata
+
 #: What a tab can hold: text (shown as a paragraph), a table as the book styles it
 #: (``reid_lib.reports.styled``), or a figure (closed once drawn).
 TabItem = str | Styler | Figure
@@ -46,7 +48,7 @@ def _slug(text: str) -> str:
 def _item_html(item: TabItem, alt: str) -> str:
     if isinstance(item, Figure):
         buffer = io.BytesIO()
-        item.savefig(buffer, format="png", bbox_inches="tight")
+        item.savefig(buffer, format="png", bbox_inches="tight", metadata=png_metadata(item))
         plt.close(item)
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
         return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
