@@ -104,3 +104,18 @@ def test_a_figure_shrunk_below_the_assumed_column_is_reported(chromium, site, tm
         f"figure shown 500 of 900 px wide, in a column under {COLUMN_PX} px"
     ]
     assert reports["roomy.html"].errors == []
+
+
+def test_a_table_wider_than_the_column_is_reported(chromium, site):
+    cells = "".join(f"<td>column{i}ofawidetable</td>" for i in range(12))
+    wide = f'<main style="width: 700px"><article><table><tr>{cells}</tr></table></article></main>'
+    narrow = (
+        '<main style="width: 700px"><article><table><tr><td>a</td></tr></table></article></main>'
+    )
+    (site / "wide.html").write_text(page("wide", wide))
+    (site / "narrow.html").write_text(page("narrow", narrow))
+    reports = {r.page: r for r in check_site(site)}
+    [error] = reports["wide.html"].errors
+    assert error.startswith("table wider than the column at 1280 px (")
+    assert error.endswith("px: column0ofawidetable column1ofawidetable column2ofawidetable)")
+    assert reports["narrow.html"].errors == []

@@ -32,6 +32,25 @@ def test_means_and_intervals_merge_into_one_column():
     assert list(shown["mAP (mean ± 95% CI)"]) == ["43.4 ± 1.8", "23.8", MISSING]
 
 
+def test_a_difference_and_its_interval_merge_into_one_column_and_the_raw_verdict_goes():
+    from reid_lib.reports import verdict_view
+
+    lines = pd.DataFrame(
+        {
+            "comparison": ["nl > baseline", "pcb > hpm", "x > y"],
+            "difference": [0.64, 6.3, math.nan],
+            "95% CI low": [-3.84, math.nan, math.nan],
+            "95% CI high": [5.06, math.nan, math.nan],
+            "verdict": ["no clear difference", "one run: cannot judge", "not run"],
+            "p": [0.727, math.nan, math.nan],
+            "Holm p": [1.0, math.nan, math.nan],
+        }
+    )
+    shown = with_intervals(verdict_view(lines))
+    assert list(shown.columns) == ["comparison", "difference [95% CI]", "Holm p"]
+    assert list(shown["difference [95% CI]"]) == ["0.6 [-3.8, 5.1]", "6.3", MISSING]
+
+
 def test_styled_shows_no_nan_no_long_decimals_and_no_line_numbers():
     table = pd.DataFrame({"metric": ["rank1", "mAP"], "value": [13.847351, math.nan]})
     html = styled(table).to_html()

@@ -7,9 +7,9 @@ Usage::
 Checks: every page loads without a JavaScript error, every ``<img>`` has loaded (complete, with
 a non-zero natural width), every equation is typeset by MathJax (served from the site itself, so
 this holds offline), no block of code or text output is wider than its column at 1280 px (its
-right end would be cut off), no figure of a cell's output is shown narrower than the column that
-``tools.page_defects`` assumes when it judges figure text (``reid_lib.book.legibility``), and the
-evaluation chapter shows its ranked-list figure
+right end would be cut off), no table is wider than the page's column, no figure of a cell's
+output is shown narrower than the column that ``tools.page_defects`` assumes when it judges figure
+text (``reid_lib.book.legibility``), and the evaluation chapter shows its ranked-list figure
 (``<figure id="fig-ranked-list">``). Uses Debian's ``chromium`` through Playwright, never a
 downloaded browser.
 """
@@ -60,6 +60,18 @@ UNTYPESET_MATH_JS = """async () => {
 OVERFLOWING_BLOCKS_JS = """() => Array.from(document.querySelectorAll('main pre'))
     .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
     .map(el => (el.innerText || '').trim().split('\\n')[0].slice(0, 60))"""
+
+#: The visible tables wider than the page's column (its article): their right-hand columns are
+#: out of sight until the reader scrolls.
+WIDE_TABLES_JS = """() => {
+    const column = (document.querySelector('main article') || document.querySelector('main'));
+    if (!column) return [];
+    return Array.from(column.querySelectorAll('table'))
+        .filter(t => t.offsetParent !== null)
+        .filter(t => t.getBoundingClientRect().width > column.clientWidth + 1)
+        .map(t => `${Math.round(t.getBoundingClientRect().width)} px: ` +
+            (t.innerText || '').trim().split('\\n')[0].replace(/\\s+/g, ' ').slice(0, 60).trim());
+}"""
 
 #: The visible figures of cell outputs shown narrower than their own width and the column width
 #: (the argument) both: the page shrinks them more than the legibility check allows for.
@@ -135,6 +147,8 @@ def check_page(
         report.errors.append(f"{untypeset} equation(s) not typeset (MathJax did not load?)")
     for block in page.evaluate(OVERFLOWING_BLOCKS_JS):
         report.errors.append(f"block wider than the column at 1280 px: {block!r}")
+    for table in page.evaluate(WIDE_TABLES_JS):
+        report.errors.append(f"table wider than the column at 1280 px ({table})")
     for shrunk in page.evaluate(SHRUNK_FIGURES_JS, COLUMN_PX):
         report.errors.append(f"figure shown {shrunk} wide, in a column under {COLUMN_PX} px")
     if name == RANKED_LIST_PAGE:

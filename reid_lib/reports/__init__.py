@@ -58,6 +58,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "METRIC": "verdicts",
         "NO_RUNS": "verdicts",
         "verdict": "verdicts",
+        "verdict_view": "verdicts",
         "verdict_summary": "verdicts",
         "committed_runs": "rerun",
         "rerun_command": "rerun",

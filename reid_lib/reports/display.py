@@ -15,6 +15,9 @@ from reid_lib.reports.ablation import CI_SUFFIX
 MISSING = "–"
 #: The smallest p-value a table writes out; smaller ones show as ``< 0.001``.
 SMALLEST_P = 0.001
+#: The columns of a difference and its 95% confidence interval (``reid_lib.reports.verdicts``),
+#: which a table shows as one: ``6.3 [2.1, 10.5]``.
+DIFFERENCE, CI_LOW, CI_HIGH = "difference", "95% CI low", "95% CI high"
 
 
 def p_value_text(p: float) -> str:
@@ -38,10 +41,27 @@ def _mean_with_interval(mean: float, half: float, precision: int) -> str:
     return f"{mean:.{precision}f} ± {half:.{precision}f}"
 
 
+def _difference_with_interval(value: float, low: float, high: float, precision: int) -> str:
+    if pd.isna(value):
+        return MISSING
+    if pd.isna(low) or pd.isna(high):
+        return f"{value:.{precision}f}"
+    return f"{value:.{precision}f} [{low:.{precision}f}, {high:.{precision}f}]"
+
+
 def with_intervals(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
     """``table`` with each pair of columns ``<m> mean`` and ``<m> ci95`` merged into one text
-    column ``<m> (mean ± 95% CI)``; a single run shows its value alone."""
+    column ``<m> (mean ± 95% CI)``, and the columns :data:`DIFFERENCE`, :data:`CI_LOW` and
+    :data:`CI_HIGH` into one, ``difference [95% CI]``; a value without an interval shows alone."""
     out = table.copy()
+    if {DIFFERENCE, CI_LOW, CI_HIGH} <= set(table.columns):
+        text = [
+            _difference_with_interval(v, lo, hi, precision)
+            for v, lo, hi in zip(table[DIFFERENCE], table[CI_LOW], table[CI_HIGH], strict=True)
+        ]
+        position = out.columns.get_loc(DIFFERENCE)
+        out = out.drop(columns=[DIFFERENCE, CI_LOW, CI_HIGH])
+        out.insert(position, f"{DIFFERENCE} [95% CI]", text)
     for column in table.columns:
         if not (isinstance(column, str) and column.endswith(" mean")):
             continue

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from reid_lib.reports.ablation import ablation_points, splits_are_units
+from reid_lib.reports.display import CI_HIGH, CI_LOW, DIFFERENCE
 from reid_lib.reports.intervals import CONFIDENCE
 from reid_lib.reports.records import shown
 from reid_lib.reports.significance import (
@@ -219,9 +220,9 @@ def compare_rows(
         "comparison": comparison_name(better, worse),
         f"{METRIC}, claimed higher": mean(a),
         f"{METRIC}, claimed lower": mean(b),
-        "difference": diff.value,
-        "95% CI low": diff.low,
-        "95% CI high": diff.high,
+        DIFFERENCE: diff.value,
+        CI_LOW: diff.low,
+        CI_HIGH: diff.high,
         "runs": f"{len(common)} pairs{on_splits}" if paired else f"{len(a)} vs {len(b)}",
         "verdict": verdict_of(diff),
         "p": diff.p,
@@ -252,7 +253,7 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
         verdicts = [
             _decision(diff, p) if ok else raw
             for diff, p, ok, raw in zip(
-                group["difference"], adjusted, judged, group["verdict"], strict=True
+                group[DIFFERENCE], adjusted, judged, group["verdict"], strict=True
             )
         ]
         detectable = [
@@ -268,6 +269,13 @@ def _decision(diff: float, adjusted_p: float) -> str:
     if adjusted_p < ALPHA:
         return AGREES if diff > 0 else DISAGREES
     return UNCLEAR
+
+
+def verdict_view(lines: pd.DataFrame) -> pd.DataFrame:
+    """Verdict lines (:func:`with_holm`) as the book shows them: the raw difference with its
+    interval, and the decision after Holm's correction with its p-value and minimum detectable
+    effect. The raw verdict and p-value, which the interval already says, are left out."""
+    return lines.drop(columns=["verdict", "p"], errors="ignore")
 
 
 def study_of(finding: dict[str, Any]) -> str:
