@@ -158,3 +158,17 @@ def test_track_summary_adds_up_each_profile() -> None:
             "hours": pytest.approx(0.3 + 1 / 3600),
         }
     ]
+
+
+def test_the_sweep_command_builder_quotes_and_orders_its_arguments():
+    from reid_lib.studies.sweep_command import sweep_command
+
+    assert sweep_command("run", profile="cpu", rows=["full"], seeds=[1, 2], dataset="viper") == (
+        "python -m tools.sweep run --profile cpu --dataset viper --rows full --seeds 1 2"
+    )
+    line = sweep_command(
+        "joint", profile="cpu", rows=["a b"], seeds=[0], splits=[0, 1], extra=["--sets", "grid"]
+    )
+    assert line == (
+        "python -m tools.sweep joint --profile cpu --rows 'a b' --seeds 0 --splits 0 1 --sets grid"
+    )

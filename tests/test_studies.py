@@ -540,7 +540,8 @@ def test_an_untrained_run_names_the_command_that_trains_it(tmp_path):
     (run,) = plan_runs(load_rows(), ["full"], [1], [0])
     with pytest.raises(FileNotFoundError, match=r"tools\.sweep joint --profile cpu --rows full"):
         run.trained_checkpoint(tmp_path, "cpu", "joint")
-    with pytest.raises(FileNotFoundError, match=r"tools\.sweep run --dataset viper --profile cpu"):
+    viper = r"tools\.sweep run --profile cpu --dataset viper --rows full --seeds 1 --splits 0$"
+    with pytest.raises(FileNotFoundError, match=viper):
         run.trained_checkpoint(tmp_path, "cpu", "viper")
 
 

@@ -29,6 +29,7 @@ from reid_lib.engine.config import load_config
 from reid_lib.engine.results import NO_KNOB
 from reid_lib.engine.run_key import RunKey
 from reid_lib.studies.rows import load_studies
+from reid_lib.studies.sweep_command import sweep_command
 
 #: The columns of :func:`committed_runs`.
 COMMITTED_COLUMNS = [
@@ -88,25 +89,27 @@ def _sweep_command(runs: Sequence[Mapping[str, Any]]) -> str:
     training set, row and knob, which differ only by seed and split."""
     first = runs[0]
     run, tested_on = first["run"], first["dataset"]["name"]
-    args = ["--profile", run["profile"], "--rows", str(run["row"])]
-    args += ["--seeds", *map(str, sorted({data["run"]["seed"] for data in runs}))]
-    splits = _trained_splits(runs)
-    args += ["--splits", *map(str, splits)] if splits else []
+    common = {
+        "profile": run["profile"],
+        "rows": [str(run["row"])],
+        "seeds": sorted({data["run"]["seed"] for data in runs}),
+        "splits": _trained_splits(runs),
+    }
     data_config = first["provenance"]["config"].get("data", {})
     if run["knob"] is not None:
         # The knob label names the knobs turned up (every knobs command also tests with all of
         # them off, NO_KNOB); the config gives their level (else the sweep's default).
         level = max(data_config.get("synthetic_knobs", {}).values(), default=0.0)
-        step = ["knobs", *args]
-        step += [] if run["knob"] == NO_KNOB else ["--knobs", *run["knob"].split("+")]
-        step += ["--level", str(level)] if level > 0 else []
-    elif run["train_set"] == JOINT:
-        step = ["joint", *args, "--sets", *data_config.get("joint_sets", [tested_on])]
-    elif run["train_set"] != tested_on:
-        step = ["transfer", *args, "--train", run["train_set"], "--test", tested_on]
-    else:
-        step = ["run", *args[:2], "--dataset", tested_on, *args[2:]]
-    return shlex.join(["python", "-m", "tools.sweep", *step])
+        extra = [] if run["knob"] == NO_KNOB else ["--knobs", *run["knob"].split("+")]
+        extra += ["--level", str(level)] if level > 0 else []
+        return sweep_command("knobs", **common, extra=extra)
+    if run["train_set"] == JOINT:
+        sets = ["--sets", *data_config.get("joint_sets", [tested_on])]
+        return sweep_command("joint", **common, extra=sets)
+    if run["train_set"] != tested_on:
+        sets = ["--train", run["train_set"], "--test", tested_on]
+        return sweep_command("transfer", **common, extra=sets)
+    return sweep_command("run", **common, dataset=tested_on)
 
 
 def rerun_command(data: Mapping[str, Any]) -> str:

@@ -36,6 +36,7 @@ from reid_lib.engine.figure_data import FIGURES, read_figure_data
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
 from reid_lib.engine.run_key import RunKey
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
+from reid_lib.studies.sweep_command import sweep_command
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,16 @@ class PlannedRun:
         """
         checkpoint = Path(runs_dir) / profile / dataset / self.name / LAST
         if not checkpoint.is_file():
-            split = "" if self.split is None else f" --splits {self.split}"
-            command = "joint" if dataset == "joint" else f"run --dataset {dataset}"
+            command = sweep_command(
+                "joint" if dataset == "joint" else "run",
+                profile=profile,
+                dataset=None if dataset == "joint" else dataset,
+                rows=[self.row],
+                seeds=[self.seed],
+                splits=[] if self.split is None else [self.split],
+            )
             raise FileNotFoundError(
-                f"{checkpoint}: no trained run {self.name!r}; train it first with "
-                f"python -m tools.sweep {command} --profile {profile} "
-                f"--rows {self.row} --seeds {self.seed}{split}"
+                f"{checkpoint}: no trained run {self.name!r}; train it first with {command}"
             )
         return checkpoint
 
