@@ -124,3 +124,10 @@ def test_set_up_starts_the_chapter_says_how_and_readies_its_data_only_when_asked
     assert prepared == [ch] and ch.config.data.dataset == "synthetic"
     with pytest.raises(ValueError, match="epochs must be >= 0"):
         set_up.set_up_chapter("z", epochs=-1)
+
+
+def test_set_up_refuses_a_parameter_that_start_does_not_take(tmp_path):
+    from reid_lib.book.set_up import set_up_chapter
+
+    with pytest.raises(TypeError, match="colour"):
+        set_up_chapter("x", colour="red", results_dir=str(tmp_path))

@@ -7,50 +7,27 @@ Every chapter opens with its ``parameters`` cell (papermill's) and one hidden se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
-from reid_lib.book.chapter import AUTO, Chapter, start
+from reid_lib.book.chapter import Chapter, start
 from reid_lib.book.data import prepare_data
 from reid_lib.book.legibility import record_figures_as_shown
 
 
-def set_up_chapter(
-    name: str,
-    *,
-    profile: str = AUTO,
-    dataset: str = "synthetic",
-    data_root: str | None = None,
-    device: str = AUTO,
-    epochs: int | None = None,
-    seed: int = 0,
-    results_dir: str | None = None,
-    runs_dir: str | None = None,
-    overrides: Sequence[str] = (),
-    needs_data: bool = True,
-) -> Chapter:
-    """:func:`~reid_lib.book.chapter.start` the chapter with its parameters, print the profile,
-    device and seed it runs with, show figures in the book's type size with their legibility
-    recorded (:func:`~reid_lib.book.legibility.record_figures_as_shown`), and, when
-    ``needs_data``, make sure its dataset is where it is read
-    (:func:`~reid_lib.book.data.prepare_data`: the synthetic set is generated, a real set
-    downloaded into ``data_root`` if missing).
+def set_up_chapter(name: str, *, needs_data: bool = True, **parameters: Any) -> Chapter:
+    """:func:`~reid_lib.book.chapter.start` the chapter with its ``parameters`` (the keywords of
+    ``start``, from the chapter's parameters cell), print the profile, device and seed it runs
+    with, show figures in the book's type size with their legibility recorded
+    (:func:`~reid_lib.book.legibility.record_figures_as_shown`), and, when ``needs_data``, make
+    sure its dataset is where it is read (:func:`~reid_lib.book.data.prepare_data`: the synthetic
+    set is generated, a real set downloaded into ``data_root`` if missing).
 
     Raises:
         what :func:`~reid_lib.book.chapter.start` and :func:`~reid_lib.book.data.prepare_data`
-        raise: a bad parameter, or a dataset that cannot be had.
+        raise: a bad parameter, or a dataset that cannot be had; ``TypeError`` for a keyword
+        ``start`` does not take.
     """
-    ch = start(
-        name,
-        profile=profile,
-        dataset=dataset,
-        data_root=data_root,
-        device=device,
-        epochs=epochs,
-        seed=seed,
-        results_dir=results_dir,
-        runs_dir=runs_dir,
-        overrides=overrides,
-    )
+    ch = start(name, **parameters)
     print(f"profile {ch.profile}, device {ch.device}, seed {ch.seed}")
     record_figures_as_shown()
     if needs_data:
