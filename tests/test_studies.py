@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -555,14 +556,21 @@ def test_the_joint_step_needs_two_sets(monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_figure_data_of_a_trained_run_is_written_once_and_read_back(tmp_path, capsys):
+def test_figure_data_of_a_trained_run_is_written_once_and_read_back(
+    tmp_path, capsys, monkeypatch
+):
     from reid_lib.engine.figure_data import (
         figure_data_files,
         read_figure_data,
         upper_body_position,
     )
 
-    results, runs = tmp_path / "results", tmp_path / "runs"
+    # As the sweep runs: a relative runs folder, and a data root for the real sets beside it
+    # (the synthetic set generated under the runs folder is not looked up there).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real").mkdir()
+    monkeypatch.setenv("REID_DATA_ROOT", str(tmp_path / "real"))
+    results, runs = tmp_path / "results", Path("runs")
     common = ["--profile", "smoke", "--rows", "full", "--seeds", "0", "--results-dir", str(results)]
     assert main(["figures", *common, "--runs-dir", str(runs)]) == 2
     assert "train it first with python -m tools.sweep run" in capsys.readouterr().err

@@ -108,7 +108,9 @@ def compute_figure_data(
         from_dict(state["config"], source=str(checkpoint)), [*overrides, "run.device=cpu"]
     )
     device = resolve_device(cfg.run.device)
-    root = dataset_root(cfg)  # generates and checks a synthetic set once; read from here on
+    # Generates and checks a synthetic set once; read from here on. Absolute, because a relative
+    # data.root is looked up under $REID_DATA_ROOT, the real sets' folder.
+    root = dataset_root(cfg).resolve()
     dataset = load_dataset(apply_overrides(cfg, [f"data.root={root}"]))
     model = trained_model(state, cfg).to(device).eval()
     rng = np.random.default_rng(seed)
