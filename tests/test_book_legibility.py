@@ -63,6 +63,13 @@ def test_a_legend_over_the_line_is_caught_and_one_outside_the_axes_is_not():
     assert measure(line_figure("upper left")).legends_over_data == ()  # the line rises away
     outside = line_figure("upper left", bbox_to_anchor=(1.02, 1))
     assert measure(outside).legends_over_data == ()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.plot([0, 1], [20, 7], label="total")
+    ax.plot([0, 0.5, 1], [3, 1, 0.0], label="term")  # log(0): the line runs down out of the axes
+    ax.set_yscale("log")
+    ax.set_title("losses")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
+    assert measure(fig).legends_over_data == (), "clipped data under a legend below the axes"
     fig, ax = plt.subplots()
     ax.bar([0, 1], [1, 1], label="bars")
     ax.legend(loc="center")

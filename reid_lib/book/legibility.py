@@ -68,7 +68,11 @@ class _TextRecorder(RendererAgg):
 
 
 def _covers_data(box: Bbox, ax: Axes) -> bool:
-    """True if ``box`` (display pixels) overlaps a line, bar, point set or image of ``ax``."""
+    """True if ``box`` (display pixels) overlaps a line, bar, point set or image of ``ax``
+    inside the axes (the data are clipped to them: a legend below the axes covers nothing)."""
+    box = Bbox.intersection(box, ax.bbox)
+    if box is None:
+        return False
     for line in ax.lines:
         path = line.get_transform().transform_path(line.get_path())
         if line.get_visible() and path.intersects_bbox(box, filled=False):

@@ -138,11 +138,18 @@ def _numbers(values: Iterable[int]) -> str:
     return ", ".join(str(s[0]) if len(s) == 1 else f"{s[0]}-{s[-1]}" for s in spans) or "-"
 
 
+def _backbone(pretraining: str | None) -> str:
+    """A run's backbone as the tables show it: the file's stem and the first 12 hex digits of its
+    SHA-256 (``peta-resnet18 e846cdf402e7``), or a dash for none."""
+    return pretraining.replace(" sha256:", " ") if pretraining else "-"
+
+
 def committed_runs(files: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One line per profile, test set, training set, row and knob of the results ``files`` (as
     :func:`~reid_lib.reports.records.load_result_files` gives them): the studies the row belongs
-    to, the splits and seeds run, the number of runs, the backbone (a dash: the runs started from no
-    pretrained weights), their summed wall time in hours, and the command that re-runs them."""
+    to, the splits and seeds run, the number of runs, the backbone (:func:`_backbone`; a dash: the
+    runs started from no pretrained weights), their summed wall time in hours, and the command
+    that re-runs them."""
     studies_of: dict[str, list[str]] = {}
     for study, rows in load_studies().items():
         for row in rows:
@@ -168,7 +175,7 @@ def committed_runs(files: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                 "splits": _numbers(_trained_splits(runs)),
                 "seeds": _numbers(data["run"]["seed"] for data in runs),
                 "runs": len(runs),
-                "backbone": ", ".join(sorted({d["run"]["pretraining"] or "-" for d in runs})),
+                "backbone": ", ".join(sorted({_backbone(d["run"]["pretraining"]) for d in runs})),
                 "hours": sum(d["provenance"]["wall_time_s"] for d in runs) / 3600,
                 "re-run": rerun_command(runs[0]) if alone else _sweep_command(runs),
             }
