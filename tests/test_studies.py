@@ -556,9 +556,7 @@ def test_the_joint_step_needs_two_sets(monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_figure_data_of_a_trained_run_is_written_once_and_read_back(
-    tmp_path, capsys, monkeypatch
-):
+def test_figure_data_of_a_trained_run_is_written_once_and_read_back(tmp_path, capsys, monkeypatch):
     from reid_lib.engine.figure_data import (
         figure_data_files,
         read_figure_data,
