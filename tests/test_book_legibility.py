@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import asdict
 
 import matplotlib
 import pytest
@@ -77,8 +78,28 @@ def test_a_legend_over_the_line_is_caught_and_one_outside_the_axes_is_not():
     assert measure(fig).legends_over_data == ("bars",)
 
 
+def test_texts_drawn_over_each_other_are_caught_and_neighbours_are_not():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_axis_off()
+    ax.text(0.1, 0.5, "100.0", fontsize=11)
+    ax.text(0.16, 0.5, "88.3", fontsize=11)  # starts inside the first
+    ax.text(0.6, 0.5, "apart", fontsize=11)
+    assert measure(fig).texts_over_texts == ("'100.0' on '88.3'",)
+    ax.texts[1].set_x(0.3)
+    assert measure(fig).texts_over_texts == ()
+    fig.axes[0].text(0.6, 0.2, "two\nlines", fontsize=11)  # drawn line by line, one box
+    assert measure(fig).texts_over_texts == ()
+    record = {**asdict(measure(fig)), "texts_over_texts": ["'a' on 'b'"]}
+    assert shown_defects(record, 300) == ["figure texts drawn over each other: 'a' on 'b'"]
+
+
 def test_text_shrunk_by_a_wide_png_falls_below_the_small_print():
-    record = {"smallest_text_px": 2 * SMALL_PRINT_PX, "smallest_text": "x", "legends_over_data": []}
+    record = {
+        "smallest_text_px": 2 * SMALL_PRINT_PX,
+        "smallest_text": "x",
+        "legends_over_data": [],
+        "texts_over_texts": [],
+    }
     assert shown_defects(record, 2 * COLUMN_PX) == []  # shrunk by half: just the small print
     assert len(shown_defects(record, 2 * COLUMN_PX + 10)) == 1
     assert shown_defects({**record, "smallest_text_px": SMALL_PRINT_PX}, COLUMN_PX // 2) == []

@@ -34,6 +34,10 @@ SMALL_PRINT_PX = 14.0
 #: The book's base type size: matplotlib's 10 pt is 13.9 px at its 100 dpi, under the small print.
 #: Tick labels, legends and titles are sized relative to it.
 BOOK_RC = {"font.size": 11.0}
+#: How many overlapping pairs of texts a record names.
+MOST_PAIRS = 3
+#: Pixels two text boxes may share before they count as drawn over each other (their edges).
+TOUCH_PX = 1.0
 #: The PNG text chunk that carries a figure's :class:`Legibility`.
 PNG_KEY = "reid-book legibility"
 
@@ -47,24 +51,43 @@ class Legibility:
         smallest_text: that text.
         legends_over_data: for each legend that covers a line, point, bar or image of the data,
             the title of the axes it covers (or ``"figure"``).
+        texts_over_texts: pairs of drawn texts whose boxes overlap (``"'a' on 'b'"``), at most
+            :data:`MOST_PAIRS` of them.
     """
 
     smallest_text_px: float
     smallest_text: str
     legends_over_data: tuple[str, ...]
+    texts_over_texts: tuple[str, ...] = ()
 
 
 class _TextRecorder(RendererAgg):
-    """An Agg renderer that notes the size and content of each text it is asked to draw."""
+    """An Agg renderer that notes the size and content of each text it is asked to draw, and
+    the box of each text artist (once, however many lines it draws)."""
 
     def __init__(self, width: float, height: float, dpi: float) -> None:
         super().__init__(width, height, dpi)
         self.texts: list[tuple[float, str]] = []
+        self.boxes: dict[int, tuple[str, Bbox]] = {}
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if s.strip():
             self.texts.append((prop.get_size_in_points() * self.dpi / 72, s))
+            if mtext is not None and id(mtext) not in self.boxes:
+                box = mtext.get_window_extent(renderer=self)
+                self.boxes[id(mtext)] = (mtext.get_text(), box)
         super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+
+
+def _overlapping(boxes: list[tuple[str, Bbox]]) -> list[str]:
+    """The pairs of texts whose boxes share more than their edges (:data:`TOUCH_PX`)."""
+    pairs = []
+    for i, (text, box) in enumerate(boxes):
+        inner = box.padded(-TOUCH_PX)
+        for other, other_box in boxes[i + 1 :]:
+            if inner.overlaps(other_box.padded(-TOUCH_PX)):
+                pairs.append(f"{text!r} on {other!r}")
+    return pairs
 
 
 def _covers_data(box: Bbox, ax: Axes) -> bool:
@@ -106,7 +129,8 @@ def _legends(fig: Figure) -> list[tuple[Legend, list[Axes], str]]:
 
 
 def measure(fig: Figure) -> Legibility:
-    """Draw ``fig`` once, off screen, and measure its text and legends.
+    """Draw ``fig`` once, off screen, and measure its text (its smallest, and any drawn over
+    another) and legends.
 
     A figure with no text gets an infinite smallest size.
     """
@@ -120,7 +144,8 @@ def measure(fig: Figure) -> Legibility:
         if legend.get_visible()
         and any(_covers_data(legend.get_window_extent(renderer), ax) for ax in axes)
     ]
-    return Legibility(round(smallest[0], 2), smallest[1], tuple(covering))
+    overlapping = _overlapping(list(renderer.boxes.values()))[:MOST_PAIRS]
+    return Legibility(round(smallest[0], 2), smallest[1], tuple(covering), tuple(overlapping))
 
 
 def png_metadata(fig: Figure) -> dict[str, str]:
@@ -141,7 +166,7 @@ def png_defects(png: bytes) -> list[str]:
 def shown_defects(record: dict[str, Any], png_width: int) -> list[str]:
     """What a reader cannot read in a figure whose PNG is ``png_width`` pixels wide and carries
     ``record`` (a :class:`Legibility` as a dict): text below :data:`SMALL_PRINT_PX` once the
-    page shrinks the PNG to :data:`COLUMN_PX`, and legends over data."""
+    page shrinks the PNG to :data:`COLUMN_PX`, legends over data, and texts over texts."""
     scale = min(1.0, COLUMN_PX / png_width)
     shown = record["smallest_text_px"] * scale
     defects = []
@@ -152,6 +177,9 @@ def shown_defects(record: dict[str, Any], png_width: int) -> list[str]:
             f"at most {COLUMN_PX} px"
         )
     defects += [f"a legend covers the data of {name!r}" for name in record["legends_over_data"]]
+    defects += [
+        f"figure texts drawn over each other: {pair}" for pair in record["texts_over_texts"]
+    ]
     return defects
 
 
