@@ -89,6 +89,11 @@ def test_texts_drawn_over_each_other_are_caught_and_neighbours_are_not():
     assert measure(fig).texts_over_texts == ()
     fig.axes[0].text(0.6, 0.2, "two\nlines", fontsize=11)  # drawn line by line, one box
     assert measure(fig).texts_over_texts == ()
+    ax.text(0.1, 0.1, "slanted-label", rotation=45, fontsize=11)
+    ax.text(
+        0.18, 0.1, "slanted-label", rotation=45, fontsize=11
+    )  # parallel: boxes overlap, glyphs do not
+    assert measure(fig).texts_over_texts == ()
     record = {**asdict(measure(fig)), "texts_over_texts": ["'a' on 'b'"]}
     assert shown_defects(record, 300) == ["figure texts drawn over each other: 'a' on 'b'"]
 

@@ -52,7 +52,7 @@ class Legibility:
         legends_over_data: for each legend that covers a line, point, bar or image of the data,
             the title of the axes it covers (or ``"figure"``).
         texts_over_texts: pairs of drawn texts whose boxes overlap (``"'a' on 'b'"``), at most
-            :data:`MOST_PAIRS` of them.
+            :data:`MOST_PAIRS` of them; texts drawn at a slant are not compared.
     """
 
     smallest_text_px: float
@@ -73,7 +73,10 @@ class _TextRecorder(RendererAgg):
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if s.strip():
             self.texts.append((prop.get_size_in_points() * self.dpi / 72, s))
-            if mtext is not None and id(mtext) not in self.boxes:
+            # A slanted text's box is far larger than its glyphs (tick labels at 45 degrees):
+            # only texts drawn level or upright are compared.
+            upright = mtext is not None and mtext.get_rotation() % 90 == 0
+            if upright and id(mtext) not in self.boxes:
                 box = mtext.get_window_extent(renderer=self)
                 self.boxes[id(mtext)] = (mtext.get_text(), box)
         super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
