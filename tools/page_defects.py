@@ -15,8 +15,9 @@ Each check names what it found:
 - papermill's injected-parameters cell left visible;
 - a chapter without exercises (every chapter but those of :data:`NO_EXERCISES`);
 - a figure in a cell's output whose text, shrunk to the page's column, is smaller than the
-  page's small print, or whose legend covers its data (read from the record each chapter writes
-  into its PNGs, ``reid_lib.book.legibility``), or a figure without that record.
+  page's small print, whose legend covers its data, or whose texts are drawn over each other
+  (read from the record each chapter writes into its PNGs, ``reid_lib.book.legibility``), or a
+  figure without that record.
 """
 
 from __future__ import annotations

@@ -69,8 +69,8 @@ def prepare_data(ch: Chapter) -> Path:
 def run_images_dir(ch: Chapter, data: FigureData) -> Path | None:
     """The folder that holds the images of a figure-data file's dataset, if this chapter has it:
     the synthetic set of the run's config in ``ch.runs_dir`` (generated there on first use, as a
-    run generates it), or the real set under ``data_root``; None otherwise (the figures then draw
-    the maps alone)."""
+    run generates it), or the real set under ``data_root``; None otherwise (a figure that needs
+    the pictures is then not drawn: ``reid_lib.book.trained_figures.with_pictures``)."""
     config = data.config
     if config.data.dataset == "synthetic":
         return dataset_root(

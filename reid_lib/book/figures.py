@@ -151,7 +151,9 @@ def _ranked_row(
         ax.set_title(label)
 
 
-def _ranked_figsize(panels: int, lines: int, picture: tuple[int, ...], titles: int) -> tuple:
+def _ranked_figsize(
+    panels: float, lines: int, picture: tuple[int, ...], titles: int
+) -> tuple[float, float]:
     """(width, height) of ``lines`` rows of ``panels`` pictures of shape ``picture`` (height,
     width, ...) that fit the column, with ``titles`` lines of text over each row."""
     width = _panel_inches(0.95, panels)
@@ -270,18 +272,10 @@ def trained_run_figure(
     queries = data.meta["queries"]
     top = data.arrays["ranked.gallery_index"].shape[1]
     columns = max(top, 1 + len(maps))
-    lines = [(q, "maps") for q in range(len(queries)) if maps] + [
-        (q, "ranked") for q in range(len(queries))
-    ]
-    lines.sort(key=lambda line: line[0])
-    panel = _panel_inches(0.95, columns + 0.5)  # half a panel for the line names
-    line_inches = 1.4 * plt.rcParams["font.size"] / 72
-    fig, axes = plt.subplots(
-        len(lines),
-        columns,
-        figsize=((columns + 0.5) * panel, len(lines) * (panel * size[0] / size[1] + line_inches)),
-        squeeze=False,
-    )
+    kinds = ("maps", "ranked") if maps else ("ranked",)
+    lines = [(q, kind) for q in range(len(queries)) for kind in kinds]
+    size_inches = _ranked_figsize(columns + 0.5, len(lines), size, 1)  # half a panel for names
+    fig, axes = plt.subplots(len(lines), columns, figsize=size_inches, squeeze=False)
     for row, (q, kind) in zip(axes, lines, strict=True):
         for ax in row:
             ax.set_axis_off()

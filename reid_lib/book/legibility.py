@@ -58,7 +58,7 @@ class Legibility:
     smallest_text_px: float
     smallest_text: str
     legends_over_data: tuple[str, ...]
-    texts_over_texts: tuple[str, ...] = ()
+    texts_over_texts: tuple[str, ...]
 
 
 class _TextRecorder(RendererAgg):

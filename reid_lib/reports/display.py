@@ -49,6 +49,15 @@ def _difference_with_interval(value: float, low: float, high: float, precision: 
     return f"{value:.{precision}f} [{low:.{precision}f}, {high:.{precision}f}]"
 
 
+def _merged(out: pd.DataFrame, columns: list[str], name: str, text: list[str]) -> pd.DataFrame:
+    """``out`` with ``columns`` replaced by one column ``name`` holding ``text``, where the first
+    of them stood."""
+    position = out.columns.get_loc(columns[0])
+    merged = out.drop(columns=columns)
+    merged.insert(position, name, text)
+    return merged
+
+
 def with_intervals(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
     """``table`` with each pair of columns ``<m> mean`` and ``<m> ci95`` merged into one text
     column ``<m> (mean ± 95% CI)``, and the columns :data:`DIFFERENCE`, :data:`CI_LOW` and
@@ -59,9 +68,7 @@ def with_intervals(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
             _difference_with_interval(v, lo, hi, precision)
             for v, lo, hi in zip(table[DIFFERENCE], table[CI_LOW], table[CI_HIGH], strict=True)
         ]
-        position = out.columns.get_loc(DIFFERENCE)
-        out = out.drop(columns=[DIFFERENCE, CI_LOW, CI_HIGH])
-        out.insert(position, f"{DIFFERENCE} [95% CI]", text)
+        out = _merged(out, [DIFFERENCE, CI_LOW, CI_HIGH], f"{DIFFERENCE} [95% CI]", text)
     for column in table.columns:
         if not (isinstance(column, str) and column.endswith(" mean")):
             continue
@@ -73,9 +80,7 @@ def with_intervals(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
             _mean_with_interval(m, h, precision)
             for m, h in zip(table[column], table[half], strict=True)
         ]
-        position = out.columns.get_loc(column)
-        out = out.drop(columns=[column, half])
-        out.insert(position, f"{metric} (mean ± 95% CI)", text)
+        out = _merged(out, [column, half], f"{metric} (mean ± 95% CI)", text)
     return out
 
 
