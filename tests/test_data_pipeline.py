@@ -1,3 +1,4 @@
+import dataclasses
 import re
 from collections import Counter
 from pathlib import Path
@@ -107,6 +108,56 @@ def test_sampler_rejects_bad_parameters():
         PKSampler(PIDS, num_ids=2, num_instances=0)
 
 
+def test_the_batches_are_those_the_committed_runs_trained_on():
+    """Pinned (from the sampler before ``sources`` existed): the committed results depend on it."""
+    assert list(PKSampler(PIDS, 2, 2, seed=5))[:16] == [
+        *(18, 17, 27, 28, 15, 16, 5, 6),
+        *(36, 38, 14, 14, 39, 37, 10, 12),
+    ]
+
+
+# Two sources: ids 0-3 from "a", 4-7 from "b".
+SOURCES = ["a" if pid < 4 else "b" for pid in PIDS]
+
+
+def test_with_sources_every_batch_holds_ids_of_one_source():
+    counts = Counter()
+    for epoch in range(10):
+        sampler = PKSampler(PIDS, num_ids=2, num_instances=2, seed=3, sources=SOURCES)
+        sampler.set_epoch(epoch)
+        for batch in _batches(sampler):
+            (source,) = {SOURCES[i] for i in batch}
+            counts[source] += 1
+            assert sorted(Counter(PIDS[i] for i in batch).values()) == [2, 2]
+    assert counts["a"] > 0 and counts["b"] > 0, "both sources get batches"
+
+
+def test_with_sources_each_source_uses_its_groups_until_fewer_than_p_ids_are_left():
+    """Source "a" has ids with 9, 5, 1 and 4 images: groups of K = 4 give 2 + 1 + 1 + 1 = 5 (the
+    id with one image is drawn with replacement), source "b" (8, 2, 7, 4) also 5. With P = 2, no
+    id holding more than 2 groups, 3 groups left after one batch span two ids, so each source
+    gives exactly 2 batches, whatever the seed."""
+    for seed in range(20):
+        sampler = PKSampler(PIDS, num_ids=2, num_instances=4, seed=seed, sources=SOURCES)
+        per_source = Counter(SOURCES[batch[0]] for batch in _batches(sampler))
+        assert per_source == {"a": 2, "b": 2}
+
+
+def test_sources_must_match_the_items_and_give_each_id_one_source():
+    with pytest.raises(ValueError, match=f"sources has 3 entries for {len(PIDS)} items"):
+        PKSampler(PIDS, 2, sources=["a", "b", "c"])
+    mixed = ["a"] * len(PIDS)
+    mixed[-1] = "b"  # the last image of id 7
+    with pytest.raises(ValueError, match="identity 7 comes from two sources, 'a' and 'b'"):
+        PKSampler(PIDS, 2, sources=mixed)
+
+
+def test_a_source_with_fewer_than_p_ids_gets_no_batch():
+    few = ["a" if pid == 0 else "b" for pid in PIDS]  # "a" holds one id
+    sampler = PKSampler(PIDS, num_ids=2, num_instances=4, seed=0, sources=few)
+    assert {few[batch[0]] for batch in _batches(sampler)} == {"b"}
+
+
 def _solid(colour: tuple[int, int, int], size=(40, 20)) -> Image.Image:
     return Image.new("RGB", (size[1], size[0]), colour)
 
@@ -189,6 +240,21 @@ def test_train_loader_yields_pk_batches_as_dicts(tiny_dataset):
     by_path = {str(r.path): r for r in tiny_dataset.train}
     assert [by_path[p].pid for p in batch["paths"]] == batch["pids"].tolist()
     assert len(loader) == len(loader.sampler) // 8
+
+
+def test_the_train_loader_draws_each_batch_from_one_source_when_asked(tiny_dataset):
+    records = [
+        dataclasses.replace(r, extra={**r.extra, "source": "x" if r.pid % 2 else "y"})
+        for r in tiny_dataset.train
+    ]
+    loader = build_train_loader(
+        records, image_size=(64, 32), num_ids=2, num_instances=2, one_source_per_batch=True
+    )
+    loader.sampler.set_epoch(0)
+    for batch in loader:
+        assert len({pid % 2 for pid in batch["pids"].tolist()}) == 1
+    mixed = build_train_loader(records, image_size=(64, 32), num_ids=4, num_instances=2)
+    assert mixed.sampler._source_of is None
 
 
 def test_test_loaders_keep_order_and_original_pids(tiny_dataset):

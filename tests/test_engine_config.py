@@ -253,6 +253,16 @@ def test_a_joint_set_named_twice_is_refused():
     assert load_config("smoke", ["data.dataset=joint", "data.joint_sets=[viper, grid]"])
 
 
+def test_batches_from_one_set_need_a_joint_training_set():
+    message = (
+        r"sampler\.one_set_per_batch=true with data\.dataset='synthetic': .*data\.dataset=joint"
+    )
+    with pytest.raises(ConfigError, match=message):
+        load_config("smoke", ["sampler.one_set_per_batch=true"])
+    cfg = load_config("smoke", ["data.dataset=joint", "sampler.one_set_per_batch=true"])
+    assert cfg.sampler.one_set_per_batch
+
+
 def test_the_triplet_rules_apply_only_with_a_triplet_loss():
     single = ["sampler.num_instances=1"]
     assert load_config("smoke", [*single, "loss.weight_tri=0"]).sampler.num_instances == 1

@@ -1,15 +1,20 @@
 """What the evaluation feeds the ranking: L2-normalised embeddings, unless the model's metric is
-defined on its raw outputs (LOMO + XQDA)."""
+defined on its raw outputs (LOMO + XQDA); and AdaBN, which tests a model again after its batch-norm
+statistics are re-estimated."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
 from reid_lib.data.synthetic import PRESETS, generate_synthetic
 from reid_lib.engine import load_config
-from reid_lib.engine.evaluation import embed_records
+from reid_lib.engine.bn_adaptation import adapt_batch_norm
+from reid_lib.engine.evaluation import embed_records, evaluate_model
 from reid_lib.engine.experiment import load_dataset
+from reid_lib.engine.results import validate_results
+from tests.result_files import result_dict
 
 
 class Constant(nn.Module):
@@ -32,3 +37,55 @@ def test_embeddings_are_unit_length_unless_the_model_says_otherwise(tmp_path):
     raw_model.l2_normalise = False
     raw, _, _ = embed_records(raw_model, records, cfg, cpu)
     assert torch.allclose(raw.norm(dim=1), torch.full((4,), 3 * 8**0.5))
+
+
+def _two_batches() -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    return [torch.randn(4, 3, 2, 2, generator=generator) * 2 + 5 for _ in range(2)]
+
+
+def test_adapted_batch_norm_holds_the_statistics_of_the_images_and_leaves_the_model():
+    """A BN layer alone: its running mean is the average of the two (equal) batches' channel
+    means, its running variance the average of their unbiased variances, as PyTorch's
+    cumulative average (momentum None) defines them. Dropout before it stays off."""
+    model = nn.Sequential(nn.Dropout(0.9), nn.BatchNorm2d(3))
+    batches = _two_batches()
+    adapted = adapt_batch_norm(model, batches, torch.device("cpu"))
+    per_batch = [b.transpose(0, 1).reshape(3, -1) for b in batches]
+    expected_mean = torch.stack([x.mean(dim=1) for x in per_batch]).mean(dim=0)
+    expected_var = torch.stack([x.var(dim=1, unbiased=True) for x in per_batch]).mean(dim=0)
+    norm = adapted[1]
+    assert torch.allclose(norm.running_mean, expected_mean, atol=1e-5)
+    assert torch.allclose(norm.running_var, expected_var, atol=1e-5)
+    assert not adapted.training and norm.momentum == model[1].momentum == 0.1
+    assert torch.equal(model[1].running_mean, torch.zeros(3)), "the model itself is left as it was"
+    assert torch.equal(model[1].running_var, torch.ones(3))
+
+
+def test_adapted_batch_norm_needs_images():
+    with pytest.raises(ValueError, match="no images to estimate the statistics from"):
+        adapt_batch_norm(nn.BatchNorm2d(3), [], torch.device("cpu"))
+
+
+def test_adapt_bn_adds_a_variant_beside_the_models_own_numbers(tmp_path):
+    """A model whose output is its BN layer's: after AdaBN on the training images, the ranking
+    changes, and the plain variant is what it was without AdaBN."""
+    root = tmp_path / "synthetic"
+    generate_synthetic(root, PRESETS["tiny"], preset="tiny", seed=0)
+    overrides = [f"data.root={root}", "data.num_workers=0", "run.progress=false"]
+    plain_cfg = load_config("smoke", overrides)
+    cfg = load_config("smoke", [*overrides, "eval.adapt_bn=true"])
+    dataset = load_dataset(cfg)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.BatchNorm2d(3), nn.Flatten())
+    model[1].running_mean.fill_(0.3)  # statistics far from the images'
+    model[1].running_var.fill_(0.01)
+    cpu = torch.device("cpu")
+    metrics = evaluate_model(model, dataset, cfg, cpu)
+    assert set(metrics) == {"single_query", "single_query_adabn"}
+    assert metrics["single_query"] == evaluate_model(model, dataset, plain_cfg, cpu)["single_query"]
+    assert metrics["single_query_adabn"] != metrics["single_query"]
+    assert torch.equal(model[1].running_mean, torch.full((3,), 0.3)), "the model is left as it was"
+    validate_results(
+        {**result_dict("r", profile="smoke", dataset="synthetic", rank1=0.5), "metrics": metrics}
+    )

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from reid_lib.engine.results import write_results
-from reid_lib.reports import gap_table, joint_table, protocol_table, results_table
+from reid_lib.reports import (
+    gap_table,
+    joint_diagnosis_table,
+    joint_table,
+    protocol_table,
+    results_table,
+)
 from tests.result_files import result_dict
 
 # VIPeR, five splits: the floor scores mAP 10 + s, the full model 30 + 2s, jointly 33 + 2s.
@@ -83,3 +89,39 @@ def test_joint_training_is_compared_with_the_set_alone(table):
     )
     assert line["difference"] == pytest.approx(3.0)
     assert line["95% CI low"] == pytest.approx(3.0) == line["95% CI high"], "no spread: exact"
+
+
+def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested_on(tmp_path):
+    """GRID, three splits (AdaBN tested on 0 and 1 only): alone 30 + s, jointly 20 + s, jointly
+    after AdaBN 28 + s, jointly with batches from one set 21 + s, alone after AdaBN 30 + s (mAP,
+    percent). Split 2 is left out of every pair, even where both arms have it."""
+    arms = {  # name: (row, train_set, mAP of split 0 per variant)
+        "alone": ("baseline", "grid", {"single_query": 30, "single_query_adabn": 30}),
+        "joint": ("baseline", "joint", {"single_query": 20, "single_query_adabn": 28}),
+        "sets": ("baseline-set-batches", "joint", {"single_query": 21}),
+    }
+    for name, (row, train_set, values) in arms.items():
+        for split in range(3):
+            data = result_dict(
+                f"{name}{split}", profile="cpu", dataset="grid", rank1=0.5, row=row, split=split
+            )
+            data["run"]["train_set"] = train_set
+            data["metrics"] = {
+                variant: {**data["metrics"]["single_query"], "mAP": (v + split) / 100}
+                for variant, v in values.items()
+                if not (variant == "single_query_adabn" and name == "joint" and split == 2)
+            }
+            write_results(data, tmp_path)
+    lines = joint_diagnosis_table(results_table([tmp_path], variant=None), "cpu")
+    by_comparison = lines.set_index("comparison")
+    assert list(by_comparison.index) == [
+        "alone > joint",
+        "joint + AdaBN > joint",
+        "joint, one set per batch > joint",
+        "alone + AdaBN > alone",
+        "alone > joint + AdaBN",
+    ]
+    expected = [10.0, 8.0, 1.0, 0.0, 2.0]
+    assert list(by_comparison["difference"]) == pytest.approx(expected)
+    assert set(lines["runs"]) == {"2 pairs"}, "the two splits AdaBN was tested on"
+    assert set(lines["dataset"]) == {"grid"}

@@ -33,13 +33,15 @@ from reid_lib.studies import (
     load_rows,
     load_studies,
     merge_trees,
+    own_test_set,
     parse_shard,
     plan_runs,
     row_config,
     shard,
     transfer_test_sets,
+    with_adapted_bn,
 )
-from reid_lib.studies.rows import PRIORITY_ROWS
+from reid_lib.studies.rows import PRIORITY_ROWS, SET_BATCHES_ROW
 from tests.result_files import result_dict
 from tools.sweep import main
 
@@ -49,8 +51,9 @@ ROWS = {"baseline": ["model.non_local=false"], "full": [], "parts-2": ["model.nu
 def test_every_ablation_row_is_a_valid_config_change():
     rows = load_rows()
     full = load_config("cpu", rows["full"]).model
-    for overrides in rows.values():
-        load_config("cpu", overrides)
+    for name, overrides in rows.items():
+        joint = ["data.dataset=joint"] if name == SET_BATCHES_ROW else []
+        load_config("cpu", [*overrides, *joint])
     base = load_config("cpu", rows["baseline"]).model
     assert (base.non_local, base.msg, base.tsa, base.wdp) == (False, False, False, False)
     assert (full.non_local, full.msg, full.tsa, full.wdp) == (True, True, True, True)
@@ -66,7 +69,7 @@ def test_every_ablation_row_is_a_valid_config_change():
 def test_studies_name_only_known_rows_and_cover_every_row():
     rows, studies = load_rows(), load_studies()
     named = {row for members in studies.values() for row in members}
-    assert named == set(rows)
+    assert named | {SET_BATCHES_ROW} == set(rows), "the joint-training diagnosis is in no study"
     assert studies["modules"] == ["baseline", "nl", "msg", "wdp", "full"]
 
 
@@ -164,7 +167,14 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("run", "synthetic", PRIORITY_ROWS, tuple(range(10))),
         Step("run", "synthetic", None, (0, 1, 2)),
     ]
-    assert steps[4] == Step("joint", "joint", ("baseline", "full"), (1,), ("viper", "grid"), splits)
+    both = ("viper", "grid")
+    assert steps[4:9] == [
+        Step("joint", "joint", ("baseline", "full"), (1,), both, splits),
+        Step("joint", "joint", ("baseline-set-batches",), (1,), both, (0, 1, 2)),
+        Step("adapt-bn", "joint", ("baseline",), (1,), both, (0, 1, 2)),
+        Step("adapt-bn", "viper", ("baseline",), (1,), ("viper",), (0, 1, 2)),
+        Step("adapt-bn", "grid", ("baseline",), (1,), ("grid",), (0, 1, 2)),
+    ]
     later = [s for s in steps[4:] if s.command == "run"]
     assert [(s.dataset, s.seeds, s.splits) for s in later] == [
         ("viper", (1,), splits),
@@ -413,10 +423,11 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
 
 def test_rows_with_more_parts_than_stage4_rows_are_refused_with_the_reason():
     smoke = infeasible_rows(load_rows(), "smoke")
-    assert set(smoke) == {"parts-6", "parts-8"}
+    assert set(smoke) == {"parts-6", "parts-8", SET_BATCHES_ROW}
     assert smoke["parts-8"].startswith("model.num_parts=8 needs images at least 128 pixels high")
     assert "data.height=64" in smoke["parts-8"]
-    assert infeasible_rows(load_rows(), "cpu") == {}
+    assert set(infeasible_rows(load_rows(), "cpu")) == {SET_BATCHES_ROW}, "joint training only"
+    assert infeasible_rows(load_rows(), "cpu", "joint") == {}
 
 
 def test_every_engine_preset_but_pretrain_is_a_profile_and_unknown_ones_are_named():
@@ -477,6 +488,60 @@ def test_a_joint_step_out_of_time_stops_between_runs_and_tests_each_trained_one(
     assert "data.joint_sets=[viper, grid]" in overrides, "trained on the sets it is tested on"
 
 
+def test_an_adapt_bn_step_tests_a_joint_run_on_each_set_and_a_run_on_its_own(tmp_path, monkeypatch):
+    import reid_lib.studies.steps as steps
+
+    calls = []
+    monkeypatch.setattr(
+        steps, "evaluate_runs", lambda runs, test_sets, **kw: calls.append((runs, test_sets, kw))
+    )
+    step = Step("adapt-bn", "joint", ("baseline",), (1,), ("viper", "grid"), (0,))
+    steps.run_step(step, profile="cpu", results_dir=tmp_path, data_root=Path("/data"))
+    steps.run_step(
+        Step("adapt-bn", "grid", ("baseline",), (1,), ("grid",), (0,)),
+        profile="cpu",
+        results_dir=tmp_path,
+        data_root=Path("/data"),
+    )
+    (joint_runs, joint_tests, joint_kw), (_, own_tests, own_kw) = calls
+    assert [r.name for r in joint_runs] == ["baseline-split0-seed1"]
+    assert [(t.dataset, t.result_name("r"), t.variant) for t in joint_tests] == [
+        ("viper", "joint-r", "single_query_adabn"),
+        ("grid", "joint-r", "single_query_adabn"),
+    ]
+    assert all("eval.adapt_bn=true" in t.overrides for t in joint_tests + own_tests)
+    assert [(t.dataset, t.result_name("r")) for t in own_tests] == [("grid", "r")], "its own file"
+    assert "data.root=/data/peta-reid/GRID" in own_tests[0].overrides
+    assert (joint_kw["train_dataset"], own_kw["train_dataset"]) == ("joint", "grid")
+
+
+def test_evaluate_runs_skips_a_file_that_has_the_variant_and_adds_one_that_lacks_it(
+    tmp_path, monkeypatch
+):
+    import reid_lib.studies.test_sets as test_sets
+
+    monkeypatch.setattr(PlannedRun, "trained_checkpoint", lambda *a: tmp_path / "last.pt")
+    evaluated = []
+    monkeypatch.setattr(
+        test_sets,
+        "evaluate_checkpoint",
+        lambda path, overrides, **_: evaluated.append(overrides) or path,
+    )
+    runs = plan_runs(load_rows(), ["baseline"], [1], [0])
+    (adapted,) = with_adapted_bn([own_test_set("grid", tmp_path)])
+    folder = tmp_path / "results" / "cpu" / "grid"
+    folder.mkdir(parents=True)
+    data = result_dict("baseline-split0-seed1", profile="cpu", dataset="grid", rank1=0.3)
+    (folder / "baseline-split0-seed1.json").write_text(json.dumps(data))
+    kwargs = {"profile": "cpu", "train_dataset": "grid", "runs_dir": tmp_path}
+    test_sets.evaluate_runs(runs, [adapted], results_dir=tmp_path / "results", **kwargs)
+    assert len(evaluated) == 1 and "run.name=baseline-split0-seed1" in evaluated[0]
+    data["metrics"]["single_query_adabn"] = data["metrics"]["single_query"]
+    (folder / "baseline-split0-seed1.json").write_text(json.dumps(data))
+    test_sets.evaluate_runs(runs, [adapted], results_dir=tmp_path / "results", **kwargs)
+    assert len(evaluated) == 1, "the file has the variant: not evaluated again"
+
+
 def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, capsys):
     from benchmarks.run_costs import main as run_costs
 
@@ -535,6 +600,23 @@ def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monk
     before = checkpoint.stat().st_mtime_ns
     assert main(argv) == 0
     assert checkpoint.stat().st_mtime_ns == before, "a trained joint run is not trained again"
+    plain = [json.loads(path.read_text())["metrics"] for path in written]
+    adapt = [
+        "adapt-bn",
+        "--profile",
+        "smoke",
+        "--dataset",
+        "joint",
+        "--seeds",
+        "0",
+        "--splits",
+        "0",
+    ]
+    assert main(adapt) == 0
+    for path, before_metrics in zip(written, plain, strict=True):
+        metrics = json.loads(path.read_text())["metrics"]
+        assert set(metrics) == {"single_query", "single_query_adabn"}, "AdaBN added to each set's"
+        assert metrics["single_query"] == before_metrics["single_query"]
 
 
 def test_an_untrained_run_names_the_command_that_trains_it(tmp_path):

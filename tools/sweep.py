@@ -12,6 +12,7 @@
                               [--splits 0] [--runs-dir runs]
     python -m tools.sweep joint --profile cpu [--rows baseline full] [--seeds 1] [--splits 0 1]
                               [--sets viper grid ...] [--hours 1.5]
+    python -m tools.sweep adapt-bn --profile cpu --dataset joint [--rows baseline] [--splits 0 1 2]
     python -m tools.sweep all --profile cpu [--hours 1.5]
     python -m tools.sweep plan --profile full       (what ``all`` would train: runs and epochs)
     python -m tools.sweep merge RUNNER_DIR ... --into results
@@ -21,12 +22,13 @@
 ``--set data.root=...`` says otherwise. ``transfer`` and ``knobs`` evaluate trained runs on other
 test sets (``reid_lib.studies.test_sets``). ``joint`` trains rows on the union of the training
 splits of several small real sets and tests each run on each set, on the split it trained on.
-``figures`` writes the figure data of trained runs (``reid_lib.engine.figure_data``: activation
-maps, attention, part weights, ranked lists and loss curves) next to the results files. ``all``
-runs every step behind the book's tables (``reid_lib.studies.steps.book_steps``): what ``make
-results PROFILE=cpu`` does; ``plan`` lists the same steps with the number of training runs and
-epochs each costs, training nothing. ``merge`` combines the results trees of several runners,
-refusing two different files at the same path.
+``adapt-bn`` tests trained runs (joint ones on each set, the others on their own) again after AdaBN,
+adding ``single_query_adabn`` to their results files. ``figures`` writes the figure data of trained
+runs (``reid_lib.engine.figure_data``: activation maps, attention, part weights, ranked lists and
+loss curves) next to the results files. ``all`` runs every step behind the book's tables
+(``reid_lib.studies.steps.book_steps``): what ``make results PROFILE=cpu`` does; ``plan`` lists the
+same steps with the number of training runs and epochs each costs, training nothing. ``merge``
+combines the results trees of several runners, refusing two different files at the same path.
 """
 
 from __future__ import annotations
@@ -147,6 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
     joint.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
     joint.add_argument("--results-dir", type=Path, default=Path("results"))
     joint.add_argument("--hours", type=float, help="start no training run after this many hours")
+    adapt = commands.add_parser(
+        "adapt-bn",
+        help="test trained runs again after re-estimating their batch-norm statistics on each "
+        "test set's training images (AdaBN)",
+    )
+    adapt.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
+    adapt.add_argument(
+        "--dataset", required=True, help="where the runs trained: joint, or a small real set"
+    )
+    adapt.add_argument("--rows", nargs="+", metavar="ROW", default=["baseline"])
+    adapt.add_argument("--seeds", nargs="+", type=int, help="default: the profile's real seed")
+    adapt.add_argument("--splits", nargs="+", type=int, help="default: the profile's splits")
+    adapt.add_argument(
+        "--sets", nargs="+", metavar="DATASET", help="a joint run's sets (default: those at hand)"
+    )
+    adapt.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+    adapt.add_argument("--results-dir", type=Path, default=Path("results"))
     every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
     every.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
@@ -292,6 +311,18 @@ def _run(args: argparse.Namespace) -> None:
             runs_dir=args.runs_dir,
             deadline=_deadline(args.hours),
         )
+    elif args.command == "adapt-bn":
+        settings = get_profile(args.profile)
+        joint = args.dataset == "joint"
+        step = Step(
+            "adapt-bn",
+            args.dataset,
+            tuple(args.rows),
+            tuple(args.seeds or (settings.real_seed,)),
+            tuple(args.sets or _real_sets()) if joint else (args.dataset,),
+            tuple(args.splits or settings.splits),
+        )
+        run_step(step, profile=args.profile, results_dir=args.results_dir, runs_dir=args.runs_dir)
     elif args.command == "all":
         deadline = _deadline(args.hours)
         for step in book_steps(args.profile, _real_sets()):

@@ -87,6 +87,7 @@ def build_train_loader(
     num_workers: int = 0,
     pin_memory: bool = False,
     transform: Callable[[Image.Image], Any] | None = None,
+    one_source_per_batch: bool = False,
 ) -> DataLoader:
     """Training loader: P x K batches (:class:`PKSampler`) of train-transformed images.
 
@@ -102,6 +103,8 @@ def build_train_loader(
         num_replicas, rank: sharding across processes (each rank gets P / num_replicas ids).
         num_workers, pin_memory: passed to ``DataLoader``.
         transform: overrides :func:`build_train_transforms` of ``image_size``.
+        one_source_per_batch: draw each batch from the records of one ``extra["source"]`` (the
+            sets of a joint training set).
     """
     sampler = PKSampler(
         [r.pid for r in records],
@@ -110,6 +113,7 @@ def build_train_loader(
         seed=seed,
         num_replicas=num_replicas,
         rank=rank,
+        sources=[r.extra["source"] for r in records] if one_source_per_batch else None,
     )
     return DataLoader(
         RecordImageDataset(records, transform or build_train_transforms(image_size)),

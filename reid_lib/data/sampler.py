@@ -10,12 +10,18 @@ have groups are drawn at random for each batch until fewer than P are left.
 Sharding is ours, in the manner of ``DistributedSampler``: every rank builds the same global batches
 from ``seed`` and ``epoch`` and takes the identities ``rank::num_replicas`` of each, so ranks see
 disjoint identities of the same global batch and the same number of batches.
+
+Batches from one source are ours too: given each item's ``source`` (the set a joint training set
+took it from), every batch draws its P identities from one source, the source picked at random in
+proportion to the groups it has left; a source with fewer than P identities left stops. The joint
+training diagnosis in *Datasets* uses it to ask whether mixed batches, whose batch-hard negatives
+mostly come from another set, are what makes joint training worse.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 
 import numpy as np
 from torch.utils.data import Sampler
@@ -34,9 +40,12 @@ class PKSampler(Sampler[int]):
         seed: base of the shuffle; the batches depend only on ``seed`` and the epoch.
         num_replicas: number of ranks sharing each global batch.
         rank: this rank, ``0 <= rank < num_replicas``.
+        sources: the source of each item (``sources[i]`` for index ``i``), to draw each batch from
+            one source; None draws from all. An identity must have one source.
 
     Raises:
-        ValueError: a parameter is out of range or there are fewer than P identities.
+        ValueError: a parameter is out of range, there are fewer than P identities, ``sources``
+            does not have one entry per item, or an identity has two sources.
     """
 
     def __init__(
@@ -48,6 +57,7 @@ class PKSampler(Sampler[int]):
         seed: int = 0,
         num_replicas: int = 1,
         rank: int = 0,
+        sources: Sequence[Hashable] | None = None,
     ) -> None:
         if num_ids < 1 or num_instances < 1:
             raise ValueError(
@@ -68,6 +78,7 @@ class PKSampler(Sampler[int]):
                 f"num_ids (P = {num_ids}) exceeds the {len(indices)} identities in the dataset"
             )
         self._indices = {pid: np.asarray(indices[pid]) for pid in sorted(indices)}
+        self._source_of = None if sources is None else _source_of_each_id(pids, sources)
         self.num_ids = num_ids
         self.num_instances = num_instances
         self.seed = seed
@@ -110,13 +121,31 @@ class PKSampler(Sampler[int]):
                 idxs = rng.permutation(idxs)
             groups[pid] = [idxs[i : i + k] for i in range(0, len(idxs) - k + 1, k)]
         batches = []
-        available = [pid for pid in groups if groups[pid]]
-        while len(available) >= self.num_ids:
-            chosen = rng.choice(available, size=self.num_ids, replace=False)
+        pools = self._pools(groups)
+        while pools:
+            if len(pools) == 1:
+                pool = pools[0]
+            else:
+                left = np.array([sum(len(groups[pid]) for pid in pool) for pool in pools])
+                pool = pools[rng.choice(len(pools), p=left / left.sum())]
+            chosen = rng.choice(pool, size=self.num_ids, replace=False)
             batches.append([groups[int(pid)].pop() for pid in chosen])
-            available = [pid for pid in available if groups[pid]]
+            pools = self._pools(groups)
         self._cache = (self.epoch, batches)
         return batches
+
+    def _pools(self, groups: dict[int, list[np.ndarray]]) -> list[list[int]]:
+        """The identities a batch may be drawn from, as lists of ids that still have groups: one
+        list of all of them, or one per source; a list shorter than P is left out."""
+        available = [pid for pid in groups if groups[pid]]
+        if self._source_of is None:
+            pools = [available]
+        else:
+            by_source: dict[Hashable, list[int]] = defaultdict(list)
+            for pid in available:
+                by_source[self._source_of[pid]].append(pid)
+            pools = [by_source[source] for source in sorted(by_source, key=str)]
+        return [pool for pool in pools if len(pool) >= self.num_ids]
 
     def __iter__(self) -> Iterator[int]:
         for batch in self.global_batches()[self.start_batch :]:
@@ -125,3 +154,17 @@ class PKSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return max(0, len(self.global_batches()) - self.start_batch) * self.batch_size
+
+
+def _source_of_each_id(pids: Sequence[int], sources: Sequence[Hashable]) -> dict[int, Hashable]:
+    """``{pid: source}``; raises ValueError on a length mismatch or an id with two sources."""
+    if len(sources) != len(pids):
+        raise ValueError(f"sources has {len(sources)} entries for {len(pids)} items")
+    source_of: dict[int, Hashable] = {}
+    for pid, source in zip(pids, sources, strict=True):
+        if source_of.setdefault(int(pid), source) != source:
+            first = source_of[int(pid)]
+            raise ValueError(
+                f"identity {int(pid)} comes from two sources, {first!r} and {source!r}"
+            )
+    return source_of

@@ -125,10 +125,13 @@ class SamplerConfig:
     """P x K identity sampling: ``num_identities`` ids times ``num_instances`` images per batch.
 
     The batch is global: under DDP each of W processes draws ``num_identities / W`` identities.
+    ``one_set_per_batch`` (ours; joint training only) draws each batch's identities from one of
+    the joint sets (:class:`~reid_lib.data.sampler.PKSampler`'s ``sources``).
     """
 
     num_identities: int = 16
     num_instances: int = 4
+    one_set_per_batch: bool = False
 
 
 @dataclass
@@ -157,7 +160,9 @@ class EvalConfig:
     """When and how to evaluate; ``every`` = 0 evaluates only at the end.
 
     ``rerank_k1``, ``rerank_k2`` and ``rerank_lambda`` are k-reciprocal re-ranking's parameters
-    (Zhong et al., CVPR 2017, whose defaults these are).
+    (Zhong et al., CVPR 2017, whose defaults these are). ``adapt_bn`` (ours, off by default)
+    re-estimates the batch-norm statistics on the test set's training images before testing
+    (AdaBN, :mod:`reid_lib.engine.bn_adaptation`).
     """
 
     every: int = 10
@@ -169,6 +174,7 @@ class EvalConfig:
     rerank_lambda: float = 0.3
     multi_query: bool = False
     best_metric: Literal["mAP", "rank1"] = "mAP"
+    adapt_bn: bool = False
 
 
 @dataclass
@@ -385,6 +391,13 @@ def _ranges(cfg: Config) -> list[tuple[bool, str]]:
                 f"{list(SMALL_REAL_SETS)}, each once",
             )
         )
+    rules.append(
+        (
+            not cfg.sampler.one_set_per_batch or cfg.data.dataset == "joint",
+            f"sampler.one_set_per_batch=true with data.dataset={cfg.data.dataset!r}: it draws "
+            "each batch from one of the sets of a joint training set (data.dataset=joint)",
+        )
+    )
     if cfg.model.arch in TRIPLET_ARCHS and cfg.loss.weight_tri > 0:
         rules += [
             (

@@ -1,7 +1,10 @@
 """Evaluate a model on a dataset's query and gallery: the variants a results file holds.
 
 Single-query always; k-reciprocal re-ranking (``eval.rerank``) and Market-1501 multi-query
-(``eval.multi_query``) when the config asks. Every number comes from :mod:`reid_lib.metrics`.
+(``eval.multi_query``) when the config asks; ``eval.adapt_bn`` adds single-query after the
+batch-norm statistics are re-estimated on the dataset's training images
+(:mod:`reid_lib.engine.bn_adaptation`), beside the model's own numbers. Every number comes
+from :mod:`reid_lib.metrics`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from torch import nn
 
 from reid_lib.data.loaders import build_test_loader
 from reid_lib.data.records import Record, ReIDDataset
+from reid_lib.engine.bn_adaptation import adapt_batch_norm
 from reid_lib.engine.config import Config
 from reid_lib.engine.results import rank_metrics
 from reid_lib.metrics import (
@@ -54,7 +58,8 @@ def evaluate_model(
     """``{variant: results-file metrics}`` for ``model`` on ``dataset``'s query and gallery.
 
     Raises:
-        ValueError: ``eval.multi_query`` is set but the dataset has no multi-query images.
+        ValueError: ``eval.multi_query`` is set but the dataset has no multi-query images, or
+            ``eval.adapt_bn`` is set but it has no training images.
     """
     if cfg.eval.multi_query and not dataset.multi_query:
         raise ValueError(
@@ -89,4 +94,28 @@ def evaluate_model(
             metrics[f"{variant}_rerank"] = rank_metrics(
                 evaluate(dist, pids, g_pids, camids, g_camids)
             )
+    if cfg.eval.adapt_bn:
+        metrics["single_query_adabn"] = _adapted_bn_metrics(model, dataset, cfg, device)
     return metrics
+
+
+def _adapted_bn_metrics(
+    model: nn.Module, dataset: ReIDDataset, cfg: Config, device: torch.device
+) -> dict[str, float | int]:
+    """Single-query metrics of ``model`` after AdaBN on ``dataset``'s training images."""
+    if not dataset.train:
+        raise ValueError(
+            f"eval.adapt_bn=true, but dataset {dataset.name!r} has no training images to "
+            "re-estimate the batch-norm statistics on; set eval.adapt_bn=false"
+        )
+    loader = build_test_loader(
+        dataset.train,
+        image_size=(cfg.data.height, cfg.data.width),
+        batch_size=cfg.data.test_batch_size,
+        num_workers=cfg.data.num_workers,
+    )
+    adapted = adapt_batch_norm(model, (batch["images"] for batch in loader), device)
+    gallery, g_pids, g_camids = embed_records(adapted, dataset.gallery, cfg, device)
+    feats, pids, camids = embed_records(adapted, dataset.query, cfg, device)
+    dist = compute_distance(feats, gallery, cfg.eval.metric)
+    return rank_metrics(evaluate(dist, pids, g_pids, camids, g_camids))

@@ -293,6 +293,7 @@ def _fit(
         rank=info.rank,
         num_workers=cfg.data.num_workers,
         pin_memory=device.type == "cuda",
+        one_source_per_batch=cfg.sampler.one_set_per_batch,
     )
     model = build_model_from_config(cfg, dataset.num_train_pids)
     if overwrite:

@@ -29,8 +29,8 @@ file's name carries no meaning.
 
 ``wall_time_s`` counts the run's seconds in the trainer up to this evaluation (summed over
 resumes; ``reid eval`` adds its own time). ``variant`` is ``single_query`` (always), and
-``single_query_rerank``, ``multi_query``, ``multi_query_rerank`` when asked for. Metrics are
-fractions, not percentages.
+``single_query_rerank``, ``multi_query``, ``multi_query_rerank`` and ``single_query_adabn``
+(after AdaBN, ``eval.adapt_bn``) when asked for. Metrics are fractions, not percentages.
 """
 
 from __future__ import annotations
@@ -57,7 +57,13 @@ RESULTS_GLOB = "*/*/*.json"
 #: The knob label of a synthetic test set with every nuisance knob off.
 NO_KNOB = "none"
 RANKS = (1, 5, 10, 20)
-VARIANTS = ("single_query", "single_query_rerank", "multi_query", "multi_query_rerank")
+VARIANTS = (
+    "single_query",
+    "single_query_rerank",
+    "multi_query",
+    "multi_query_rerank",
+    "single_query_adabn",
+)
 METRIC_KEYS = (*(f"rank{r}" for r in RANKS), "mAP", "mINP")
 
 

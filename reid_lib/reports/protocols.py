@@ -1,5 +1,5 @@
 """Each dataset under its protocol: means and spreads over splits and seeds, what learning buys
-over the training-free floor, and what joint training buys over training on one set.
+over the training-free floor, what joint training buys over training on one set, and why.
 
 Input is a :func:`reid_lib.reports.records.results_table` (metrics in percent). A small real set
 is reported over its protocol splits (``dataset.split``), the synthetic set over its seeds; both
@@ -16,6 +16,7 @@ import pandas as pd
 from reid_lib.reports.ablation import CI_SUFFIX, SHOWN_METRICS, ablation_runs, mean_and_interval
 from reid_lib.reports.significance import SPLIT_TEST_TRAIN_RATIO
 from reid_lib.reports.verdicts import METRIC, compare_rows, with_holm
+from reid_lib.studies.rows import SET_BATCHES_ROW
 
 #: The training-free floor's study row.
 FLOOR_ROW = "colour-histogram"
@@ -94,4 +95,58 @@ def joint_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.Da
                 ratio = SPLIT_TEST_TRAIN_RATIO.get(dataset)
                 comparison = compare_rows(_points(points), f"{row} joint", f"{row} alone", ratio)
                 lines.append({"dataset": dataset, "row": row, **comparison})
+    return with_holm(pd.DataFrame(lines))
+
+
+#: The joint-training diagnosis: each way of training and testing the baseline, by its
+#: ``(row, joint?, variant)``.
+DIAGNOSIS_ARMS = {
+    "alone": ("baseline", False, "single_query"),
+    "alone + AdaBN": ("baseline", False, "single_query_adabn"),
+    "joint": ("baseline", True, "single_query"),
+    "joint + AdaBN": ("baseline", True, "single_query_adabn"),
+    "joint, one set per batch": (SET_BATCHES_ROW, True, "single_query"),
+}
+#: Its comparisons, ``(claimed higher, lower)``: the loss to explain, what each remedy recovers,
+#: AdaBN on a model trained alone (the control: what AdaBN does without a mixture), and the
+#: loss that AdaBN leaves.
+DIAGNOSIS_PAIRS = (
+    ("alone", "joint"),
+    ("joint + AdaBN", "joint"),
+    ("joint, one set per batch", "joint"),
+    ("alone + AdaBN", "alone"),
+    ("alone", "joint + AdaBN"),
+)
+
+
+def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """One line per dataset and pair of :data:`DIAGNOSIS_PAIRS`: the baseline trained on the set
+    alone or jointly, tested as trained or after AdaBN (``single_query_adabn``), and trained
+    jointly with each batch from one set; paired by split, with Holm's correction over the
+    table's lines (:func:`~reid_lib.reports.verdicts.with_holm`).
+
+    ``table`` is a :func:`~reid_lib.reports.records.results_table` of every variant
+    (``variant=None``). Only the splits where the joint baseline was tested after AdaBN count,
+    so every pair is compared on the same splits.
+    """
+    mine = table[(table["profile"] == profile) & table["knob"].isna()]
+    arms = []
+    for arm, (row, joint, variant) in DIAGNOSIS_ARMS.items():
+        trained = mine["train_set"] == JOINT if joint else mine["train_set"] == mine["dataset"]
+        picked = mine[trained & (mine["row"] == row) & (mine["variant"] == variant)]
+        arms.append(picked.assign(row=arm))
+    points = pd.concat(arms)
+    adapted = points[points["row"] == "joint + AdaBN"]
+    points = points[
+        points.set_index(["dataset", "split"]).index.isin(
+            adapted.set_index(["dataset", "split"]).index
+        )
+    ]
+    lines = [
+        {"dataset": dataset, **compare_rows(_points(runs), better, worse, ratio)}
+        for dataset, runs in points.groupby("dataset")
+        for ratio in (SPLIT_TEST_TRAIN_RATIO.get(dataset),)
+        for better, worse in DIAGNOSIS_PAIRS
+        if {better, worse} <= set(runs["row"])
+    ]
     return with_holm(pd.DataFrame(lines))

@@ -41,7 +41,9 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "evaluate_runs": "test_sets",
         "knob_settings": "test_sets",
         "knob_test_sets": "test_sets",
+        "own_test_set": "test_sets",
         "TestSet": "test_sets",
         "transfer_test_sets": "test_sets",
+        "with_adapted_bn": "test_sets",
     },
 )

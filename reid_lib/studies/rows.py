@@ -23,6 +23,10 @@ MULTI_QUERY_DATASETS = ("market1501",)
 CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
 #: The rows the dataset comparisons train on every dataset.
 COMPARED_ROWS = ("baseline", "full")
+#: The joint-training diagnosis (*Datasets*): the baseline trained jointly with each batch drawn
+#: from one set, beside the baseline tested after AdaBN; on the first splits of the joint study.
+SET_BATCHES_ROW = "baseline-set-batches"
+DIAGNOSIS_SPLITS = 3
 #: The rows each small real set runs first, on every split: the floor, LOMO + XQDA and the core
 #: study's ends.
 PRIORITY_ROWS = ("colour-histogram", "lomo-xqda", "baseline", "full")

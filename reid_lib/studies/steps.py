@@ -1,8 +1,8 @@
 """Every step behind the book's tables under a profile: what ``make results`` carries out.
 
-A :class:`Step` trains study rows on a dataset (``run``) or evaluates trained runs elsewhere
-(``transfer``, ``knobs``); :func:`book_steps` lists them for a profile and :func:`run_step` carries
-one out.
+A :class:`Step` trains study rows on a dataset (``run``, ``joint``), evaluates trained runs
+elsewhere (``transfer``, ``knobs``) or tests them again on their own test sets after AdaBN
+(``adapt-bn``); :func:`book_steps` lists them for a profile and :func:`run_step` carries one out.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from reid_lib.studies.profiles import get_profile
 from reid_lib.studies.rows import (
     COMPARED_ROWS,
     CORE_ROWS,
+    DIAGNOSIS_SPLITS,
     PRIORITY_ROWS,
+    SET_BATCHES_ROW,
     load_rows,
     real_root,
     real_set_rows,
@@ -28,22 +30,25 @@ from reid_lib.studies.test_sets import (
     evaluate_runs,
     joint_test_sets,
     knob_test_sets,
+    own_test_set,
     transfer_test_sets,
+    with_adapted_bn,
 )
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("run", "joint", "transfer", "knobs")
+COMMANDS = ("run", "joint", "transfer", "knobs", "adapt-bn")
 
 
 @dataclass(frozen=True)
 class Step:
     """One command of the book's plan: ``run`` (train), ``joint`` (train on several sets at once,
-    then test on each), ``transfer`` or ``knobs`` (evaluate).
+    then test on each), ``transfer`` or ``knobs`` (evaluate), ``adapt-bn`` (test again after AdaBN).
 
     ``dataset`` is where the runs train, on each of ``splits`` (``(None,)`` for a dataset
     without protocol splits); ``tests`` the datasets a ``transfer`` tests on, or that a ``joint``
-    step trains on together and tests on one by one.
+    step trains on together and tests on one by one; an ``adapt-bn`` step tests a joint run on
+    each of them, a run on a small real set on its own.
     """
 
     command: str
@@ -74,17 +79,20 @@ def available_real_sets(data_root: Path | None) -> list[str]:
 def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     """Every step behind the book's tables under ``profile``, given the real sets at hand.
 
-    With the large benchmarks (``full``): every row on Market-1501, the full model on
-    DukeMTMC-reID and MSMT17. Otherwise, in the order a sweep that is stopped part-way should
-    have reached: the floor, LOMO + XQDA and the core study's rows on each small real set, on the
-    profile's ``core_splits``; the floor, baseline and full model on the synthetic set with the
-    profile's ``priority_seeds``; every row on the synthetic set, with every seed;
-    baseline and full trained jointly on the small real sets, each tested on its own split; the
-    other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`) on the
-    profile's ``splits``; the knob study of the core rows; transfer from the synthetic set and
-    from VIPeR's first split. Every run on a real set has the profile's ``real_seed``. A
-    profile that does not train on the real sets (``smoke``) only tests on them. What each
-    profile does is :data:`~reid_lib.studies.profiles.PROFILES`.
+    With the large benchmarks (``full``): every row on Market-1501, the full model on DukeMTMC-reID
+    and MSMT17. Otherwise, in the order a sweep that is stopped part-way should have reached:
+    the floor, LOMO + XQDA and the core study's rows on each small real set, on the profile's
+    ``core_splits``; the floor, baseline and full model on the synthetic set with the profile's
+    ``priority_seeds``; every row on the synthetic set, with every seed; baseline and full
+    trained jointly on the small real sets, each tested on its own split, and the joint-training
+    diagnosis on the first :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline
+    trained jointly with batches from one set; the baseline, joint and alone, tested after AdaBN
+    too); the other rows of the real sets' studies
+    (:func:`~reid_lib.studies.rows.real_set_rows`) on the profile's ``splits``; the knob study
+    of the core rows; transfer from the synthetic set and from VIPeR's first split. Every run on
+    a real set has the profile's ``real_seed``. A profile that does not train on the real sets
+    (``smoke``) only tests on them. What each profile does is
+    :data:`~reid_lib.studies.profiles.PROFILES`.
     """
     settings = get_profile(profile)
     seeds = settings.seeds
@@ -104,6 +112,15 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     steps.append(Step("run", "synthetic", None, seeds))
     if len(trained) > 1:
         steps.append(Step("joint", "joint", COMPARED_ROWS, real_seed, tuple(trained), splits))
+        first_splits = splits[:DIAGNOSIS_SPLITS]
+        steps += [
+            Step("joint", "joint", (SET_BATCHES_ROW,), real_seed, tuple(trained), first_splits),
+            Step("adapt-bn", "joint", ("baseline",), real_seed, tuple(trained), first_splits),
+            *(
+                Step("adapt-bn", name, ("baseline",), real_seed, (name,), first_splits)
+                for name in trained
+            ),
+        ]
     steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
     if real:
@@ -166,7 +183,12 @@ def run_step(
             run_sweep([run], **training)
             written += evaluate_runs([run], test_sets, **tested)
         return written
-    if step.command == "transfer":
+    if step.command == "adapt-bn":
+        if step.dataset == "joint":
+            test_sets = with_adapted_bn(joint_test_sets(step.tests, data_root))
+        else:
+            test_sets = with_adapted_bn([own_test_set(step.dataset, data_root)])
+    elif step.command == "transfer":
         test_sets = transfer_test_sets(step.dataset, step.tests, data_root)
     elif step.command == "knobs":
         test_sets = knob_test_sets(level)

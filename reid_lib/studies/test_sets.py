@@ -6,18 +6,23 @@ and the others are off (plus the set with every knob off). Both read the checkpo
 ``<runs_dir>/<profile>/<dataset>/<run>/last.pt`` that the sweep left, and each evaluation writes a
 results file whose ``run`` fields say what was trained and what was tested
 (``train_set``, ``knob``); its file name, ``<prefix>-<run>``, only keeps the files apart.
+
+The joint-training diagnosis tests runs again on their own test sets after AdaBN
+(:func:`with_adapted_bn`): that adds the variant ``single_query_adabn`` to the results file the
+run already has.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine.experiment import evaluate_checkpoint
 from reid_lib.engine.results import NO_KNOB, results_path
+from reid_lib.json_files import read_json
 from reid_lib.studies.rows import equivalent_rows, load_rows, real_root
 from reid_lib.studies.sweep import PlannedRun
 
@@ -30,17 +35,36 @@ class TestSet:
 
     Attributes:
         dataset: the dataset tested on; its results go to ``<results>/<profile>/<dataset>/``.
-        prefix: results files are named ``<prefix>-<run>``, to keep them apart from the run's own.
+        prefix: results files are named ``<prefix>-<run>``, to keep them apart from the run's own;
+            empty for the run's own test set (its own file).
         overrides: the config overrides that select the test images.
+        variant: the metrics variant the test adds to the file (``single_query`` starts it).
     """
 
     dataset: str
     prefix: str
     overrides: tuple[str, ...]
+    variant: str = "single_query"
 
     def result_name(self, run_name: str) -> str:
         """The file name of run ``run_name`` tested here."""
-        return f"{self.prefix}-{run_name}"
+        return f"{self.prefix}-{run_name}" if self.prefix else run_name
+
+
+def own_test_set(dataset: str, data_root: Path | None = None) -> TestSet:
+    """The test split a run on the small real set ``dataset`` was tested on: its own file."""
+    return TestSet(
+        dataset, "", (f"data.dataset={dataset}", f"data.root={real_root(dataset, data_root)}")
+    )
+
+
+def with_adapted_bn(test_sets: Sequence[TestSet]) -> list[TestSet]:
+    """``test_sets`` tested after AdaBN (``eval.adapt_bn``) too: the variant
+    ``single_query_adabn`` added to the same files."""
+    return [
+        replace(t, overrides=(*t.overrides, "eval.adapt_bn=true"), variant="single_query_adabn")
+        for t in test_sets
+    ]
 
 
 def knob_settings(level: float, knobs: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
@@ -130,8 +154,11 @@ def evaluate_runs(
         for test_set in test_sets:
             result_name = test_set.result_name(run.name)
             target = results_path(results_dir, profile, test_set.dataset, result_name)
-            if target.is_file():
-                log.info(f"skip {result_name}: {target} exists")
+            if (
+                target.is_file()
+                and test_set.variant in read_json(target, "results file")["metrics"]
+            ):
+                log.info(f"skip {result_name}: {target} has {test_set.variant}")
                 continue
             path = evaluate_checkpoint(
                 checkpoint,
