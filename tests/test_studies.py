@@ -171,7 +171,7 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     assert steps[4:9] == [
         Step("joint", "joint", ("baseline", "full"), (1,), both, splits),
         Step("joint", "joint", ("baseline-set-batches",), (1,), both, (0, 1, 2)),
-        Step("adapt-bn", "joint", ("baseline",), (1,), both, (0, 1, 2)),
+        Step("adapt-bn", "joint", ("baseline", "baseline-set-batches"), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "viper", ("baseline",), (1,), ("viper",), (0, 1, 2)),
         Step("adapt-bn", "grid", ("baseline",), (1,), ("grid",), (0, 1, 2)),
     ]

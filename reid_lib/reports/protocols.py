@@ -106,16 +106,18 @@ DIAGNOSIS_ARMS = {
     "joint": ("baseline", True, "single_query"),
     "joint + AdaBN": ("baseline", True, "single_query_adabn"),
     "joint, one set per batch": (SET_BATCHES_ROW, True, "single_query"),
+    "joint, one set per batch + AdaBN": (SET_BATCHES_ROW, True, "single_query_adabn"),
 }
-#: Its comparisons, ``(claimed higher, lower)``: the loss to explain, what each remedy recovers,
-#: AdaBN on a model trained alone (the control: what AdaBN does without a mixture), and the
-#: loss that AdaBN leaves.
+#: Its comparisons, ``(claimed higher, lower)``: the loss to explain; what each remedy, and the
+#: two together, recover; AdaBN on a model trained alone (the control: what AdaBN does without a
+#: mixture to undo); and the loss that the two remedies together leave.
 DIAGNOSIS_PAIRS = (
     ("alone", "joint"),
     ("joint + AdaBN", "joint"),
     ("joint, one set per batch", "joint"),
+    ("joint, one set per batch + AdaBN", "joint"),
     ("alone + AdaBN", "alone"),
-    ("alone", "joint + AdaBN"),
+    ("alone", "joint, one set per batch + AdaBN"),
 )
 
 

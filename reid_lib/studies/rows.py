@@ -26,6 +26,7 @@ COMPARED_ROWS = ("baseline", "full")
 #: The joint-training diagnosis (*Datasets*): the baseline trained jointly with each batch drawn
 #: from one set, beside the baseline tested after AdaBN; on the first splits of the joint study.
 SET_BATCHES_ROW = "baseline-set-batches"
+DIAGNOSIS_ROWS = ("baseline", SET_BATCHES_ROW)
 DIAGNOSIS_SPLITS = 3
 #: The rows each small real set runs first, on every split: the floor, LOMO + XQDA and the core
 #: study's ends.

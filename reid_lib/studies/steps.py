@@ -18,6 +18,7 @@ from reid_lib.studies.profiles import get_profile
 from reid_lib.studies.rows import (
     COMPARED_ROWS,
     CORE_ROWS,
+    DIAGNOSIS_ROWS,
     DIAGNOSIS_SPLITS,
     PRIORITY_ROWS,
     SET_BATCHES_ROW,
@@ -86,8 +87,8 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     ``priority_seeds``; every row on the synthetic set, with every seed; baseline and full
     trained jointly on the small real sets, each tested on its own split, and the joint-training
     diagnosis on the first :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline
-    trained jointly with batches from one set; the baseline, joint and alone, tested after AdaBN
-    too); the other rows of the real sets' studies
+    trained jointly with batches from one set; both, and the baseline trained alone, tested
+    after AdaBN too); the other rows of the real sets' studies
     (:func:`~reid_lib.studies.rows.real_set_rows`) on the profile's ``splits``; the knob study
     of the core rows; transfer from the synthetic set and from VIPeR's first split. Every run on
     a real set has the profile's ``real_seed``. A profile that does not train on the real sets
@@ -115,7 +116,7 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
         first_splits = splits[:DIAGNOSIS_SPLITS]
         steps += [
             Step("joint", "joint", (SET_BATCHES_ROW,), real_seed, tuple(trained), first_splits),
-            Step("adapt-bn", "joint", ("baseline",), real_seed, tuple(trained), first_splits),
+            Step("adapt-bn", "joint", DIAGNOSIS_ROWS, real_seed, tuple(trained), first_splits),
             *(
                 Step("adapt-bn", name, ("baseline",), real_seed, (name,), first_splits)
                 for name in trained
