@@ -6,6 +6,7 @@ import pytest
 
 from reid_lib.engine.results import write_results
 from reid_lib.reports import (
+    diagnosis_summary,
     gap_table,
     joint_diagnosis_table,
     joint_table,
@@ -127,3 +128,11 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert list(by_comparison["difference"]) == pytest.approx(expected)
     assert set(lines["runs"]) == {"2 pairs"}, "the two splits AdaBN was tested on"
     assert set(lines["dataset"]) == {"grid"}
+    summary = diagnosis_summary(lines)
+    assert summary.startswith(
+        "- **grid**: joint training costs 10.0 [10.0, 10.0] mAP points, clear."
+    )
+    assert "Back from AdaBN: 8.0 [8.0, 8.0] mAP points, clear;" in summary
+    assert "(the control): 0.0 [0.0, 0.0] mAP points, no clear difference" in summary
+    unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set")])
+    assert "from batches of one set: not run yet; from both: not run yet." in unrun

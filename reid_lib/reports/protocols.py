@@ -14,8 +14,20 @@ from collections.abc import Sequence
 import pandas as pd
 
 from reid_lib.reports.ablation import CI_SUFFIX, SHOWN_METRICS, ablation_runs, mean_and_interval
+from reid_lib.reports.display import CI_HIGH, CI_LOW, DIFFERENCE
+from reid_lib.reports.records import shown
 from reid_lib.reports.significance import SPLIT_TEST_TRAIN_RATIO
-from reid_lib.reports.verdicts import METRIC, compare_rows, with_holm
+from reid_lib.reports.verdicts import (
+    AGREES,
+    DISAGREES,
+    HOLM_VERDICT,
+    MDE,
+    METRIC,
+    UNCLEAR,
+    compare_rows,
+    comparison_name,
+    with_holm,
+)
 from reid_lib.studies.rows import SET_BATCHES_ROW
 
 #: The training-free floor's study row.
@@ -152,3 +164,33 @@ def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
         if {better, worse} <= set(runs["row"])
     ]
     return with_holm(pd.DataFrame(lines))
+
+
+def diagnosis_summary(lines: pd.DataFrame) -> str:
+    """One Markdown line per dataset of a :func:`joint_diagnosis_table`: what joint training
+    costs, what each remedy gives back, what the two leave, and AdaBN's control, each with its
+    interval and corrected verdict (or the smallest effect it could have detected)."""
+    by_key = {(line["dataset"], line["comparison"]): line for line in lines.to_dict("records")}
+
+    def said(dataset: str, pair: tuple[str, str]) -> str:
+        line = by_key.get((dataset, comparison_name(*pair)))
+        if line is None:
+            return "not run yet"
+        if line[HOLM_VERDICT] not in (AGREES, DISAGREES, UNCLEAR):
+            return "not judged yet (one split)"
+        amount = (
+            f"{shown(line[DIFFERENCE])} [{shown(line[CI_LOW])}, {shown(line[CI_HIGH])}] {METRIC} "
+            "points"
+        )
+        if line[HOLM_VERDICT] == UNCLEAR:
+            return f"{amount}, no clear difference (none larger than {shown(line[MDE])} detectable)"
+        return f"{amount}, {'clear' if line[HOLM_VERDICT] == AGREES else 'clearly the other way'}"
+
+    loss, adabn, batches, both, control, left = DIAGNOSIS_PAIRS
+    return "\n".join(
+        f"- **{dataset}**: joint training costs {said(dataset, loss)}. Back from AdaBN: "
+        f"{said(dataset, adabn)}; from batches of one set: {said(dataset, batches)}; from both: "
+        f"{said(dataset, both)}. Left after both: {said(dataset, left)}. AdaBN on the model "
+        f"trained alone (the control): {said(dataset, control)}."
+        for dataset in sorted(set(lines["dataset"]))
+    )
