@@ -8,8 +8,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
+from IPython.display import Markdown
 
-from reid_lib.book.tabs import dataset_tab_label, tab_set
+from reid_lib.book.profile_sections import SMOKE_LINE, show_profiles
+from reid_lib.book.tabs import dataset_tab_label, folded, tab_set
 from reid_lib.reports import styled
 
 
@@ -63,5 +65,36 @@ def test_two_tab_sets_on_a_page_use_their_own_radio_groups():
 def test_no_tabs_and_unknown_items_are_refused_with_the_set_named():
     with pytest.raises(ValueError, match="'ablation tables'"):
         tab_set({}, name="ablation tables")
-    with pytest.raises(TypeError, match="not int"):
+    with pytest.raises(TypeError, match="or HTML, not int"):
         tab_set({"a": [3]}, name="numbers")
+
+
+def test_a_fold_holds_its_items_under_one_line_and_closes_its_figures():
+    figure = plt.figure()
+    inner = tab_set({"a": ["inside a tab"]}, name="inner")
+    fold = BeautifulSoup(folded("Smoke <runs>", ["a note", figure, inner]).data, "html.parser")
+    details = fold.select_one("details.reid-folded")
+    assert not details.has_attr("open"), "closed until the reader opens it"
+    assert details.find("summary").get_text() == "Smoke <runs>"
+    assert details.find("p").get_text() == "a note"
+    assert details.find("img")["alt"] == "Smoke <runs>: figure"
+    assert details.select_one("div.sd-tab-set input")["name"] == "inner", "HTML is kept as it is"
+    assert figure.number not in plt.get_fignums()
+
+
+def test_committed_profiles_come_first_under_headings_and_smoke_last_folded(monkeypatch):
+    import reid_lib.book.profile_sections as sections
+
+    shown = []
+    monkeypatch.setattr(sections, "display", shown.append)
+    table = styled(pd.DataFrame({"mAP": [41.26]}))
+    figure = plt.figure()
+    show_profiles({"smoke": ["smoke note"], "cpu": [table, "a line", figure]}, ": the study")
+    heading, shown_table, line, shown_figure, fold = shown
+    assert isinstance(heading, Markdown) and heading.data == "### `cpu` profile: the study"
+    assert shown_table is table and shown_figure is figure
+    assert isinstance(line, Markdown) and line.data == "a line"
+    assert figure.number not in plt.get_fignums(), "closed once shown"
+    last = BeautifulSoup(fold.data, "html.parser")
+    assert last.find("summary").get_text() == SMOKE_LINE
+    assert last.find("p").get_text() == "smoke note"

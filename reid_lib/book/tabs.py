@@ -1,4 +1,5 @@
-"""Tabs in a cell's output: a chapter with a table and a figure per dataset shows one at a time.
+"""Tabs and folds in a cell's output: a chapter with a table and a figure per dataset shows one at
+a time (:func:`tab_set`); what a reader need not see at first sits under one line (:func:`folded`).
 
 The markup is sphinx-design's tab set (``sd-tab-set``; https://sphinx-design.readthedocs.io): on the
 published site the tabs look like the site's other tabs, and tabs with the same label switch
@@ -22,8 +23,8 @@ from pandas.io.formats.style import Styler
 from reid_lib.book.legibility import png_metadata
 
 #: What a tab can hold: text (shown as a paragraph), a table as the book styles it
-#: (``reid_lib.reports.styled``), or a figure (closed once drawn).
-TabItem = str | Styler | Figure
+#: (``reid_lib.reports.styled``), a figure (closed once drawn), or HTML (a tab set).
+TabItem = str | Styler | Figure | HTML
 
 _STYLE = """<style>
 .reid-tabs{display:flex;flex-wrap:wrap}
@@ -56,7 +57,11 @@ def _item_html(item: TabItem, alt: str) -> str:
         return item.to_html()
     if isinstance(item, str):
         return f"<p>{html.escape(item)}</p>"
-    raise TypeError(f"a tab holds text, a Styler or a matplotlib Figure, not {type(item).__name__}")
+    if isinstance(item, HTML):
+        return item.data
+    raise TypeError(
+        f"a tab holds text, a Styler, a matplotlib Figure or HTML, not {type(item).__name__}"
+    )
 
 
 def tab_set(tabs: Mapping[str, Sequence[TabItem]], name: str) -> HTML:
@@ -81,3 +86,12 @@ def tab_set(tabs: Mapping[str, Sequence[TabItem]], name: str) -> HTML:
         ]
     parts.append("</div>")
     return HTML("\n".join(parts))
+
+
+def folded(summary: str, items: Sequence[TabItem]) -> HTML:
+    """``items`` under the one line ``summary``, closed until the reader opens it (an HTML
+    ``details`` element, which the site, Jupyter and Colab all fold). Figures are drawn and closed,
+    as in :func:`tab_set`."""
+    body = "\n".join(_item_html(item, f"{summary}: figure") for item in items)
+    summary_html = f"<summary>{html.escape(summary)}</summary>"
+    return HTML(f'<details class="reid-folded">{summary_html}\n{body}\n</details>')
