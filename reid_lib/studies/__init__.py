@@ -39,6 +39,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "shard": "sweep",
         "skipped_rows": "sweep",
         "evaluate_runs": "test_sets",
+        "joint_test_sets": "test_sets",
         "knob_settings": "test_sets",
         "knob_test_sets": "test_sets",
         "own_test_set": "test_sets",

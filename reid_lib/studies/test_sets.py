@@ -116,12 +116,17 @@ def transfer_test_sets(
 
 def joint_test_sets(datasets: Sequence[str], data_root: Path | None = None) -> list[TestSet]:
     """Each of ``datasets`` under its own protocol, for the runs trained jointly on them: a run
-    is tested on the split it trained on (its ``data.split``), so none sees its test ids."""
+    is tested on the split it trained on (its ``data.split``), so none sees its test ids. The
+    sampler only shaped training, and a test set is one set, so batches from one set are off."""
     return [
         TestSet(
             dataset,
             "joint",
-            (f"data.dataset={dataset}", f"data.root={real_root(dataset, data_root)}"),
+            (
+                f"data.dataset={dataset}",
+                f"data.root={real_root(dataset, data_root)}",
+                "sampler.one_set_per_batch=false",
+            ),
         )
         for dataset in datasets
     ]
