@@ -17,7 +17,7 @@ from PIL import Image
 from reid_lib.data.synthetic_people import KNOBS
 from reid_lib.engine.checkpoint import CheckpointError
 from reid_lib.engine.config import PRESETS, load_config
-from reid_lib.engine.results import NO_KNOB
+from reid_lib.engine.results import NO_KNOB, write_results
 from reid_lib.studies import (
     CORE_ROWS,
     PROFILES,
@@ -452,6 +452,26 @@ def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys, tmp_path)
     assert f"full: {market + 2} training runs, {market * 120} epochs in all; 0 done" in out
     assert f"run market1501: {market} training run(s), 0 done, about 0.0 h left" in out
     assert "about 0.0 hours left" in out and f"{market + 2} run(s) without an estimate" in out
+
+
+def test_plan_counts_a_tested_joint_run_as_done_and_times_the_others_by_it(
+    capsys, tmp_path, monkeypatch
+):
+    for folder in ("peta-reid/VIPeR", "peta-reid/GRID"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+    monkeypatch.setenv("REID_DATA_ROOT", str(tmp_path / "data"))
+    data = result_dict("joint-baseline-split0-seed1", profile="cpu", dataset="viper", rank1=0.3)
+    data["run"].update(row="baseline", train_set="joint", seed=1)
+    data["provenance"]["wall_time_s"] = 720.0
+    write_results(data, tmp_path / "results")
+    assert main(["plan", "--profile", "cpu", "--results-dir", str(tmp_path / "results")]) == 0
+    joint_lines = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("joint")
+    ]
+    # baseline and full on 5 splits, one tested; 9 left at the tested run's 12 minutes.
+    assert (
+        joint_lines[0] == "joint joint -> viper, grid: 10 training run(s), 1 done, about 1.8 h left"
+    )
 
 
 def test_a_spent_time_budget_starts_no_run(tmp_path, monkeypatch, caplog):

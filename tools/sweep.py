@@ -56,6 +56,7 @@ from reid_lib.studies import (
     book_steps,
     evaluate_runs,
     get_profile,
+    joint_test_sets,
     knob_test_sets,
     load_rows,
     merge_trees,
@@ -208,11 +209,7 @@ def _print_plan(profile: str, results_dir: Path) -> None:
         runs = [r for r in training_runs(step, profile) if (step.dataset, r[0].name) not in planned]
         planned.update((step.dataset, run.name) for run, _ in runs)
         total, epochs = total + len(runs), epochs + sum(e for _, e in runs)
-        left = [
-            run
-            for run, _ in runs
-            if not results_path(results_dir, profile, step.dataset, run.name).is_file()
-        ]
+        left = [run for run, _ in runs if not _has_results(step, run, results_dir, profile)]
         done += len(runs) - len(left)
         estimates = [estimate_seconds(timings, step.dataset, run.row) for run in left]
         step_seconds = sum(e for e in estimates if e is not None)
@@ -230,6 +227,17 @@ def _print_plan(profile: str, results_dir: Path) -> None:
         f"files under {results_dir} (each run estimated by the median wall time of its row and "
         f"dataset there, else of its dataset){unestimated}"
     )
+
+
+def _has_results(step: Step, run: PlannedRun, results_dir: Path, profile: str) -> bool:
+    """Whether ``run`` of the training ``step`` has its results file: a joint run's, on the first
+    set it is tested on."""
+    if step.command == "joint":
+        (first,) = joint_test_sets(step.tests[:1])
+        return results_path(
+            results_dir, profile, first.dataset, first.result_name(run.name)
+        ).is_file()
+    return results_path(results_dir, profile, step.dataset, run.name).is_file()
 
 
 def _real_sets() -> list[str]:
