@@ -12,6 +12,7 @@ from reid_lib.reports import (
     joint_table,
     protocol_table,
     results_table,
+    source_table,
 )
 from tests.result_files import result_dict
 
@@ -136,3 +137,28 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert "(the control): 0.0 [0.0, 0.0] mAP points, no clear difference" in summary
     unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set")])
     assert "from batches of one set: not run yet; from both: not run yet." in unrun
+
+
+def test_the_source_table_sets_our_mean_over_splits_beside_the_reported_number(tmp_path):
+    for split, rank1 in enumerate((0.30, 0.34, 0.32)):
+        data = result_dict(
+            f"lomo{split}",
+            profile="cpu",
+            dataset="viper",
+            rank1=rank1,
+            row="lomo-xqda",
+            split=split,
+        )
+        write_results(data, tmp_path / "results")
+    reported = tmp_path / "reported.yaml"
+    reported.write_text(
+        "- {dataset: viper, row: lomo-xqda, source: Them, metrics: {rank1: 40.0}}\n"
+        "- {dataset: grid, row: lomo-xqda, source: Them, metrics: {rank1: 16.0}}\n"
+    )
+    table = results_table([tmp_path / "results"])
+    (line,) = source_table(table, "cpu", reported).to_dict("records")  # no grid run: no line
+    assert (line["dataset"], line["metric"], line["splits"]) == ("viper", "rank1", 3)
+    assert line["ours"] == pytest.approx(32.0) and line["reported"] == 40.0
+    assert line["ours - reported"] == pytest.approx(-8.0)
+    assert line["ci95"] > 0
+    assert source_table(table, "smoke", reported).empty

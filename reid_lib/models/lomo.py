@@ -23,7 +23,7 @@ colour restoration); the grey image is the mean of R, G and B; images keep the l
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -150,13 +150,31 @@ class LOMO(nn.Module):
                 f"{tuple(images.shape[2:])}"
             )
         rgb = (images.float() * self.std + self.mean).clamp(0, 1)
-        colour, grey = retinex(rgb), rgb.mean(dim=1, keepdim=True) * 255
-        groups: list[list[Tensor]] = [[] for _ in range(1 + len(SILTP_RADII))]
-        for scale in range(SCALES):
-            if scale:
-                colour, grey = F.avg_pool2d(colour, 2), F.avg_pool2d(grey, 2)
-            groups[0].append(max_occurrence(hsv_codes(colour), HSV_BINS**3))
-            for i, radius in enumerate(SILTP_RADII, start=1):
-                groups[i].append(max_occurrence(siltp_codes(grey[:, 0], radius), SILTP_CODES))
-        parts = [F.normalize(torch.cat(g, dim=1).flatten(1).log1p(), dim=1) for g in groups]
-        return torch.cat(parts, dim=1)
+        return lomo_descriptor(rgb)
+
+
+def mean_grey(rgb: Tensor) -> Tensor:
+    """``[N, 3, H, W]`` RGB in [0, 1] -> ``[N, 1, H, W]`` grey levels in [0, 255]: the mean of
+    R, G and B (ours; Liao et al.'s code uses MATLAB's ``rgb2gray`` weights)."""
+    return rgb.mean(dim=1, keepdim=True) * 255
+
+
+def lomo_descriptor(
+    rgb: Tensor,
+    colour: Callable[[Tensor], Tensor] = retinex,
+    grey: Callable[[Tensor], Tensor] = mean_grey,
+) -> Tensor:
+    """``[N, 3, H, W]`` RGB in [0, 1] -> ``[N, D]`` LOMO descriptors (the module docstring),
+    with the colour image made by ``colour`` and the grey image by ``grey``: the defaults are
+    ours; ``benchmarks.lomo_variants`` passes Liao et al.'s alternatives."""
+    colour_image, grey_image = colour(rgb), grey(rgb)
+    groups: list[list[Tensor]] = [[] for _ in range(1 + len(SILTP_RADII))]
+    for scale in range(SCALES):
+        if scale:
+            colour_image = F.avg_pool2d(colour_image, 2)
+            grey_image = F.avg_pool2d(grey_image, 2)
+        groups[0].append(max_occurrence(hsv_codes(colour_image), HSV_BINS**3))
+        for i, radius in enumerate(SILTP_RADII, start=1):
+            groups[i].append(max_occurrence(siltp_codes(grey_image[:, 0], radius), SILTP_CODES))
+    parts = [F.normalize(torch.cat(g, dim=1).flatten(1).log1p(), dim=1) for g in groups]
+    return torch.cat(parts, dim=1)

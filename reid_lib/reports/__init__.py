@@ -39,6 +39,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "diagnosis_summary": "protocols",
         "joint_diagnosis_table": "protocols",
         "joint_table": "protocols",
+        "source_table": "protocols",
         "LOMO_XQDA_ROW": "protocols",
         "protocol_table": "protocols",
         "chapter_overview": "records",

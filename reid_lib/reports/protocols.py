@@ -10,6 +10,7 @@ are runs of one row, and comparisons pair two rows' runs by seed and split
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -28,6 +29,7 @@ from reid_lib.reports.verdicts import (
     comparison_name,
     with_holm,
 )
+from reid_lib.strict_yaml import read_yaml
 from reid_lib.studies.rows import SET_BATCHES_ROW
 
 #: The training-free floor's study row.
@@ -36,6 +38,8 @@ FLOOR_ROW = "colour-histogram"
 LOMO_XQDA_ROW = "lomo-xqda"
 #: The ``train_set`` of the runs trained jointly on the small sets.
 JOINT = "joint"
+#: What the sources of our comparison rows report (dataset, row, source, metrics in percent).
+SOURCE_REPORTED = Path(__file__).resolve().parent / "source_reported.yaml"
 
 
 def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd.DataFrame:
@@ -66,6 +70,39 @@ def protocol_table(table: pd.DataFrame, profile: str, rows: Sequence[str]) -> pd
         )
     ]
     return pd.DataFrame(lines, columns=columns)
+
+
+def source_table(
+    table: pd.DataFrame, profile: str, reported: Path = SOURCE_REPORTED
+) -> pd.DataFrame:
+    """One line per metric that a source reports (:data:`SOURCE_REPORTED`) and ``profile`` has
+    runs of: the source's number, our mean over splits with its 95% interval's half-width (as
+    :func:`protocol_table`), and ours less theirs."""
+    runs = ablation_runs(table)
+    lines = []
+    for entry in read_yaml(reported):
+        dataset, row = entry["dataset"], entry["row"]
+        mine = runs[
+            (runs["profile"] == profile) & (runs["dataset"] == dataset) & (runs["row"] == row)
+        ]
+        if mine.empty:
+            continue
+        ours = mean_and_interval(mine, SPLIT_TEST_TRAIN_RATIO.get(dataset))
+        for metric, theirs in entry["metrics"].items():
+            lines.append(
+                {
+                    "dataset": dataset,
+                    "row": row,
+                    "source": entry["source"],
+                    "metric": metric,
+                    "reported": float(theirs),
+                    "ours": ours[f"{metric} mean"],
+                    CI_SUFFIX: ours[f"{metric} {CI_SUFFIX}"],
+                    "splits": mine["split"].nunique(),
+                    "ours - reported": ours[f"{metric} mean"] - float(theirs),
+                }
+            )
+    return pd.DataFrame(lines)
 
 
 def _points(runs: pd.DataFrame) -> pd.DataFrame:

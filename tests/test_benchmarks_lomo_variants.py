@@ -1,0 +1,36 @@
+"""The LOMO + XQDA variants benchmark: each variant runs end to end on a VIPeR-named folder, and
+the swapped pieces do what they say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.lomo_variants import VARIANTS, luma_grey, main, msrcr, rank1, retinex_per_channel
+from tests.test_studies import write_fake_viper
+
+
+def test_each_variant_scores_a_rank1_on_a_viper_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REID_SPLITS_DIR", str(tmp_path / "splits"))
+    root = tmp_path / "data" / "peta-reid" / "VIPeR"
+    write_fake_viper(root, num_ids=20)
+    scores = {variant: rank1(variant, str(root), [0], 64) for variant in VARIANTS}
+    assert all(0.0 <= score <= 100.0 for score in scores.values())
+    main(["--data-root", str(tmp_path / "data"), "--splits", "0", "--threads", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "LOMO + XQDA on VIPeR, splits [0], 128x64, mean Rank-1 (%)"
+    assert [line[:40].rstrip() for line in lines[2:]] == list(VARIANTS)
+    assert float(lines[2].split()[-1]) == pytest.approx(scores["ours"], abs=0.05)
+
+
+def test_the_swapped_pieces_keep_their_ranges():
+    rgb = torch.rand(2, 3, 40, 20, generator=torch.Generator().manual_seed(0))
+    for colour in (msrcr, retinex_per_channel):
+        image = colour(rgb)
+        assert image.shape == rgb.shape and image.min() >= 0 and image.max() <= 1
+        per_channel = image.flatten(2)
+        assert torch.allclose(per_channel.amax(2), torch.ones(2, 3)), "each channel reaches 1"
+    grey = luma_grey(torch.ones(1, 3, 4, 4))
+    assert torch.allclose(grey, torch.full((1, 1, 4, 4), 255.0))
+    assert np.isclose(float(luma_grey(torch.tensor([1.0, 0, 0]).view(1, 3, 1, 1))), 0.299 * 255)
