@@ -131,12 +131,12 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert set(lines["dataset"]) == {"grid"}
     summary = diagnosis_summary(lines)
     assert summary.startswith(
-        "- **grid**: joint training costs 10.0 [10.0, 10.0] mAP points, clear."
+        "- **grid** (mAP points): alone less joint +10.0 [10.0, 10.0], clear."
     )
-    assert "Back from AdaBN: 8.0 [8.0, 8.0] mAP points, clear;" in summary
-    assert "(the control): 0.0 [0.0, 0.0] mAP points, no clear difference" in summary
+    assert "Gained over joint by AdaBN +8.0 [8.0, 8.0], clear;" in summary
+    assert "(the control) +0.0 [0.0, 0.0], no clear difference" in summary
     unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set")])
-    assert "from batches of one set: not run yet; from both: not run yet." in unrun
+    assert "by batches of one set not run yet; by both not run yet." in unrun
 
 
 def test_the_source_table_sets_our_mean_over_splits_beside_the_reported_number(tmp_path):

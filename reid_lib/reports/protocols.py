@@ -204,9 +204,10 @@ def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
 
 
 def diagnosis_summary(lines: pd.DataFrame) -> str:
-    """One Markdown line per dataset of a :func:`joint_diagnosis_table`: what joint training
-    costs, what each remedy gives back, what the two leave, and AdaBN's control, each with its
-    interval and corrected verdict (or the smallest effect it could have detected)."""
+    """One Markdown line per dataset of a :func:`joint_diagnosis_table`: each comparison's signed
+    difference (the first arm less the second, :data:`METRIC` points) with its 95% interval, and
+    whether it is clear after Holm's correction (else the smallest effect it could have
+    detected)."""
     by_key = {(line["dataset"], line["comparison"]): line for line in lines.to_dict("records")}
 
     def said(dataset: str, pair: tuple[str, str]) -> str:
@@ -215,19 +216,16 @@ def diagnosis_summary(lines: pd.DataFrame) -> str:
             return "not run yet"
         if line[HOLM_VERDICT] not in (AGREES, DISAGREES, UNCLEAR):
             return "not judged yet (one split)"
-        amount = (
-            f"{shown(line[DIFFERENCE])} [{shown(line[CI_LOW])}, {shown(line[CI_HIGH])}] {METRIC} "
-            "points"
-        )
+        amount = f"{line[DIFFERENCE]:+.1f} [{shown(line[CI_LOW])}, {shown(line[CI_HIGH])}]"
         if line[HOLM_VERDICT] == UNCLEAR:
             return f"{amount}, no clear difference (none larger than {shown(line[MDE])} detectable)"
-        return f"{amount}, {'clear' if line[HOLM_VERDICT] == AGREES else 'clearly the other way'}"
+        return f"{amount}, clear"
 
     loss, adabn, batches, both, control, left = DIAGNOSIS_PAIRS
     return "\n".join(
-        f"- **{dataset}**: joint training costs {said(dataset, loss)}. Back from AdaBN: "
-        f"{said(dataset, adabn)}; from batches of one set: {said(dataset, batches)}; from both: "
-        f"{said(dataset, both)}. Left after both: {said(dataset, left)}. AdaBN on the model "
-        f"trained alone (the control): {said(dataset, control)}."
+        f"- **{dataset}** ({METRIC} points): alone less joint {said(dataset, loss)}. Gained over "
+        f"joint by AdaBN {said(dataset, adabn)}; by batches of one set {said(dataset, batches)}; "
+        f"by both {said(dataset, both)}. Alone less both {said(dataset, left)}. AdaBN on the "
+        f"model trained alone (the control) {said(dataset, control)}."
         for dataset in sorted(set(lines["dataset"]))
     )
