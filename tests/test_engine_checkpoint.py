@@ -13,6 +13,7 @@ import torch
 from reid_lib.engine.checkpoint import (
     CheckpointError,
     check_compatible,
+    config_mismatches,
     link_checkpoint,
     load_checkpoint,
     load_training_checkpoint,
@@ -129,6 +130,16 @@ def test_incompatible_config_lists_every_mismatched_key():
     assert "model.num_parts: checkpoint 6, config 4" in message
     assert "num_classes: checkpoint 10, dataset 12" in message
     assert "model.tsa" not in message
+
+
+def test_a_key_added_after_a_checkpoint_was_written_holds_its_default_there():
+    saved = Config().to_dict()
+    del saved["sampler"]["one_set_per_batch"]  # written before the key existed
+    assert config_mismatches(saved, Config().to_dict(), sections=("sampler",)) == []
+    joint = apply_overrides(Config(), ["data.dataset=joint", "sampler.one_set_per_batch=true"])
+    assert config_mismatches(saved, joint.to_dict(), sections=("sampler",)) == [
+        "sampler.one_set_per_batch: checkpoint False, config True"
+    ]
 
 
 def test_training_only_changes_are_compatible():

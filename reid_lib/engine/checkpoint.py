@@ -94,11 +94,19 @@ TRAINED_BY = ("model", "loss", "data", "sampler", "optim", "schedule")
 def config_mismatches(
     saved: Mapping[str, Any], current: Mapping[str, Any], *, sections: tuple[str, ...] = ("model",)
 ) -> list[str]:
-    """Keys of ``sections`` whose values differ between two config dicts, as readable lines."""
+    """Keys of ``sections`` whose values differ between two config dicts, as readable lines.
+
+    A key that ``saved`` lacks (added to the config after it was written) holds its default
+    there: a new key's default is what the code did before it existed.
+    """
+    from reid_lib.engine.config import Config  # the config module imports the data loaders
+
+    defaults = Config().to_dict()
     lines = []
     for section in sections:
-        old, new = saved.get(section, {}), current.get(section, {})
-        for key in sorted(set(old) | set(new)):
+        old = {**defaults.get(section, {}), **saved.get(section, {})}
+        new = current.get(section, {})
+        for key in sorted(set(saved.get(section, {})) | set(new)):
             if old.get(key) != new.get(key):
                 lines.append(
                     f"{section}.{key}: checkpoint {old.get(key)!r}, config {new.get(key)!r}"
