@@ -135,6 +135,10 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     )
     assert "Gained over joint by AdaBN +8.0 [8.0, 8.0], clear;" in summary
     assert "(the control) +0.0 [0.0, 0.0], no clear difference" in summary
+    one_split = diagnosis_summary(
+        joint_diagnosis_table(results_table([tmp_path], None)[lambda t: t["split"] == 0], "cpu")
+    )
+    assert "alone less joint +10.0 (one split: not judged yet)." in one_split
     unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set")])
     assert "by batches of one set not run yet; by both not run yet." in unrun
 

@@ -92,7 +92,6 @@ def source_table(
             lines.append(
                 {
                     "dataset": dataset,
-                    "row": row,
                     "source": entry["source"],
                     "metric": metric,
                     "reported": float(theirs),
@@ -215,7 +214,7 @@ def diagnosis_summary(lines: pd.DataFrame) -> str:
         if line is None:
             return "not run yet"
         if line[HOLM_VERDICT] not in (AGREES, DISAGREES, UNCLEAR):
-            return "not judged yet (one split)"
+            return f"{line[DIFFERENCE]:+.1f} (one split: not judged yet)"
         amount = f"{line[DIFFERENCE]:+.1f} [{shown(line[CI_LOW])}, {shown(line[CI_HIGH])}]"
         if line[HOLM_VERDICT] == UNCLEAR:
             return f"{amount}, no clear difference (none larger than {shown(line[MDE])} detectable)"
