@@ -78,6 +78,16 @@ from tools import committed_runs
 PROFILE_HELP = f"one of {', '.join(PROFILES)} (an engine preset)"
 
 
+def _add_joint_runs(sub: argparse.ArgumentParser, rows: Sequence[str], sets: str) -> None:
+    """The options that pick the runs of a ``joint`` or ``adapt-bn`` command."""
+    sub.add_argument("--rows", nargs="+", metavar="ROW", default=list(rows))
+    sub.add_argument("--seeds", nargs="+", type=int, help="default: the profile's real-set seed")
+    sub.add_argument("--splits", nargs="+", type=int, help="default: the profile's splits")
+    sub.add_argument("--sets", nargs="+", metavar="DATASET", help=f"default: {sets}")
+    sub.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
+    sub.add_argument("--results-dir", type=Path, default=Path("results"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m tools.sweep`` argument parser."""
     parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__)
@@ -141,14 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(PROFILES),
         help=f"{PROFILE_HELP}; one that trains on real sets (cpu)",
     )
-    joint.add_argument("--rows", nargs="+", metavar="ROW", default=list(COMPARED_ROWS))
-    joint.add_argument("--seeds", nargs="+", type=int, help="default: the profile's first seed")
-    joint.add_argument("--splits", nargs="+", type=int, help="default: the profile's splits")
-    joint.add_argument(
-        "--sets", nargs="+", metavar="DATASET", help="default: the small real sets at hand"
-    )
-    joint.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
-    joint.add_argument("--results-dir", type=Path, default=Path("results"))
+    _add_joint_runs(joint, COMPARED_ROWS, "the small real sets at hand")
     joint.add_argument("--hours", type=float, help="start no training run after this many hours")
     adapt = commands.add_parser(
         "adapt-bn",
@@ -159,14 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_argument(
         "--dataset", required=True, help="where the runs trained: joint, or a small real set"
     )
-    adapt.add_argument("--rows", nargs="+", metavar="ROW", default=["baseline"])
-    adapt.add_argument("--seeds", nargs="+", type=int, help="default: the profile's real seed")
-    adapt.add_argument("--splits", nargs="+", type=int, help="default: the profile's splits")
-    adapt.add_argument(
-        "--sets", nargs="+", metavar="DATASET", help="a joint run's sets (default: those at hand)"
-    )
-    adapt.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
-    adapt.add_argument("--results-dir", type=Path, default=Path("results"))
+    _add_joint_runs(adapt, ("baseline",), "a joint run's: the small real sets at hand")
     every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
     every.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
