@@ -106,16 +106,26 @@ def test_a_figure_shrunk_below_the_assumed_column_is_reported(chromium, site, tm
     assert reports["roomy.html"].errors == []
 
 
-def test_a_table_wider_than_the_column_is_reported(chromium, site):
+def test_a_table_wider_than_the_column_or_its_clipping_box_is_reported(chromium, site):
     cells = "".join(f"<td>column{i}ofawidetable</td>" for i in range(12))
     wide = f'<main style="width: 700px"><article><table><tr>{cells}</tr></table></article></main>'
     narrow = (
         '<main style="width: 700px"><article><table><tr><td>a</td></tr></table></article></main>'
     )
+    # Narrower than the column, but in an output box that scrolls and is narrower still.
+    four = "".join(f"<td>column{i}</td>" for i in range(4))
+    boxed = (
+        '<main style="width: 700px"><article><div style="overflow-x: auto; width: 300px">'
+        f'<table style="width: 400px"><tr>{four}</tr></table></div></article></main>'
+    )
     (site / "wide.html").write_text(page("wide", wide))
     (site / "narrow.html").write_text(page("narrow", narrow))
+    (site / "boxed.html").write_text(page("boxed", boxed))
     reports = {r.page: r for r in check_site(site)}
     [error] = reports["wide.html"].errors
     assert error.startswith("table wider than the column at 1280 px (")
     assert error.endswith("px: column0ofawidetable column1ofawidetable column2ofawidetable)")
     assert reports["narrow.html"].errors == []
+    assert reports["boxed.html"].errors == [
+        "table wider than the column at 1280 px (400 px in 300 px: column0 column1 column2 column3)"
+    ]

@@ -61,15 +61,24 @@ OVERFLOWING_BLOCKS_JS = """() => Array.from(document.querySelectorAll('main pre'
     .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
     .map(el => (el.innerText || '').trim().split('\\n')[0].slice(0, 60))"""
 
-#: The visible tables wider than the page's column (its article): their right-hand columns are
-#: out of sight until the reader scrolls.
+#: The visible tables that run past the page's column (its article) or past a box that clips
+#: them (a cell's output area): their right-hand columns are out of sight until the reader scrolls.
 WIDE_TABLES_JS = """() => {
     const column = (document.querySelector('main article') || document.querySelector('main'));
     if (!column) return [];
+    const room = t => {  // how far right the table may reach: the column, or a box that clips it
+        let right = column.getBoundingClientRect().right;
+        for (let box = t.parentElement; box && box !== column; box = box.parentElement) {
+            if (getComputedStyle(box).overflowX !== 'visible') {
+                right = Math.min(right, box.getBoundingClientRect().right);
+            }
+        }
+        return right - t.getBoundingClientRect().left;
+    };
     return Array.from(column.querySelectorAll('table'))
-        .filter(t => t.offsetParent !== null)
-        .filter(t => t.getBoundingClientRect().width > column.clientWidth + 1)
-        .map(t => `${Math.round(t.getBoundingClientRect().width)} px: ` +
+        .filter(t => t.offsetParent !== null && t.getBoundingClientRect().width > room(t) + 1)
+        .map(t => `${Math.round(t.getBoundingClientRect().width)} px in ` +
+            `${Math.round(room(t))} px: ` +
             (t.innerText || '').trim().split('\\n')[0].replace(/\\s+/g, ' ').slice(0, 60).trim());
 }"""
 
