@@ -6,6 +6,7 @@ import pytest
 
 from reid_lib.engine.results import write_results
 from reid_lib.reports import (
+    diagnosis_splits,
     diagnosis_summary,
     gap_table,
     joint_diagnosis_table,
@@ -129,6 +130,10 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert list(by_comparison["difference"]) == pytest.approx(expected)
     assert set(lines["runs"]) == {"2 pairs"}, "the two splits AdaBN was tested on"
     assert set(lines["dataset"]) == {"grid"}
+    by_split = diagnosis_splits(results_table([tmp_path], variant=None), "cpu")
+    assert list(by_split.columns[:4]) == ["dataset", "split", "alone", "alone + AdaBN"]
+    assert by_split["split"].tolist() == [0, 1], "the splits AdaBN was tested on"
+    assert by_split.loc[1, "joint, one set per batch + AdaBN"] == pytest.approx(30.0)
     summary = diagnosis_summary(lines)
     assert summary.startswith(
         "- **grid** (mAP points): alone less joint +10.0 [10.0, 10.0], clear."

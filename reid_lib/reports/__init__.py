@@ -36,6 +36,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "paper_claims": "paper",
         "FLOOR_ROW": "protocols",
         "gap_table": "protocols",
+        "diagnosis_splits": "protocols",
         "diagnosis_summary": "protocols",
         "joint_diagnosis_table": "protocols",
         "joint_table": "protocols",

@@ -169,6 +169,33 @@ DIAGNOSIS_PAIRS = (
 )
 
 
+def _diagnosis_points(table: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """The runs of each arm of :data:`DIAGNOSIS_ARMS` (``row`` set to the arm's name), on the
+    splits where the joint baseline was tested after AdaBN."""
+    mine = table[(table["profile"] == profile) & table["knob"].isna()]
+    arms = []
+    for arm, (row, joint, variant) in DIAGNOSIS_ARMS.items():
+        trained = mine["train_set"] == JOINT if joint else mine["train_set"] == mine["dataset"]
+        picked = mine[trained & (mine["row"] == row) & (mine["variant"] == variant)]
+        arms.append(picked.assign(row=arm))
+    points = pd.concat(arms)
+    adapted = points[points["row"] == "joint + AdaBN"].set_index(["dataset", "split"]).index
+    return points[points.set_index(["dataset", "split"]).index.isin(adapted)]
+
+
+def diagnosis_splits(table: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """The joint-training diagnosis split by split: one line per dataset and split, one column
+    per arm of :data:`DIAGNOSIS_ARMS` (its :data:`METRIC`, percent), so that a reader sees whether
+    a difference keeps its sign from split to split."""
+    points = _diagnosis_points(table, profile)
+    if points.empty:
+        return pd.DataFrame()
+    wide = points.pivot_table(index=["dataset", "split"], columns="row", values=METRIC)
+    return (
+        wide[[arm for arm in DIAGNOSIS_ARMS if arm in wide]].reset_index().rename_axis(None, axis=1)
+    )
+
+
 def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
     """One line per dataset and pair of :data:`DIAGNOSIS_PAIRS`: the baseline trained on the set
     alone or jointly, tested as trained or after AdaBN (``single_query_adabn``), and trained
@@ -179,19 +206,7 @@ def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
     (``variant=None``). Only the splits where the joint baseline was tested after AdaBN count,
     so every pair is compared on the same splits.
     """
-    mine = table[(table["profile"] == profile) & table["knob"].isna()]
-    arms = []
-    for arm, (row, joint, variant) in DIAGNOSIS_ARMS.items():
-        trained = mine["train_set"] == JOINT if joint else mine["train_set"] == mine["dataset"]
-        picked = mine[trained & (mine["row"] == row) & (mine["variant"] == variant)]
-        arms.append(picked.assign(row=arm))
-    points = pd.concat(arms)
-    adapted = points[points["row"] == "joint + AdaBN"]
-    points = points[
-        points.set_index(["dataset", "split"]).index.isin(
-            adapted.set_index(["dataset", "split"]).index
-        )
-    ]
+    points = _diagnosis_points(table, profile)
     lines = [
         {"dataset": dataset, **compare_rows(_points(runs), better, worse, ratio)}
         for dataset, runs in points.groupby("dataset")
