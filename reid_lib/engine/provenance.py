@@ -15,13 +15,17 @@ from typing import Any
 from reid_lib.data.records import SPLITS, ReIDDataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: What :func:`git_state` leaves out of "dirty": the committed results files (a git pathspec).
+RESULTS_PATHSPEC = ":(exclude)results"
 
 
 def git_state(root: Path = REPO_ROOT) -> dict[str, Any]:
     """``{"commit": sha or None, "dirty": bool or None}`` of the checkout holding ``reid_lib``.
 
-    Dirty means tracked files differ from the commit (untracked files, such as new results files,
-    do not count). Both are ``None`` outside a git checkout (e.g. an installed wheel).
+    Dirty means tracked files differ from the commit. Untracked files (new results files) and the
+    committed results folder do not count: the sweep itself adds variants to committed results
+    files (``tools.sweep adapt-bn``), and those are data, not the code that ran. Both are ``None``
+    outside a git checkout (e.g. an installed wheel).
     """
 
     def git(*args: str) -> str:
@@ -31,7 +35,9 @@ def git_state(root: Path = REPO_ROOT) -> dict[str, Any]:
 
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(
+            git("status", "--porcelain", "--untracked-files=no", "--", ".", RESULTS_PATHSPEC)
+        )
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}
