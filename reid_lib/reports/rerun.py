@@ -64,15 +64,20 @@ def _preset(profile: str) -> dict[str, dict[str, Any]]:
     return load_config(profile).to_dict()
 
 
+#: Where a run wrote its checkpoints and results: the machine's choice, not the run's; a re-run
+#: command leaves them to the reader (the runner's absolute paths would show on the page).
+WHERE_FILES_GO = (("run", "output_dir"), ("run", "results_dir"))
+
+
 def config_overrides(profile: str, config: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The ``section.key=value`` overrides that turn the ``profile`` preset into ``config``, in
-    the config's own order."""
+    the config's own order, but for :data:`WHERE_FILES_GO`."""
     preset = _preset(profile)
     return [
         f"{section}.{key}={_value_text(value)}"
         for section, values in config.items()
         for key, value in values.items()
-        if preset.get(section, {}).get(key) != value
+        if preset.get(section, {}).get(key) != value and (section, key) not in WHERE_FILES_GO
     ]
 
 
