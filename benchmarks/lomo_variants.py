@@ -32,9 +32,9 @@ import torch
 from reid_lib.data import build_dataset
 from reid_lib.data.loaders import read_image
 from reid_lib.data.registry import SMALL_REAL_SETS
-from reid_lib.data.transforms import IMAGENET_MEAN, IMAGENET_STD, build_test_transforms
-from reid_lib.metrics import evaluate
-from reid_lib.models.lomo import RETINEX_SIGMAS, gaussian_blur, lomo_descriptor, retinex
+from reid_lib.data.transforms import build_test_transforms
+from reid_lib.metrics import compute_distance, evaluate
+from reid_lib.models.lomo import LOMO, RETINEX_SIGMAS, gaussian_blur, lomo_descriptor, retinex
 from reid_lib.models.xqda import REGULARISATION, fit_xqda, pair_covariances
 
 #: A metric fitted on training descriptors: ``(feats, pids, cams) -> distance(query, gallery)``.
@@ -75,8 +75,7 @@ def luma_grey(rgb: torch.Tensor) -> torch.Tensor:
 
 def _euclidean(projection: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     def distance(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
-        q, g = query @ projection, gallery @ projection
-        return (q**2).sum(1)[:, None] + (g**2).sum(1)[None, :] - 2 * q @ g.T
+        return compute_distance(query @ projection, gallery @ projection, squared=True)
 
     return distance
 
@@ -112,9 +111,9 @@ def svd_solver(feats: np.ndarray, pids: np.ndarray, cams: np.ndarray):
     basis, z = _basis(feats)
     intra, extra = pair_covariances(z, pids)
     vectors, values, _ = np.linalg.svd(np.linalg.solve(intra, extra))
-    w = basis @ vectors[:, values > 1]
-    w_small = vectors[:, values > 1]
-    metric = np.linalg.inv(w_small.T @ intra @ w_small) - np.linalg.inv(w_small.T @ extra @ w_small)
+    kept = vectors[:, values > 1]
+    metric = np.linalg.inv(kept.T @ intra @ kept) - np.linalg.inv(kept.T @ extra @ kept)
+    w = basis @ kept
 
     def distance(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
         q, g = query @ w, gallery @ w
@@ -141,9 +140,7 @@ def rank1(variant: str, root: str, splits: Sequence[int], width: int) -> float:
     first = build_dataset("viper", root, split_index=splits[0])
     paths = sorted({str(r.path) for r in (*first.train, *first.query, *first.gallery)})
     transform = build_test_transforms((128, width))
-    images = torch.stack([transform(read_image(p)) for p in paths])
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    rgb = (images * torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) + mean).clamp(0, 1)
+    rgb = LOMO().rgb(torch.stack([transform(read_image(p)) for p in paths]))
     options = {"colour": colour} | ({"grey": grey} if grey else {})
     descriptors = torch.cat(
         [lomo_descriptor(rgb[i : i + 128], **options) for i in range(0, len(rgb), 128)]

@@ -31,7 +31,8 @@ def adapt_batch_norm(
         ValueError: ``images`` holds no batch.
     """
     adapted = copy.deepcopy(model).eval()
-    norms = _batch_norms(adapted)
+    norms = [m for m in adapted.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [norm.momentum for norm in norms]
     for norm in norms:
         norm.reset_running_stats()
         norm.momentum = None  # a cumulative average over the batches
@@ -42,11 +43,6 @@ def adapt_batch_norm(
         seen += 1
     if not seen:
         raise ValueError("adapt_batch_norm: no images to estimate the statistics from")
-    for norm, original in zip(norms, _batch_norms(model), strict=True):
-        norm.momentum = original.momentum
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
     return adapted.eval()
-
-
-def _batch_norms(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
-    """The BN layers of ``model``, in module order."""
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from reid_lib.data.loaders import build_test_loader
 from reid_lib.data.records import Record, ReIDDataset
@@ -29,22 +30,26 @@ from reid_lib.metrics import (
 )
 
 
-def embed_records(
-    model: nn.Module, records: Sequence[Record], cfg: Config, device: torch.device
-) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """``extract_features`` of ``records`` through the test loader of ``cfg`` (no augmentation):
-    L2-normalised unless the model says otherwise (``l2_normalise = False``: LOMO and XQDA, whose
-    metric is the distance of unnormalised outputs)."""
-    loader = build_test_loader(
+def _test_loader(records: Sequence[Record], cfg: Config, device: torch.device) -> DataLoader:
+    """The loader of ``records`` with ``cfg``'s test transforms, size and batch."""
+    return build_test_loader(
         records,
         image_size=(cfg.data.height, cfg.data.width),
         batch_size=cfg.data.test_batch_size,
         num_workers=cfg.data.num_workers,
         pin_memory=device.type == "cuda",
     )
+
+
+def embed_records(
+    model: nn.Module, records: Sequence[Record], cfg: Config, device: torch.device
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """``extract_features`` of ``records`` through the test loader of ``cfg`` (no augmentation):
+    L2-normalised unless the model says otherwise (``l2_normalise = False``: LOMO and XQDA, whose
+    metric is the distance of unnormalised outputs)."""
     return extract_features(
         model,
-        loader,
+        _test_loader(records, cfg, device),
         flip=cfg.eval.flip,
         device=device,
         normalize=getattr(model, "l2_normalise", True),
@@ -108,12 +113,7 @@ def _adapted_bn_metrics(
             f"eval.adapt_bn=true, but dataset {dataset.name!r} has no training images to "
             "re-estimate the batch-norm statistics on; set eval.adapt_bn=false"
         )
-    loader = build_test_loader(
-        dataset.train,
-        image_size=(cfg.data.height, cfg.data.width),
-        batch_size=cfg.data.test_batch_size,
-        num_workers=cfg.data.num_workers,
-    )
+    loader = _test_loader(dataset.train, cfg, device)
     adapted = adapt_batch_norm(model, (batch["images"] for batch in loader), device)
     gallery, g_pids, g_camids = embed_records(adapted, dataset.gallery, cfg, device)
     feats, pids, camids = embed_records(adapted, dataset.query, cfg, device)

@@ -149,8 +149,11 @@ class LOMO(nn.Module):
                 f"LOMO needs images at least {smallest}x{smallest} pixels; got "
                 f"{tuple(images.shape[2:])}"
             )
-        rgb = (images.float() * self.std + self.mean).clamp(0, 1)
-        return lomo_descriptor(rgb)
+        return lomo_descriptor(self.rgb(images))
+
+    def rgb(self, images: Tensor) -> Tensor:
+        """``[N, 3, H, W]`` normalised images -> RGB in [0, 1] (normalisation undone)."""
+        return (images.float() * self.std + self.mean).clamp(0, 1)
 
 
 def mean_grey(rgb: Tensor) -> Tensor:

@@ -51,11 +51,16 @@ class TestSet:
         return f"{self.prefix}-{run_name}" if self.prefix else run_name
 
 
+def _set_overrides(dataset: str, data_root: Path | None) -> tuple[str, str]:
+    """The overrides that test on ``dataset``'s standard split: the synthetic set generated,
+    a real set read from its folder under ``data_root`` (None: under ``$REID_DATA_ROOT``)."""
+    root = "null" if dataset == "synthetic" else real_root(dataset, data_root)
+    return (f"data.dataset={dataset}", f"data.root={root}")
+
+
 def own_test_set(dataset: str, data_root: Path | None = None) -> TestSet:
     """The test split a run on the small real set ``dataset`` was tested on: its own file."""
-    return TestSet(
-        dataset, "", (f"data.dataset={dataset}", f"data.root={real_root(dataset, data_root)}")
-    )
+    return TestSet(dataset, "", _set_overrides(dataset, data_root))
 
 
 def with_adapted_bn(test_sets: Sequence[TestSet]) -> list[TestSet]:
@@ -106,12 +111,11 @@ def transfer_test_sets(
 
     A real dataset is read from its folder under ``data_root`` (None: under ``$REID_DATA_ROOT``).
     """
-    test_sets = []
-    for dataset in (name for name in datasets if name != train_dataset):
-        root = "null" if dataset == "synthetic" else real_root(dataset, data_root)
-        overrides = (f"data.dataset={dataset}", f"data.root={root}")
-        test_sets.append(TestSet(dataset, f"from-{train_dataset}", overrides))
-    return test_sets
+    return [
+        TestSet(dataset, f"from-{train_dataset}", _set_overrides(dataset, data_root))
+        for dataset in datasets
+        if dataset != train_dataset
+    ]
 
 
 def joint_test_sets(datasets: Sequence[str], data_root: Path | None = None) -> list[TestSet]:
@@ -122,11 +126,7 @@ def joint_test_sets(datasets: Sequence[str], data_root: Path | None = None) -> l
         TestSet(
             dataset,
             "joint",
-            (
-                f"data.dataset={dataset}",
-                f"data.root={real_root(dataset, data_root)}",
-                "sampler.one_set_per_batch=false",
-            ),
+            (*_set_overrides(dataset, data_root), "sampler.one_set_per_batch=false"),
         )
         for dataset in datasets
     ]
