@@ -205,3 +205,22 @@ def test_bad_input_is_one_line_and_debug_shows_the_traceback(capsys):
     assert err == ["reid train: error: override: schedule.gamma=-1.0: expected a finite number > 0"]
     with pytest.raises(ConfigError, match=r"schedule\.gamma"):
         main(["train", "--config", "smoke", "--debug", "schedule.gamma=-1"])
+
+
+@pytest.mark.slow
+def test_eval_turns_off_what_only_shaped_training_batches(tmp_path):
+    """A joint run trained on batches from one set is tested on one set: the evaluation draws no
+    training batch, so its config's sampler.one_set_per_batch (joint sets only) is turned off."""
+    common = [f"run.output_dir={tmp_path / 'runs'}", f"run.results_dir={tmp_path / 'results'}"]
+    assert main(["train", "--config", "smoke", "run.name=m", "schedule.epochs=1", *common]) == 0
+    checkpoint = tmp_path / "runs" / "smoke" / "synthetic" / "m" / "last.pt"
+    state = load_checkpoint(checkpoint)
+    state["config"]["data"]["dataset"] = "joint"  # as a joint run's checkpoint says
+    state["config"]["sampler"]["one_set_per_batch"] = True
+    torch.save(state, checkpoint)
+    ours = tmp_path / "ours"
+    eval_args = ["eval", "--checkpoint", str(checkpoint), "--results-dir", str(ours)]
+    assert main([*eval_args, "--runs-dir", str(tmp_path / "runs"), "data.dataset=synthetic"]) == 0
+    data = json.loads((ours / "smoke" / "synthetic" / "m.json").read_text())
+    assert data["run"]["train_set"] == "joint"
+    assert data["provenance"]["config"]["sampler"]["one_set_per_batch"] is False

@@ -28,7 +28,6 @@ from reid_lib.studies import (
     equivalent_rows,
     get_profile,
     infeasible_rows,
-    joint_test_sets,
     knob_settings,
     knob_test_sets,
     load_rows,
@@ -534,14 +533,6 @@ def test_an_adapt_bn_step_tests_a_joint_run_on_each_set_and_a_run_on_its_own(tmp
     assert [(t.dataset, t.result_name("r")) for t in own_tests] == [("grid", "r")], "its own file"
     assert "data.root=/data/peta-reid/GRID" in own_tests[0].overrides
     assert (joint_kw["train_dataset"], own_kw["train_dataset"]) == ("joint", "grid")
-
-
-def test_a_joint_run_with_batches_from_one_set_can_be_tested_on_each_set():
-    """Its config asks for batches from one set, which a single test set cannot give."""
-    trained = [*load_rows()[SET_BATCHES_ROW], "data.dataset=joint"]
-    (viper,) = joint_test_sets(["viper"], Path("/data"))
-    tested = load_config("cpu", [*trained, *viper.overrides])
-    assert (tested.data.dataset, tested.sampler.one_set_per_batch) == ("viper", False)
 
 
 def test_evaluate_runs_skips_a_file_that_has_the_variant_and_adds_one_that_lacks_it(

@@ -337,6 +337,12 @@ def _evaluate_closed_form(cfg: Config, dataset: ReIDDataset, device: torch.devic
     return FitResult("finished", 0, None, None, path)
 
 
+#: What an evaluation turns off in a trained run's config: settings that only shaped its training
+#: batches and that one test set cannot honour (batches from one set need a joint training set).
+#: Evaluation draws no training batch, so the config's rule on them is a training rule alone.
+TRAINING_ONLY = ("sampler.one_set_per_batch=false",)
+
+
 def evaluate_checkpoint(
     path: str | Path,
     *,
@@ -354,13 +360,20 @@ def evaluate_checkpoint(
     ``results_dir``, at ``<profile>/<dataset>/<run.name>.json``, replacing a file there only when
     it adds variants to the same numbers (:func:`~reid_lib.engine.results.check_replaceable`);
     a synthetic test set that must be generated under ``runs_dir/data`` (or
-    ``run.output_dir`` among ``overrides``). Returns the results file's path.
+    ``run.output_dir`` among ``overrides``). Settings that only shaped training
+    (:data:`TRAINING_ONLY`) are off, so a joint run trained on batches from one set can be tested
+    on each set. Returns the results file's path.
     """
     state = load_training_checkpoint(path)
     trained = from_dict(state["config"], source=str(path))
     cfg = apply_overrides(
         trained,
-        [f"run.output_dir={runs_dir}", *overrides, f"run.results_dir={results_dir}"],
+        [
+            *TRAINING_ONLY,
+            f"run.output_dir={runs_dir}",
+            *overrides,
+            f"run.results_dir={results_dir}",
+        ],
     )
     cfg.eval.rerank = cfg.eval.rerank or rerank
     cfg.eval.multi_query = cfg.eval.multi_query or multi_query

@@ -120,16 +120,8 @@ def transfer_test_sets(
 
 def joint_test_sets(datasets: Sequence[str], data_root: Path | None = None) -> list[TestSet]:
     """Each of ``datasets`` under its own protocol, for the runs trained jointly on them: a run
-    is tested on the split it trained on (its ``data.split``), so none sees its test ids. The
-    sampler only shaped training, and a test set is one set, so batches from one set are off."""
-    return [
-        TestSet(
-            dataset,
-            "joint",
-            (*_set_overrides(dataset, data_root), "sampler.one_set_per_batch=false"),
-        )
-        for dataset in datasets
-    ]
+    is tested on the split it trained on (its ``data.split``), so none sees its test ids."""
+    return [TestSet(dataset, "joint", _set_overrides(dataset, data_root)) for dataset in datasets]
 
 
 def evaluate_runs(
