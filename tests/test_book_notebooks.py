@@ -8,6 +8,7 @@ import nbformat
 import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from papermill.translators import PythonTranslator
 
 from tools import run_book as run
 from tools import setup_cell
@@ -96,7 +97,7 @@ def test_chapter_shape(path):
     code = [c for c in cells if c.cell_type == "code"]
     params = code[0]
     assert "parameters" in params.metadata.get("tags", [])
-    names = {line.split("=")[0].strip() for line in params.source.splitlines() if "=" in line}
+    names = {p.name for p in PythonTranslator.inspect(params)}  # as papermill reads them
     assert names == PARAMETER_NAMES | CHAPTER_PARAMETERS.get(path.stem, set())
     set_up = code[1]
     assert set_up.source == setup_cell.render(path.stem)
