@@ -15,10 +15,11 @@ def ch(tmp_path):
     return start("x", profile="smoke", device="cpu", results_dir=str(tmp_path))
 
 
-def test_without_a_row_the_run_is_the_chapters_profile_named_book(ch):
+def test_without_a_row_the_run_is_the_chapters_profile_shared_with_the_full_row(ch):
     config = short_run_config(ch)
-    assert config.run.name == "book"
+    assert config.run.name == "book-full" and config.run.row == "full"
     assert config.model == ch.config.model and config.schedule == ch.config.schedule
+    assert short_run_config(ch, "full") == config, "one run, not two of the same model"
 
 
 def test_a_row_applies_its_overrides_and_names_the_run_after_it(ch):
@@ -30,7 +31,6 @@ def test_a_row_applies_its_overrides_and_names_the_run_after_it(ch):
     assert config.run.row == "baseline"
     expected = apply_overrides(short_run_config(ch), load_rows()["baseline"])
     assert config.model == expected.model
-    assert short_run_config(ch, "full").model == short_run_config(ch).model
 
 
 def test_an_unknown_row_is_named_with_the_defined_ones(ch):
@@ -61,7 +61,9 @@ def leave_run(config, epoch: int) -> None:
 def test_the_runs_go_to_the_named_folder(tmp_path):
     ch = start("x", profile="smoke", results_dir=str(tmp_path), runs_dir=str(tmp_path / "drive"))
     assert ch.runs_dir == tmp_path / "drive"
-    assert short_run_config(ch).run_dir() == tmp_path / "drive" / "smoke" / "synthetic" / "book"
+    assert (
+        short_run_config(ch).run_dir() == tmp_path / "drive" / "smoke" / "synthetic" / "book-full"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
 """The chapters' short training run: one engine run per config, trained once and then reused.
 
-The chapters *Weight-driven part fusion* and *Losses and training* both look at a model trained
-under the chapter's profile. :func:`short_run` trains it with the engine
-(``reid_lib.engine.experiment.train``) unless ``last.pt`` of a finished run with the same config is
-already there, so a book build trains once per profile. With ``row``, it trains that ablation row
-of ``reid_lib/studies/ablations.yaml`` instead (the chapter *Activation maps* compares two rows).
+The chapters *Weight-driven part fusion*, *Losses and training*, the *Explorer* and *Activation
+maps* look at models trained under the chapter's profile. :func:`short_run` trains one with the
+engine (``reid_lib.engine.experiment.train``) unless ``last.pt`` of a finished run with the same
+config is already there, so a book build trains each model once per profile: the full model (the
+study row ``full``), and the other rows of ``reid_lib/studies/ablations.yaml`` that *Activation
+maps* compares with it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from reid_lib.engine.experiment import build_model_from_config, train, trained_m
 from reid_lib.studies.rows import load_rows
 
 RUN_NAME = "book"
+#: The study row of a chapter's own model: the profile's preset is the full model, so the row
+#: ``full`` changes nothing in it.
+CHAPTER_ROW = "full"
 
 
 @dataclass(frozen=True)
@@ -63,29 +67,29 @@ def _saved_state(config: Config, run_dir: Path) -> dict[str, Any] | None:
     return load_checkpoint(last)
 
 
-def short_run_config(ch: Chapter, row: str | None = None) -> Config:
-    """The config :func:`short_run` trains: the chapter's, with ablation ``row`` applied if given.
+def short_run_config(ch: Chapter, row: str = CHAPTER_ROW) -> Config:
+    """The config :func:`short_run` trains: the chapter's, with ablation ``row`` applied.
 
-    The run is named ``book`` (no row) or ``book-<row>``.
+    The run is named ``book-<row>``. The default row, :data:`CHAPTER_ROW`, adds nothing to the
+    chapter's config, so every chapter that looks at the full model shares one run with the
+    ``full`` row of *Activation maps*.
 
     Raises:
         ValueError: a ``row`` that the studies do not define (the message lists them).
     """
-    overrides, name = [], RUN_NAME
-    if row is not None:
-        rows = load_rows()
-        if row not in rows:
-            raise ValueError(f"row={row!r} is not an ablation row; expected one of {list(rows)}")
-        overrides, name = list(rows[row]), f"{RUN_NAME}-{row}"
+    rows = load_rows()
+    if row not in rows:
+        raise ValueError(f"row={row!r} is not an ablation row; expected one of {list(rows)}")
+    overrides, name = list(rows[row]), f"{RUN_NAME}-{row}"
     # A fixed results folder keeps the config (the cache key) the same for every caller.
-    overrides += [f"run.name={name}", f"run.row={row}" if row else "run.row=null"]
+    overrides += [f"run.name={name}", f"run.row={row}"]
     overrides.append(f"run.results_dir={ch.runs_dir / 'results'}")
     return apply_overrides(dataset_config(ch), overrides)
 
 
-def short_run(ch: Chapter, row: str | None = None) -> TrainedRun:
-    """The chapter's profile (or its ablation ``row``) trained on its dataset, in
-    ``ch.runs_dir``.
+def short_run(ch: Chapter, row: str = CHAPTER_ROW) -> TrainedRun:
+    """The chapter's profile with its ablation ``row`` (default: the full model) trained on its
+    dataset, in ``ch.runs_dir``.
 
     Reused when a finished run of the same config is there; resumed from its ``last.pt`` when an
     unfinished one is; otherwise trained now (replacing a run of another config). See
