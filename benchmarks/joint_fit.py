@@ -1,0 +1,107 @@
+"""Does joint training fit a set's training identities less well, or generalise less well?
+
+    python -m benchmarks.joint_fit --runs-dir RUNS [--data-root $REID_DATA_ROOT]
+        [--sets viper grid prid2011 caviar4reid] [--row baseline] [--splits 0 1 2] [--seed 1]
+
+*Datasets* shows that the baseline trained jointly on the four small sets scores below the same
+model trained on one set alone, on three of them (VIPeR and GRID most), and that batch-norm
+statistics explain most of GRID's loss but little of VIPeR's. This script separates the two ways
+a model can lose on a set: it ranks the set's *training* images among themselves (each image a
+query; the gallery the other images, minus those of the same person and camera, as the test
+protocol does) and its test split, with both models of each split. A model that fits the
+training identities as well as the one trained alone, yet ranks the test identities worse,
+generalises less well; one that fits them less well was given too little of that set to learn
+from (budget, capacity, the other sets' pull).
+
+It reads the checkpoints that ``python -m tools.sweep joint`` and ``tools.sweep run`` leave in
+``--runs-dir`` (``<runs>/cpu/joint/<row>-split<s>-seed<seed>/last.pt`` and
+``<runs>/cpu/<set>/...``; the committed results files do not hold weights), and evaluates each
+once per image set: about a minute per set and split on two cores. It prints mAP and Rank-1 (%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from reid_lib.data.records import Record
+from reid_lib.engine.checkpoint import LAST, load_training_checkpoint
+from reid_lib.engine.config import apply_overrides, from_dict
+from reid_lib.engine.evaluation import embed_records
+from reid_lib.engine.experiment import TRAINING_ONLY, load_dataset, trained_model
+from reid_lib.metrics import compute_distance, evaluate
+from reid_lib.studies import joint_test_sets
+
+
+def retrieval(model: torch.nn.Module, cfg, records: Sequence[Record]) -> tuple[float, float]:
+    """mAP and Rank-1 (%) of ``records`` ranked among themselves (same person, same camera out)."""
+    device = torch.device("cpu")
+    feats, pids, cams = embed_records(model, records, cfg, device)
+    result = evaluate(compute_distance(feats, feats).numpy(), pids, pids, cams, cams)
+    return 100 * result.mAP, 100 * result.rank(1)
+
+
+def fit_and_test(checkpoint: Path, test_set: Sequence[str]) -> dict[str, float]:
+    """The train-split and test-split retrieval of ``checkpoint`` on one set."""
+    state = load_training_checkpoint(checkpoint)
+    cfg = apply_overrides(
+        from_dict(state["config"], source=str(checkpoint)),
+        [*TRAINING_ONLY, *test_set, "run.progress=false"],
+    )
+    model = trained_model(state).eval()
+    data = load_dataset(cfg)
+    train_map, train_r1 = retrieval(model, cfg, data.train)
+    feats_q, q_pids, q_cams = embed_records(model, data.query, cfg, torch.device("cpu"))
+    feats_g, g_pids, g_cams = embed_records(model, data.gallery, cfg, torch.device("cpu"))
+    test = evaluate(compute_distance(feats_q, feats_g).numpy(), q_pids, g_pids, q_cams, g_cams)
+    return {
+        "train mAP": train_map,
+        "train R1": train_r1,
+        "test mAP": 100 * test.mAP,
+        "test R1": 100 * test.rank(1),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs-dir", type=Path, required=True)
+    parser.add_argument("--data-root", type=Path, default=os.environ.get("REID_DATA_ROOT"))
+    parser.add_argument("--sets", nargs="+", default=["viper", "grid", "prid2011", "caviar4reid"])
+    parser.add_argument("--row", default="baseline")
+    parser.add_argument("--splits", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.data_root is None:
+        parser.error("--data-root (or $REID_DATA_ROOT): the folder holding the small real sets")
+    torch.set_num_threads(args.threads)
+    lines = []
+    for test_set in joint_test_sets(args.sets, args.data_root):
+        for split in args.splits:
+            run = f"{args.row}-split{split}-seed{args.seed}"
+            for trained_on in (test_set.dataset, "joint"):
+                checkpoint = args.runs_dir / "cpu" / trained_on / run / LAST
+                if not checkpoint.is_file():
+                    print(f"skip {checkpoint}: not there (train it with tools.sweep)")
+                    continue
+                numbers = fit_and_test(checkpoint, test_set.overrides)
+                lines.append({"set": test_set.dataset, "split": split, "trained on": trained_on})
+                lines[-1].update(numbers)
+                print(lines[-1], flush=True)
+    table = pd.DataFrame(lines)
+    print(table.to_string(index=False, float_format="{:.1f}".format))
+    if not table.empty:
+        alone = table[table["trained on"] != "joint"].set_index(["set", "split"])
+        joint = table[table["trained on"] == "joint"].set_index(["set", "split"])
+        change = (joint.drop(columns="trained on") - alone.drop(columns="trained on")).dropna()
+        print("\njoint minus alone, mean over splits (points):")
+        print(change.groupby("set").mean().to_string(float_format="{:+.1f}".format))
+
+
+if __name__ == "__main__":
+    main()
