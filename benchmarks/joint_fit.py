@@ -11,7 +11,9 @@ query; the gallery the other images, minus those of the same person and camera, 
 protocol does) and its test split, with both models of each split. A model that fits the
 training identities as well as the one trained alone, yet ranks the test identities worse,
 generalises less well; one that fits them less well was given too little of that set to learn
-from (budget, capacity, the other sets' pull).
+from (budget, capacity, the other sets' pull). Both models see the images as at test: in eval
+mode, with the batch-norm statistics they trained with (the mixture's, for the joint model;
+AdaBN, ``eval.adapt_bn``, is the check of those).
 
 It reads the checkpoints that ``python -m tools.sweep joint`` and ``tools.sweep run`` leave in
 ``--runs-dir`` (``<runs>/cpu/joint/<row>-split<s>-seed<seed>/last.pt`` and
@@ -42,7 +44,7 @@ def retrieval(model: torch.nn.Module, cfg, records: Sequence[Record]) -> tuple[f
     """mAP and Rank-1 (%) of ``records`` ranked among themselves (same person, same camera out)."""
     device = torch.device("cpu")
     feats, pids, cams = embed_records(model, records, cfg, device)
-    result = evaluate(compute_distance(feats, feats).numpy(), pids, pids, cams, cams)
+    result = evaluate(compute_distance(feats, feats, cfg.eval.metric), pids, pids, cams, cams)
     return 100 * result.mAP, 100 * result.rank(1)
 
 
@@ -58,7 +60,8 @@ def fit_and_test(checkpoint: Path, test_set: Sequence[str]) -> dict[str, float]:
     train_map, train_r1 = retrieval(model, cfg, data.train)
     feats_q, q_pids, q_cams = embed_records(model, data.query, cfg, torch.device("cpu"))
     feats_g, g_pids, g_cams = embed_records(model, data.gallery, cfg, torch.device("cpu"))
-    test = evaluate(compute_distance(feats_q, feats_g).numpy(), q_pids, g_pids, q_cams, g_cams)
+    distance = compute_distance(feats_q, feats_g, cfg.eval.metric)
+    test = evaluate(distance, q_pids, g_pids, q_cams, g_cams)
     return {
         "train mAP": train_map,
         "train R1": train_r1,
