@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -108,3 +109,29 @@ def test_a_hanging_cell_times_out_and_is_named(tmp_path, capsys):
     )
     assert rc == 1
     assert "chapter 'slow' stopped in cell 2" in capsys.readouterr().err
+
+
+def test_the_named_kernel_runs_the_chapters(tmp_path, monkeypatch):
+    """A kernel registered under another name (as from a Colab-pinned virtual environment) runs
+    the chapter: its kernel.json sets an environment variable that the chapter reads back."""
+    spec = tmp_path / "jupyter" / "kernels" / "other"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "other", "language": "python", "env": {"WHO": "other"}}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    good = write_notebook(
+        tmp_path / "good.ipynb",
+        "import json, os, pathlib\n"
+        "who = {'who': os.environ.get('WHO')}\n"
+        "(pathlib.Path(results_dir) / 'good.json').write_text(json.dumps(who))",
+    )
+    out = ["--output-dir", str(tmp_path / "executed"), "--results-dir", str(tmp_path / "results")]
+    assert run.main(["--chapters", str(good), "--kernel", "other", *out]) == 0
+    assert json.loads((tmp_path / "results" / "good.json").read_text()) == {"who": "other"}
+
+
+def test_an_unknown_kernel_is_named_before_any_chapter_runs(capsys):
+    assert run.main(["--chapters", "intro", "--kernel", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "--kernel 'nope': no such Jupyter kernel; expected one of [" in err and "python3" in err

@@ -3,7 +3,7 @@
 Usage::
 
     python -m tools.run_book --profile PROFILE [--chapters NAME ...] [-p KEY VALUE ...]
-                             [--set KEY=VALUE ...]
+                             [--set KEY=VALUE ...] [--kernel NAME]
 
 Chapters come from ``_toc.yml`` in its order, except those whose notebook metadata sets
 ``reid_book.run_last`` (the introduction, which summarises the others' results): they run after
@@ -11,7 +11,9 @@ the rest. Executed copies go to ``_build/executed/book/<name>.ipynb``, each chap
 file to ``_build/results/<profile>/<name>.json``, and a summary of the run (seconds per chapter,
 every chapter's numbers) to ``_build/executed/run.json``. The exit status is 1 when any chapter
 fails; the message names the chapter and the cell. ``-p`` sets a chapter parameter, ``--set`` a
-config override of every chapter's runs (``--set model.pretrained=null``).
+config override of every chapter's runs (``--set model.pretrained=null``), ``--kernel`` the
+Jupyter kernel that runs them (to run the chapters in another virtual environment, such as one
+with Colab's pinned packages: ``docs/gpu_and_ci.md``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 import papermill as pm
 import yaml
+from jupyter_client.kernelspec import KernelSpecManager
 from papermill.exceptions import PapermillExecutionError
 
 from reid_lib.book.notebook_files import read_notebook
@@ -38,8 +41,21 @@ from reid_lib.json_files import read_json
 from reid_lib.studies.profiles import PROFILES, get_profile
 
 TOC = ROOT / "_toc.yml"
+#: The kernel papermill starts: the Python that runs this script, unless ``--kernel`` names another.
+DEFAULT_KERNEL = "python3"
 EXECUTED = BUILD / "executed"
 RESULTS = BUILD / "results"
+
+
+def check_kernel(name: str) -> None:
+    """Raise ValueError unless Jupyter knows a kernel ``name`` (the message lists the known ones;
+    ``python -m ipykernel install --prefix VENV --name NAME`` registers one, found through
+    ``JUPYTER_PATH=VENV/share/jupyter``)."""
+    specs = KernelSpecManager().find_kernel_specs()
+    if name not in specs:
+        raise ValueError(
+            f"--kernel {name!r}: no such Jupyter kernel; expected one of {sorted(specs)}"
+        )
 
 
 def toc_files(toc: Path = TOC) -> list[str]:
@@ -134,8 +150,10 @@ def run_chapter(
     executed_dir: Path,
     results_dir: Path,
     cell_timeout: int | None = None,
+    kernel: str = DEFAULT_KERNEL,
 ) -> ChapterRun:
-    """Execute one chapter and read the results file it must write."""
+    """Execute one chapter with the Jupyter kernel ``kernel`` and read the results file it must
+    write."""
     name = notebook.stem
     executed = executed_dir / "book" / notebook.name
     executed.parent.mkdir(parents=True, exist_ok=True)
@@ -150,7 +168,7 @@ def run_chapter(
             notebook,
             executed,
             parameters={**parameters, "results_dir": str(shown)},
-            kernel_name="python3",
+            kernel_name=kernel,
             progress_bar=False,
             cwd=str(ROOT),
             execution_timeout=cell_timeout,
@@ -180,10 +198,12 @@ def run_book(
     executed_dir: Path = EXECUTED,
     results_dir: Path | None = None,
     cell_timeout: int | None = None,
+    kernel: str = DEFAULT_KERNEL,
 ) -> list[ChapterRun]:
     """Execute ``notebooks`` (``run_last`` ones at the end) and write ``run.json`` beside them.
 
-    ``cell_timeout`` defaults to the profile's (``reid_lib.studies.profiles``).
+    ``cell_timeout`` defaults to the profile's (``reid_lib.studies.profiles``); ``kernel`` is the
+    Jupyter kernel that runs them (:func:`check_kernel`).
     """
     results_dir = results_dir or RESULTS / str(parameters["profile"])
     if cell_timeout is None:
@@ -199,7 +219,7 @@ def run_book(
     runs = []
     for notebook in ordered:
         print(f"[tools.run_book] {notebook.stem} ...", flush=True)
-        run = run_chapter(notebook, parameters, executed_dir, results_dir, cell_timeout)
+        run = run_chapter(notebook, parameters, executed_dir, results_dir, cell_timeout, kernel)
         print(
             f"[tools.run_book] {notebook.stem}: {run.error or 'ok'} ({run.seconds:.1f} s)",
             flush=True,
@@ -247,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cell-timeout", type=int, help="seconds per cell (default: the profile's)"
     )
+    parser.add_argument(
+        "--kernel",
+        default=DEFAULT_KERNEL,
+        help="the Jupyter kernel that runs the chapters (default: %(default)s), e.g. one "
+        "registered from a virtual environment with Colab's pinned packages",
+    )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
@@ -263,8 +289,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.overrides:
             load_config(args.profile, args.overrides)  # a bad key fails here, not in a chapter
             parameters["overrides"] = list(args.overrides)
+        check_kernel(args.kernel)
         notebooks = resolve_chapters(args.chapters)
-        runs = run_book(notebooks, parameters, args.output_dir, args.results_dir, args.cell_timeout)
+        runs = run_book(
+            notebooks,
+            parameters,
+            args.output_dir,
+            args.results_dir,
+            args.cell_timeout,
+            args.kernel,
+        )
         failures = [r.error for r in runs if r.error]
         for line in failures:
             print(f"[tools.run_book] FAILED {line}", file=sys.stderr)
