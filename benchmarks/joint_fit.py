@@ -34,22 +34,24 @@ import torch
 from reid_lib.data.records import Record
 from reid_lib.engine.checkpoint import LAST, load_training_checkpoint
 from reid_lib.engine.config import apply_overrides, from_dict
-from reid_lib.engine.evaluation import embed_records
+from reid_lib.engine.evaluation import embed_records, evaluate_model
 from reid_lib.engine.experiment import TRAINING_ONLY, load_dataset, trained_model
 from reid_lib.metrics import compute_distance, evaluate
 from reid_lib.studies import joint_test_sets
 
+CPU = torch.device("cpu")
+
 
 def retrieval(model: torch.nn.Module, cfg, records: Sequence[Record]) -> tuple[float, float]:
     """mAP and Rank-1 (%) of ``records`` ranked among themselves (same person, same camera out)."""
-    device = torch.device("cpu")
-    feats, pids, cams = embed_records(model, records, cfg, device)
+    feats, pids, cams = embed_records(model, records, cfg, CPU)
     result = evaluate(compute_distance(feats, feats, cfg.eval.metric), pids, pids, cams, cams)
     return 100 * result.mAP, 100 * result.rank(1)
 
 
 def fit_and_test(checkpoint: Path, test_set: Sequence[str]) -> dict[str, float]:
-    """The train-split and test-split retrieval of ``checkpoint`` on one set."""
+    """The train-split retrieval of ``checkpoint`` on one set, and its test split's single-query
+    numbers as the evaluation computes them (``evaluate_model``)."""
     state = load_training_checkpoint(checkpoint)
     cfg = apply_overrides(
         from_dict(state["config"], source=str(checkpoint)),
@@ -58,15 +60,12 @@ def fit_and_test(checkpoint: Path, test_set: Sequence[str]) -> dict[str, float]:
     model = trained_model(state).eval()
     data = load_dataset(cfg)
     train_map, train_r1 = retrieval(model, cfg, data.train)
-    feats_q, q_pids, q_cams = embed_records(model, data.query, cfg, torch.device("cpu"))
-    feats_g, g_pids, g_cams = embed_records(model, data.gallery, cfg, torch.device("cpu"))
-    distance = compute_distance(feats_q, feats_g, cfg.eval.metric)
-    test = evaluate(distance, q_pids, g_pids, q_cams, g_cams)
+    test = evaluate_model(model, data, cfg, CPU)["single_query"]
     return {
         "train mAP": train_map,
         "train R1": train_r1,
-        "test mAP": 100 * test.mAP,
-        "test R1": 100 * test.rank(1),
+        "test mAP": 100 * test["mAP"],
+        "test R1": 100 * test["rank1"],
     }
 
 
