@@ -97,12 +97,14 @@ def test_joint_training_is_compared_with_the_set_alone(table):
 def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested_on(tmp_path):
     """GRID, three splits (the joint baseline tested after AdaBN on 0 and 1 only): alone 30 + s,
     jointly 20 + s, jointly after AdaBN 28 + s, jointly with batches from one set 21 + s (after
-    AdaBN 29 + s), alone after AdaBN 30 + s (mAP, percent). Split 2 is left out of every pair,
-    even where both arms have it."""
+    AdaBN 29 + s), alone after AdaBN 30 + s; for 24 epochs, jointly 25 + s and alone 33 + s (mAP,
+    percent). Split 2 is left out of every pair, even where both arms have it."""
     arms = {  # name: (row, train_set, mAP of split 0 per variant)
         "alone": ("baseline", "grid", {"single_query": 30, "single_query_adabn": 30}),
         "joint": ("baseline", "joint", {"single_query": 20, "single_query_adabn": 28}),
         "sets": ("baseline-set-batches", "joint", {"single_query": 21, "single_query_adabn": 29}),
+        "long": ("baseline-24-epochs", "joint", {"single_query": 25}),
+        "long-alone": ("baseline-24-epochs", "grid", {"single_query": 33}),
     }
     for name, (row, train_set, values) in arms.items():
         for split in range(3):
@@ -125,8 +127,11 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "joint, one set per batch + AdaBN > joint",
         "alone + AdaBN > alone",
         "alone > joint, one set per batch + AdaBN",
+        "joint, 24 epochs > joint",
+        "alone, 24 epochs > alone",
+        "alone, 24 epochs > joint, 24 epochs",
     ]
-    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0]
+    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0]
     assert list(by_comparison["difference"]) == pytest.approx(expected)
     assert set(lines["runs"]) == {"2 pairs"}, "the two splits AdaBN was tested on"
     assert set(lines["dataset"]) == {"grid"}
@@ -140,12 +145,18 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     )
     assert "Gained over joint by AdaBN +8.0 [8.0, 8.0], clear;" in summary
     assert "(the control) +0.0 [0.0, 0.0], no clear difference" in summary
+    assert "Gained by 24 epochs instead of 12: jointly +5.0 [5.0, 5.0], clear;" in summary
+    assert summary.endswith(
+        "alone (the control) +3.0 [3.0, 3.0], clear. "
+        "Alone less joint at 24 epochs +8.0 [8.0, 8.0], clear."
+    )
     one_split = diagnosis_summary(
         joint_diagnosis_table(results_table([tmp_path], None)[lambda t: t["split"] == 0], "cpu")
     )
     assert "alone less joint +10.0 (one split: not judged yet)." in one_split
-    unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set")])
+    unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set|24")])
     assert "by batches of one set not run yet; by both not run yet." in unrun
+    assert "Gained by 24 epochs instead of 12: jointly not run yet;" in unrun
 
 
 def test_the_source_table_sets_our_mean_over_splits_beside_the_reported_number(tmp_path):

@@ -38,10 +38,11 @@ from reid_lib.studies import (
     plan_runs,
     row_config,
     shard,
+    study_rows,
     transfer_test_sets,
     with_adapted_bn,
 )
-from reid_lib.studies.rows import PRIORITY_ROWS, SET_BATCHES_ROW
+from reid_lib.studies.rows import LONGER_ROW, PRIORITY_ROWS, SET_BATCHES_ROW
 from tests.result_files import result_dict
 from tools.sweep import main
 
@@ -64,12 +65,27 @@ def test_every_ablation_row_is_a_valid_config_change():
     assert load_config("cpu", rows["msg-branches-1-2"]).model.msg_branches == (1, 2)
     parts = [load_config("cpu", rows[f"parts-{n}"]).model.num_parts for n in (2, 3, 4, 6, 8)]
     assert parts == [2, 3, 4, 6, 8]
+    longer = load_config("cpu", rows[LONGER_ROW])
+    assert longer.model == base, "the baseline"
+    cpu = load_config("cpu").schedule
+    assert (
+        (longer.schedule.epochs, longer.schedule.milestones)
+        == (24, (18,))
+        == (
+            2 * cpu.epochs,
+            tuple(2 * m for m in cpu.milestones),
+        )
+    ), "the cpu preset's schedule, doubled"
+    assert longer.schedule.warmup_epochs == cpu.warmup_epochs
 
 
 def test_studies_name_only_known_rows_and_cover_every_row():
     rows, studies = load_rows(), load_studies()
     named = {row for members in studies.values() for row in members}
-    assert named | {SET_BATCHES_ROW} == set(rows), "the joint-training diagnosis is in no study"
+    diagnosis = {SET_BATCHES_ROW, LONGER_ROW}
+    assert named | diagnosis == set(rows), "the joint-training diagnosis is in no study"
+    assert not named & diagnosis
+    assert set(study_rows()) == named and list(study_rows()) == [r for r in rows if r in named]
     assert studies["modules"] == ["baseline", "nl", "msg", "wdp", "full"]
 
 
@@ -165,17 +181,20 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("run", "viper", first, (1,), splits=core),
         Step("run", "grid", first, (1,), splits=core),
         Step("run", "synthetic", PRIORITY_ROWS, tuple(range(10))),
-        Step("run", "synthetic", None, (0, 1, 2)),
+        Step("run", "synthetic", study_rows(), (0, 1, 2)),
     ]
     both = ("viper", "grid")
-    assert steps[4:9] == [
+    assert steps[4:12] == [
         Step("joint", "joint", ("baseline", "full"), (1,), both, splits),
         Step("joint", "joint", ("baseline-set-batches",), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "joint", ("baseline", "baseline-set-batches"), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "viper", ("baseline",), (1,), ("viper",), (0, 1, 2)),
         Step("adapt-bn", "grid", ("baseline",), (1,), ("grid",), (0, 1, 2)),
+        Step("joint", "joint", ("baseline-24-epochs",), (1,), both, (0, 1, 2)),
+        Step("run", "viper", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
+        Step("run", "grid", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
     ]
-    later = [s for s in steps[4:] if s.command == "run"]
+    later = [s for s in steps[12:] if s.command == "run"]
     assert [(s.dataset, s.seeds, s.splits) for s in later] == [
         ("viper", (1,), splits),
         ("grid", (1,), splits),
@@ -199,7 +218,7 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     ]
     full = book_steps("full", real)
     assert [(s.dataset, s.rows) for s in full] == [
-        ("market1501", None),
+        ("market1501", study_rows()),
         ("dukemtmc_reid", ("full",)),
         ("msmt17", ("full",)),
     ]
@@ -444,8 +463,9 @@ def test_every_engine_preset_but_pretrain_is_a_profile_and_unknown_ones_are_name
 def test_plan_counts_the_training_runs_and_epochs_of_a_profile(capsys, tmp_path):
     assert main(["plan", "--profile", "full", "--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    market = len(load_rows()) - len(equivalent_rows(load_rows(), "full", "market1501"))
-    market -= len(infeasible_rows(load_rows(), "full"))
+    studied = {row: load_rows()[row] for row in study_rows()}  # not the joint diagnosis's
+    market = len(studied) - len(equivalent_rows(studied, "full", "market1501"))
+    market -= len(infeasible_rows(studied, "full"))
     assert f"run market1501: {market} training run(s)" in out
     # The colour-histogram floor and LOMO + XQDA are two of the runs, and train for no epoch.
     assert f"full: {market + 2} training runs, {market * 120} epochs in all; 0 done" in out

@@ -67,6 +67,7 @@ from reid_lib.studies import (
     run_sweep,
     shard,
     skipped_rows,
+    study_rows,
     transfer_test_sets,
     write_run_figures,
 )
@@ -96,7 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train the study rows that have no results file")
     run.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
     run.add_argument("--dataset", help="dataset name (default: the preset's)")
-    run.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
+    run.add_argument(
+        "--rows",
+        nargs="+",
+        metavar="ROW",
+        help="rows of ablations.yaml (default: every study's, not the joint diagnosis's)",
+    )
     run.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
     run.add_argument(
         "--splits",
@@ -347,7 +353,8 @@ def _run(args: argparse.Namespace) -> None:
         splits = _splits(dataset, args.splits, settings.splits)
         # As book_steps: a real set's runs vary the split, each with the profile's real_seed.
         seeds = args.seeds or (settings.seeds if splits == (None,) else (settings.real_seed,))
-        runs = shard(plan_runs(load_rows(), args.rows, seeds, splits), *parse_shard(args.shard))
+        rows = args.rows or study_rows()
+        runs = shard(plan_runs(load_rows(), rows, seeds, splits), *parse_shard(args.shard))
         run_sweep(
             runs,
             profile=args.profile,

@@ -27,6 +27,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "MULTI_QUERY_DATASETS": "rows",
         "real_root": "rows",
         "row_config": "rows",
+        "study_rows": "rows",
         "available_real_sets": "steps",
         "book_steps": "steps",
         "run_step": "steps",

@@ -24,8 +24,11 @@ CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
 #: The rows the dataset comparisons train on every dataset.
 COMPARED_ROWS = ("baseline", "full")
 #: The joint-training diagnosis (*Datasets*): the baseline trained jointly with each batch drawn
-#: from one set, beside the baseline tested after AdaBN; on the first splits of the joint study.
+#: from one set, beside the baseline tested after AdaBN (``DIAGNOSIS_ROWS``); and the baseline
+#: trained for twice the cpu preset's epochs, jointly and on each set alone; on the first splits of
+#: the joint study.
 SET_BATCHES_ROW = "baseline-set-batches"
+LONGER_ROW = "baseline-24-epochs"
 DIAGNOSIS_ROWS = ("baseline", SET_BATCHES_ROW)
 DIAGNOSIS_SPLITS = 3
 #: The rows each small real set runs first, on every split: the floor, LOMO + XQDA and the core
@@ -66,6 +69,13 @@ def closed_form_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
     :data:`~reid_lib.models.names.CLOSED_FORM`): no seed changes what their runs measure."""
     archs = {f"model.arch={arch}" for arch in CLOSED_FORM}
     return tuple(row for row, overrides in load_rows(path).items() if archs & set(overrides))
+
+
+def study_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
+    """The rows some study compares, in the order ``rows`` lists them: every row but the
+    joint-training diagnosis's (:data:`SET_BATCHES_ROW`, :data:`LONGER_ROW`)."""
+    named = {row for rows in load_studies(path).values() for row in rows}
+    return tuple(row for row in load_rows(path) if row in named)
 
 
 def real_set_studies(path: Path = ABLATIONS) -> dict[str, list[str]]:

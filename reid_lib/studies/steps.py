@@ -20,11 +20,13 @@ from reid_lib.studies.rows import (
     CORE_ROWS,
     DIAGNOSIS_ROWS,
     DIAGNOSIS_SPLITS,
+    LONGER_ROW,
     PRIORITY_ROWS,
     SET_BATCHES_ROW,
     load_rows,
     real_root,
     real_set_rows,
+    study_rows,
 )
 from reid_lib.studies.sweep import plan_runs, run_sweep
 from reid_lib.studies.test_sets import (
@@ -80,15 +82,17 @@ def available_real_sets(data_root: Path | None) -> list[str]:
 def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     """Every step behind the book's tables under ``profile``, given the real sets at hand.
 
-    With the large benchmarks (``full``): every row on Market-1501, the full model on DukeMTMC-reID
+    With the large benchmarks (``full``): every study's rows
+    (:func:`~reid_lib.studies.rows.study_rows`) on Market-1501, the full model on DukeMTMC-reID
     and MSMT17. Otherwise, in the order a sweep that is stopped part-way should have reached:
     the floor, LOMO + XQDA and the core study's rows on each small real set, on the profile's
     ``core_splits``; the floor, baseline and full model on the synthetic set with the profile's
-    ``priority_seeds``; every row on the synthetic set, with every seed; baseline and full
+    ``priority_seeds``; every study's rows on the synthetic set, with every seed; baseline and full
     trained jointly on the small real sets, each tested on its own split, and the joint-training
     diagnosis on the first :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline
     trained jointly with batches from one set; both, and the baseline trained alone, tested
-    after AdaBN too); the other rows of the real sets' studies
+    after AdaBN too; the baseline trained for 24 epochs, jointly and on each set alone); the other
+    rows of the real sets' studies
     (:func:`~reid_lib.studies.rows.real_set_rows`) on the profile's ``splits``; the knob study
     of the core rows; transfer from the synthetic set and from VIPeR's first split. Every run on
     a real set has the profile's ``real_seed``. A profile that does not train on the real sets
@@ -99,7 +103,7 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     seeds = settings.seeds
     if settings.large_benchmarks:
         return [
-            Step("run", "market1501", None, seeds),
+            Step("run", "market1501", study_rows(), seeds),
             Step("run", "dukemtmc_reid", ("full",), seeds),
             Step("run", "msmt17", ("full",), seeds),
         ]
@@ -110,7 +114,7 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     steps = [Step("run", name, core, real_seed, splits=settings.core_splits) for name in trained]
     if settings.priority_seeds != seeds:
         steps.append(Step("run", "synthetic", PRIORITY_ROWS, settings.priority_seeds))
-    steps.append(Step("run", "synthetic", None, seeds))
+    steps.append(Step("run", "synthetic", study_rows(), seeds))
     if len(trained) > 1:
         steps.append(Step("joint", "joint", COMPARED_ROWS, real_seed, tuple(trained), splits))
         first_splits = splits[:DIAGNOSIS_SPLITS]
@@ -121,6 +125,8 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
                 Step("adapt-bn", name, ("baseline",), real_seed, (name,), first_splits)
                 for name in trained
             ),
+            Step("joint", "joint", (LONGER_ROW,), real_seed, tuple(trained), first_splits),
+            *(Step("run", name, (LONGER_ROW,), real_seed, splits=first_splits) for name in trained),
         ]
     steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
