@@ -392,12 +392,16 @@ def test_cli_errors_name_the_problem(capsys):
     assert "--shard '3/2'" in capsys.readouterr().err
 
 
-def test_sweep_run_without_rows_trains_every_study_row_and_no_diagnosis_row(monkeypatch):
+def test_the_sweep_without_rows_takes_every_study_row_and_no_diagnosis_row(monkeypatch):
     planned = []
     monkeypatch.setattr("tools.sweep.run_sweep", lambda runs, **_: planned.extend(runs))
+    monkeypatch.setattr("tools.sweep.evaluate_runs", lambda runs, *_, **__: planned.extend(runs))
     assert main(["run", "--profile", "smoke", "--seeds", "0"]) == 0
     assert [run.row for run in planned] == list(study_rows())
     assert not {LONGER_ROW, SET_BATCHES_ROW} & {run.row for run in planned}
+    planned.clear()
+    assert main(["knobs", "--profile", "smoke"]) == 0
+    assert [run.row for run in planned] == list(study_rows())
 
 
 def write_fake_viper(folder, num_ids=12):

@@ -75,6 +75,8 @@ from reid_lib.studies.cost import estimate_seconds, run_seconds
 from reid_lib.studies.profiles import PROFILES
 from tools import committed_runs
 
+#: The help of the --rows of the commands that train or evaluate study rows.
+ROWS_HELP = "rows of ablations.yaml (default: every study's; the joint diagnosis's only if named)"
 #: The help of every --profile: the profiles, from the code (each is an engine preset too).
 PROFILE_HELP = f"one of {', '.join(PROFILES)} (an engine preset)"
 
@@ -101,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rows",
         nargs="+",
         metavar="ROW",
-        help="rows of ablations.yaml (default: every study's, not the joint diagnosis's)",
+        help=ROWS_HELP,
     )
     run.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
     run.add_argument(
@@ -128,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(command, help=text)
         sub.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
-        sub.add_argument("--rows", nargs="+", metavar="ROW", help="rows of ablations.yaml")
+        sub.add_argument("--rows", nargs="+", metavar="ROW", help=ROWS_HELP)
         sub.add_argument("--seeds", nargs="+", type=int, default=[0])
         sub.add_argument(
             "--splits",
@@ -268,6 +270,8 @@ def _deadline(hours: float | None) -> float | None:
 
 
 def _run(args: argparse.Namespace) -> None:
+    if args.command in ("run", "transfer", "knobs", "figures") and not args.rows:
+        args.rows = list(study_rows())  # the joint diagnosis's rows only when named
     if args.command == "merge":
         copied = merge_trees(args.sources, args.into)
         print(f"merged {len(copied)} new file(s) into {args.into}")
@@ -353,8 +357,7 @@ def _run(args: argparse.Namespace) -> None:
         splits = _splits(dataset, args.splits, settings.splits)
         # As book_steps: a real set's runs vary the split, each with the profile's real_seed.
         seeds = args.seeds or (settings.seeds if splits == (None,) else (settings.real_seed,))
-        rows = args.rows or study_rows()
-        runs = shard(plan_runs(load_rows(), rows, seeds, splits), *parse_shard(args.shard))
+        runs = shard(plan_runs(load_rows(), args.rows, seeds, splits), *parse_shard(args.shard))
         run_sweep(
             runs,
             profile=args.profile,
