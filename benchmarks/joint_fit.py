@@ -17,8 +17,9 @@ AdaBN, ``eval.adapt_bn``, is the check of those).
 
 It reads the checkpoints that ``python -m tools.sweep joint`` and ``tools.sweep run`` leave in
 ``--runs-dir`` (``<runs>/cpu/joint/<row>-split<s>-seed<seed>/last.pt`` and
-``<runs>/cpu/<set>/...``; the committed results files do not hold weights), and evaluates each
-once per image set: about a minute per set and split on two cores. It prints mAP and Rank-1 (%).
+``<runs>/cpu/<set>/...``; the committed results files do not hold weights), skipping one that has
+not trained every epoch of its schedule, and evaluates each once per image set: about a minute
+per set and split on two cores. It prints mAP and Rank-1 (%).
 """
 
 from __future__ import annotations
@@ -49,10 +50,19 @@ def retrieval(model: torch.nn.Module, cfg, records: Sequence[Record]) -> tuple[f
     return 100 * result.mAP, 100 * result.rank(1)
 
 
-def fit_and_test(checkpoint: Path, test_set: Sequence[str]) -> dict[str, float]:
-    """The train-split retrieval of ``checkpoint`` on one set, and its test split's single-query
-    numbers as the evaluation computes them (``evaluate_model``)."""
-    state = load_training_checkpoint(checkpoint)
+def unfinished(state: dict) -> str | None:
+    """Why a training checkpoint cannot stand for its run (it has not trained every epoch of its
+    schedule: still training, or stopped), or None."""
+    epochs = state["config"]["schedule"]["epochs"]
+    if state["epoch"] < epochs:
+        return f"trained {state['epoch']} of {epochs} epochs (still training, or stopped)"
+    return None
+
+
+def fit_and_test(state: dict, checkpoint: Path, test_set: Sequence[str]) -> dict[str, float]:
+    """The train-split retrieval of the training checkpoint ``state`` (read from ``checkpoint``)
+    on one set, and its test split's single-query numbers as the evaluation computes them
+    (``evaluate_model``)."""
     cfg = apply_overrides(
         from_dict(state["config"], source=str(checkpoint)),
         [*TRAINING_ONLY, *test_set, "run.progress=false"],
@@ -91,7 +101,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 if not checkpoint.is_file():
                     print(f"skip {checkpoint}: not there (train it with tools.sweep)")
                     continue
-                numbers = fit_and_test(checkpoint, test_set.overrides)
+                state = load_training_checkpoint(checkpoint)
+                if why := unfinished(state):
+                    print(f"skip {checkpoint}: {why}; the same tools.sweep command finishes it")
+                    continue
+                numbers = fit_and_test(state, checkpoint, test_set.overrides)
                 lines.append({"set": test_set.dataset, "split": split, "trained on": trained_on})
                 lines[-1].update(numbers)
                 print(lines[-1], flush=True)

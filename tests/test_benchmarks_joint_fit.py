@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from torch import nn
 
@@ -57,3 +58,16 @@ def test_missing_checkpoints_are_named_and_skipped(tmp_path, capsys):
     main(["--runs-dir", str(tmp_path), "--data-root", str(tmp_path), "--sets", "viper"])
     out = capsys.readouterr().out
     assert out.count("skip ") == 6 and "cpu/viper/baseline-split0-seed1/last.pt" in out
+
+
+def test_an_unfinished_run_is_skipped_with_the_epochs_it_reached(tmp_path, capsys):
+    """A last.pt written mid-schedule (the run still training, or stopped) is not evaluated."""
+    run = tmp_path / "cpu" / "viper" / "baseline-split0-seed1"
+    run.mkdir(parents=True)
+    config = load_config("cpu").to_dict()
+    state = {"model": {}, "config": config, "num_classes": 2, "epoch": 3, "wall_time_s": 1.0}
+    torch.save(state, run / "last.pt")
+    main(["--runs-dir", str(tmp_path), "--data-root", str(tmp_path), "--sets", "viper"])
+    out = capsys.readouterr().out
+    assert f"skip {run / 'last.pt'}: trained 3 of 12 epochs (still training, or stopped)" in out
+    assert out.count("skip ") == 6, "skipped, not evaluated"

@@ -97,8 +97,9 @@ def test_joint_training_is_compared_with_the_set_alone(table):
 def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested_on(tmp_path):
     """GRID, three splits (the joint baseline tested after AdaBN on 0 and 1 only): alone 30 + s,
     jointly 20 + s, jointly after AdaBN 28 + s, jointly with batches from one set 21 + s (after
-    AdaBN 29 + s), alone after AdaBN 30 + s; for 24 epochs, jointly 25 + s and alone 33 + s (mAP,
-    percent). Split 2 is left out of every pair, even where both arms have it."""
+    AdaBN 29 + s), alone after AdaBN 30 + s; for 24 epochs, jointly 25 + s and alone 33 + s, the
+    latter on split 0 only (mAP, percent). Split 2 is left out of every pair, even where both arms
+    have it; the 24-epoch run alone is compared on split 0 alone, not with the mean of two."""
     arms = {  # name: (row, train_set, mAP of split 0 per variant)
         "alone": ("baseline", "grid", {"single_query": 30, "single_query_adabn": 30}),
         "joint": ("baseline", "joint", {"single_query": 20, "single_query_adabn": 28}),
@@ -107,7 +108,7 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "long-alone": ("baseline-24-epochs", "grid", {"single_query": 33}),
     }
     for name, (row, train_set, values) in arms.items():
-        for split in range(3):
+        for split in range(1 if name == "long-alone" else 3):
             data = result_dict(
                 f"{name}{split}", profile="cpu", dataset="grid", rank1=0.5, row=row, split=split
             )
@@ -133,7 +134,7 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     ]
     expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0]
     assert list(by_comparison["difference"]) == pytest.approx(expected)
-    assert set(lines["runs"]) == {"2 pairs"}, "the two splits AdaBN was tested on"
+    assert list(lines["runs"]) == ["2 pairs"] * 7 + ["1 vs 1"] * 2, "where both arms ran"
     assert set(lines["dataset"]) == {"grid"}
     by_split = diagnosis_splits(results_table([tmp_path], variant=None), "cpu")
     assert list(by_split.columns[:4]) == ["dataset", "split", "alone", "alone + AdaBN"]
@@ -147,8 +148,8 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert "(the control) +0.0 [0.0, 0.0], no clear difference" in summary
     assert "Gained by 24 epochs instead of 12: jointly +5.0 [5.0, 5.0], clear;" in summary
     assert summary.endswith(
-        "alone (the control) +3.0 [3.0, 3.0], clear. "
-        "Alone less joint at 24 epochs +8.0 [8.0, 8.0], clear."
+        "alone (the control) +3.0 (one split: not judged yet). "
+        "Alone less joint at 24 epochs +8.0 (one split: not judged yet)."
     )
     one_split = diagnosis_summary(
         joint_diagnosis_table(results_table([tmp_path], None)[lambda t: t["split"] == 0], "cpu")

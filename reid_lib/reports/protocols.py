@@ -206,21 +206,28 @@ def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
     """One line per dataset and pair of :data:`DIAGNOSIS_PAIRS`: the baseline trained on the set
     alone or jointly, tested as trained or after AdaBN (``single_query_adabn``), trained
     jointly with each batch from one set, and trained for 24 epochs instead of 12, jointly and
-    alone; paired by split (a pair one of whose arms is not run yet is left out), with Holm's
-    correction over the table's lines (:func:`~reid_lib.reports.verdicts.with_holm`).
+    alone; paired by split, with Holm's correction over the table's lines
+    (:func:`~reid_lib.reports.verdicts.with_holm`).
 
     ``table`` is a :func:`~reid_lib.reports.records.results_table` of every variant
     (``variant=None``). Only the splits where the joint baseline was tested after AdaBN count,
-    so every pair is compared on the same splits.
+    and of those, each pair is compared on the splits both its arms have run (a pair with none
+    is left out): an arm that has reached fewer splits is never set against the other arm's
+    mean over more.
     """
     points = _diagnosis_points(table, profile)
-    lines = [
-        {"dataset": dataset, **compare_rows(_points(runs), better, worse, ratio)}
-        for dataset, runs in points.groupby("dataset")
-        for ratio in (SPLIT_TEST_TRAIN_RATIO.get(dataset),)
-        for better, worse in DIAGNOSIS_PAIRS
-        if {better, worse} <= set(runs["row"])
-    ]
+    lines = []
+    for dataset, runs in points.groupby("dataset"):
+        for better, worse in DIAGNOSIS_PAIRS:
+            splits = [set(runs.loc[runs["row"] == arm, "split"]) for arm in (better, worse)]
+            both = runs[
+                runs["row"].isin((better, worse)) & runs["split"].isin(set.intersection(*splits))
+            ]
+            if not both.empty:
+                ratio = SPLIT_TEST_TRAIN_RATIO.get(dataset)
+                lines.append(
+                    {"dataset": dataset, **compare_rows(_points(both), better, worse, ratio)}
+                )
     return with_holm(pd.DataFrame(lines))
 
 
