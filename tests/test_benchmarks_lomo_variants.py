@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.lomo_variants import VARIANTS, luma_grey, main, msrcr, rank1, retinex_per_channel
+from benchmarks.lomo_variants import (
+    VARIANTS,
+    luma_grey,
+    main,
+    msrcr,
+    msrcr_joint,
+    rank1,
+    retinex_per_channel,
+)
 from tests.test_studies import write_fake_viper
 
 
@@ -22,6 +30,8 @@ def test_each_variant_scores_a_rank1_on_a_viper_folder(tmp_path, monkeypatch, ca
     assert lines[0] == "LOMO + XQDA on VIPeR, splits [0], 128x64, mean Rank-1 (%)"
     assert [line[:40].rstrip() for line in lines[2:]] == list(VARIANTS)
     assert float(lines[2].split()[-1]) == pytest.approx(scores["ours"], abs=0.05)
+    main(["--data-root", str(tmp_path / "data"), "--splits", "0", "--variants", "ours"])
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]] == ["ours"]
 
 
 def test_the_swapped_pieces_keep_their_ranges():
@@ -31,6 +41,10 @@ def test_the_swapped_pieces_keep_their_ranges():
         assert image.shape == rgb.shape and image.min() >= 0 and image.max() <= 1
         per_channel = image.flatten(2)
         assert torch.allclose(per_channel.amax(2), torch.ones(2, 3)), "each channel reaches 1"
+    joint = msrcr_joint(rgb)
+    assert joint.shape == rgb.shape and joint.min() >= 0 and joint.max() <= 1
+    assert torch.allclose(joint.flatten(1).amax(1), torch.ones(2)), "each image reaches 1"
+    assert not torch.allclose(joint.flatten(2).amax(2), torch.ones(2, 3)), "not each channel"
     grey = luma_grey(torch.ones(1, 3, 4, 4))
     assert torch.allclose(grey, torch.full((1, 1, 4, 4), 255.0))
     assert np.isclose(float(luma_grey(torch.tensor([1.0, 0, 0]).view(1, 3, 1, 1))), 0.299 * 255)

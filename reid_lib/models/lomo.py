@@ -57,16 +57,20 @@ def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
     return F.conv2d(F.pad(out, (radius, radius, 0, 0), mode="replicate"), cols, groups=channels)
 
 
-def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS) -> Tensor:
-    """``[N, 3, H, W]`` RGB in [0, 1] -> multi-scale Retinex, stretched to [0, 1] per image
-    between its 1st and 99th percentile (a flat image maps to 0)."""
-    intensity = rgb * 255 + 1
-    log = intensity.log()
-    out = torch.stack([log - gaussian_blur(intensity, s).log() for s in sigmas]).mean(0)
-    flat = out.flatten(1)
+def stretch(images: Tensor) -> Tensor:
+    """``[N, C, H, W]`` -> each image stretched to [0, 1] between the 1st and 99th percentile of
+    all its values, every channel together (a flat image maps to 0)."""
+    flat = images.flatten(1)
     low = flat.quantile(0.01, dim=1).view(-1, 1, 1, 1)
     high = flat.quantile(0.99, dim=1).view(-1, 1, 1, 1)
-    return ((out - low) / (high - low).clamp_min(1e-6)).clamp(0, 1)
+    return ((images - low) / (high - low).clamp_min(1e-6)).clamp(0, 1)
+
+
+def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS) -> Tensor:
+    """``[N, 3, H, W]`` RGB in [0, 1] -> multi-scale Retinex, :func:`stretch`-ed per image."""
+    intensity = rgb * 255 + 1
+    log = intensity.log()
+    return stretch(torch.stack([log - gaussian_blur(intensity, s).log() for s in sigmas]).mean(0))
 
 
 def hsv_codes(rgb: Tensor, bins: int = HSV_BINS) -> Tensor:
