@@ -49,14 +49,6 @@ from reid_lib.models.xqda import REGULARISATION, fit_xqda, pair_covariances
 Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]
 
 
-def _stretch_per_channel(image: torch.Tensor) -> torch.Tensor:
-    """Each channel of ``[N, 3, H, W]`` stretched to [0, 1] between its 1st and 99th percentile."""
-    flat = image.flatten(2)
-    low = flat.quantile(0.01, dim=2)[..., None, None]
-    high = flat.quantile(0.99, dim=2)[..., None, None]
-    return ((image - low) / (high - low).clamp_min(1e-6)).clamp(0, 1)
-
-
 def _multi_scale_retinex(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     intensity = rgb * 255 + 1
     logs = [intensity.log() - gaussian_blur(intensity, s).log() for s in RETINEX_SIGMAS]
@@ -65,7 +57,7 @@ def _multi_scale_retinex(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 
 def retinex_per_channel(rgb: torch.Tensor) -> torch.Tensor:
     """Our multi-scale Retinex, stretched per channel."""
-    return _stretch_per_channel(_multi_scale_retinex(rgb)[0])
+    return stretch(_multi_scale_retinex(rgb)[0], per_channel=True)
 
 
 def _msrcr(rgb: torch.Tensor, alpha: float = 125.0, beta: float = 46.0) -> torch.Tensor:
@@ -78,7 +70,7 @@ def _msrcr(rgb: torch.Tensor, alpha: float = 125.0, beta: float = 46.0) -> torch
 
 def msrcr(rgb: torch.Tensor) -> torch.Tensor:
     """MSRCR, stretched per channel."""
-    return _stretch_per_channel(_msrcr(rgb))
+    return stretch(_msrcr(rgb), per_channel=True)
 
 
 def msrcr_joint(rgb: torch.Tensor) -> torch.Tensor:

@@ -57,12 +57,14 @@ def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
     return F.conv2d(F.pad(out, (radius, radius, 0, 0), mode="replicate"), cols, groups=channels)
 
 
-def stretch(images: Tensor) -> Tensor:
+def stretch(images: Tensor, per_channel: bool = False) -> Tensor:
     """``[N, C, H, W]`` -> each image stretched to [0, 1] between the 1st and 99th percentile of
-    all its values, every channel together (a flat image maps to 0)."""
-    flat = images.flatten(1)
-    low = flat.quantile(0.01, dim=1).view(-1, 1, 1, 1)
-    high = flat.quantile(0.99, dim=1).view(-1, 1, 1, 1)
+    all its values, every channel together (ours), or of each channel's alone (``per_channel``,
+    which ``benchmarks.lomo_variants`` measures); a flat image or channel maps to 0."""
+    flat = images.flatten(2 if per_channel else 1)
+    shape = (*flat.shape[:-1], *(1,) * (images.dim() - flat.dim() + 1))
+    low = flat.quantile(0.01, dim=-1).view(shape)
+    high = flat.quantile(0.99, dim=-1).view(shape)
     return ((images - low) / (high - low).clamp_min(1e-6)).clamp(0, 1)
 
 

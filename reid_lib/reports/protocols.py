@@ -218,13 +218,13 @@ def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
     points = _diagnosis_points(table, profile)
     lines = []
     for dataset, runs in points.groupby("dataset"):
+        ratio = SPLIT_TEST_TRAIN_RATIO.get(dataset)
         for better, worse in DIAGNOSIS_PAIRS:
             splits = [set(runs.loc[runs["row"] == arm, "split"]) for arm in (better, worse)]
             both = runs[
                 runs["row"].isin((better, worse)) & runs["split"].isin(set.intersection(*splits))
             ]
             if not both.empty:
-                ratio = SPLIT_TEST_TRAIN_RATIO.get(dataset)
                 lines.append(
                     {"dataset": dataset, **compare_rows(_points(both), better, worse, ratio)}
                 )
