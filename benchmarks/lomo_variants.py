@@ -9,8 +9,10 @@ does and prints the mean single-query Rank-1 over the given splits (no flip aver
 study row, so the absolute numbers are a little lower; compare the lines with each other):
 
 - colour: multi-scale Retinex with colour restoration (Jobson et al.'s MSRCR: alpha 125, beta 46)
-  with a 1%/99% stretch per channel or over every channel together (as ours), or our Retinex
-  stretched per channel instead of jointly;
+  with a 1%/99% stretch per channel or over every channel together (as ours); our Retinex
+  stretched per channel instead of jointly, or with Gaussians cut at 2 sigmas (MATLAB's
+  ``imgaussfilt``) instead of 3; Retinex with chromaticity preservation (Petro et al.'s MSRCP,
+  which changes only each pixel's brightness); or no Retinex at all, the reference point;
 - grey: MATLAB's ``rgb2gray`` weights (0.299, 0.587, 0.114) instead of the mean of R, G and B;
 - XQDA: different-person pairs across the two views only (theirs) instead of all pairs; and their
   solver, the SVD of ``inv(S_I) S_E`` with the full metric ``inv(W' S_I W) - inv(W' S_E W)``,
@@ -37,9 +39,8 @@ from reid_lib.data.transforms import build_test_transforms
 from reid_lib.metrics import compute_distance, evaluate
 from reid_lib.models.lomo import (
     LOMO,
-    RETINEX_SIGMAS,
-    gaussian_blur,
     lomo_descriptor,
+    multi_scale_retinex,
     retinex,
     stretch,
 )
@@ -49,23 +50,22 @@ from reid_lib.models.xqda import REGULARISATION, fit_xqda, pair_covariances
 Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]
 
 
-def _multi_scale_retinex(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    intensity = rgb * 255 + 1
-    logs = [intensity.log() - gaussian_blur(intensity, s).log() for s in RETINEX_SIGMAS]
-    return torch.stack(logs).mean(0), intensity
-
-
 def retinex_per_channel(rgb: torch.Tensor) -> torch.Tensor:
     """Our multi-scale Retinex, stretched per channel."""
-    return stretch(_multi_scale_retinex(rgb)[0], per_channel=True)
+    return stretch(multi_scale_retinex(rgb * 255 + 1), per_channel=True)
+
+
+def retinex_short_kernel(rgb: torch.Tensor) -> torch.Tensor:
+    """Our multi-scale Retinex with Gaussians cut at 2 sigmas (``imgaussfilt``'s size)."""
+    return stretch(multi_scale_retinex(rgb * 255 + 1, truncate=2.0))
 
 
 def _msrcr(rgb: torch.Tensor, alpha: float = 125.0, beta: float = 46.0) -> torch.Tensor:
     """Multi-scale Retinex with colour restoration, before any stretch (a gain and an offset
     before a linear stretch would change nothing)."""
-    msr, intensity = _multi_scale_retinex(rgb)
+    intensity = rgb * 255 + 1
     restoration = beta * ((alpha * intensity).log() - intensity.sum(1, keepdim=True).log())
-    return msr * restoration
+    return multi_scale_retinex(intensity) * restoration
 
 
 def msrcr(rgb: torch.Tensor) -> torch.Tensor:
@@ -76,6 +76,21 @@ def msrcr(rgb: torch.Tensor) -> torch.Tensor:
 def msrcr_joint(rgb: torch.Tensor) -> torch.Tensor:
     """MSRCR, stretched over every channel together, as our Retinex is."""
     return stretch(_msrcr(rgb))
+
+
+def msrcp(rgb: torch.Tensor) -> torch.Tensor:
+    """Multi-scale Retinex with chromaticity preservation (Petro, Sbert and Morel, IPOL 2014):
+    the Retinex of the intensity (the mean of R, G and B) alone, stretched, then each pixel's
+    three channels scaled by one factor, so hue and saturation stay the original's."""
+    intensity = rgb.mean(1, keepdim=True)
+    target = stretch(multi_scale_retinex(intensity * 255 + 1))
+    ceiling = 1 / rgb.amax(1, keepdim=True).clamp_min(1e-6)
+    return rgb * torch.minimum(ceiling, target / intensity.clamp_min(1e-6))
+
+
+def no_retinex(rgb: torch.Tensor) -> torch.Tensor:
+    """The image as it is: what any Retinex adds or takes away."""
+    return rgb
 
 
 def luma_grey(rgb: torch.Tensor) -> torch.Tensor:
@@ -140,6 +155,10 @@ VARIANTS: dict[str, tuple[Callable, Callable | None, Fit]] = {
     "MSRCR, per-channel stretch": (msrcr, None, ours),
     "MSRCR, joint stretch": (msrcr_joint, None, ours),
     "our Retinex, per-channel stretch": (retinex_per_channel, None, ours),
+    "our Retinex, Gaussians cut at 2 sigma": (retinex_short_kernel, None, ours),
+    "MSRCP (chromaticity kept)": (msrcp, None, ours),
+    "MSRCP, rgb2gray grey": (msrcp, luma_grey, ours),
+    "no Retinex": (no_retinex, None, ours),
     "rgb2gray grey": (retinex, luma_grey, ours),
     "cross-view different-person pairs": (retinex, None, cross_view_pairs),
     "their XQDA solver (SVD, full metric)": (retinex, None, svd_solver),

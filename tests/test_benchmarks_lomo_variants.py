@@ -11,11 +11,16 @@ from benchmarks.lomo_variants import (
     VARIANTS,
     luma_grey,
     main,
+    msrcp,
     msrcr,
     msrcr_joint,
+    no_retinex,
     rank1,
     retinex_per_channel,
+    retinex_short_kernel,
 )
+from reid_lib.models.colour_histogram import rgb_to_hsv
+from reid_lib.models.lomo import retinex
 from tests.test_studies import write_fake_viper
 
 
@@ -48,3 +53,17 @@ def test_the_swapped_pieces_keep_their_ranges():
     grey = luma_grey(torch.ones(1, 3, 4, 4))
     assert torch.allclose(grey, torch.full((1, 1, 4, 4), 255.0))
     assert np.isclose(float(luma_grey(torch.tensor([1.0, 0, 0]).view(1, 3, 1, 1))), 0.299 * 255)
+
+
+def test_msrcp_changes_brightness_only_and_the_short_kernel_changes_the_retinex():
+    rgb = torch.rand(2, 3, 40, 20, generator=torch.Generator().manual_seed(1))
+    out = msrcp(rgb)
+    assert out.shape == rgb.shape and out.min() >= 0 and out.max() <= 1 + 1e-6
+    before, after = rgb_to_hsv(rgb), rgb_to_hsv(out)
+    lit = after[:, 2] > 1e-3
+    assert torch.allclose(before[:, 0][lit], after[:, 0][lit], atol=1e-5), "hue kept"
+    assert torch.allclose(before[:, 1][lit], after[:, 1][lit], atol=1e-5), "saturation kept"
+    assert not torch.allclose(before[:, 2], after[:, 2], atol=1e-2), "brightness changed"
+    assert torch.equal(no_retinex(rgb), rgb)
+    short, ours_ = retinex_short_kernel(rgb), retinex(rgb)
+    assert short.shape == rgb.shape and 0 < (short - ours_).abs().max() < 0.5

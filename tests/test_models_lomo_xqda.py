@@ -18,7 +18,16 @@ from reid_lib.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from reid_lib.engine import load_config
 from reid_lib.engine.experiment import train
 from reid_lib.models import build_any_model
-from reid_lib.models.lomo import LOMO, PATCH, STRIDE, hsv_codes, max_occurrence, siltp_codes
+from reid_lib.models.lomo import (
+    LOMO,
+    PATCH,
+    STRIDE,
+    gaussian_blur,
+    hsv_codes,
+    max_occurrence,
+    multi_scale_retinex,
+    siltp_codes,
+)
 from reid_lib.models.lomo_xqda import LomoXqda
 from reid_lib.models.xqda import REGULARISATION, fit_xqda, pair_covariances
 
@@ -27,6 +36,18 @@ def normalised(rgb: torch.Tensor) -> torch.Tensor:
     """``[N, 3, H, W]`` RGB in [0, 1] as the test loader hands it over."""
     mean, std = torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)
     return (rgb - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+
+
+def test_the_blur_reaches_truncate_sigmas_and_a_flat_image_has_no_retinex():
+    impulse = torch.zeros(1, 1, 41, 41)
+    impulse[0, 0, 20, 20] = 1.0
+    for truncate, radius in ((3.0, 6), (2.0, 4)):
+        blurred = gaussian_blur(impulse, 2.0, truncate)
+        reached = blurred[0, 0, 20].nonzero().flatten()
+        assert (reached.min().item(), reached.max().item()) == (20 - radius, 20 + radius)
+        assert blurred.sum().item() == pytest.approx(1.0)
+    flat = torch.full((2, 3, 30, 20), 7.0)
+    assert torch.allclose(multi_scale_retinex(flat), torch.zeros_like(flat), atol=1e-6)
 
 
 def test_max_occurrence_is_the_row_maximum_of_every_patch_histogram():

@@ -44,9 +44,10 @@ PATCH = 2 * STRIDE
 SCALES = 3
 
 
-def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
-    """``[N, C, H, W]`` blurred by a separable Gaussian of ``sigma`` pixels (edges replicated)."""
-    radius = math.ceil(3 * sigma)
+def gaussian_blur(images: Tensor, sigma: float, truncate: float = 3.0) -> Tensor:
+    """``[N, C, H, W]`` blurred by a separable Gaussian of ``sigma`` pixels, cut ``truncate``
+    sigmas from its centre (edges replicated; MATLAB's ``imgaussfilt`` cuts at 2)."""
+    radius = math.ceil(truncate * sigma)
     x = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
     kernel = torch.exp(-(x**2) / (2 * sigma**2))
     kernel = kernel / kernel.sum()
@@ -68,11 +69,20 @@ def stretch(images: Tensor, per_channel: bool = False) -> Tensor:
     return ((images - low) / (high - low).clamp_min(1e-6)).clamp(0, 1)
 
 
-def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS) -> Tensor:
-    """``[N, 3, H, W]`` RGB in [0, 1] -> multi-scale Retinex, :func:`stretch`-ed per image."""
-    intensity = rgb * 255 + 1
+def multi_scale_retinex(
+    intensity: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS, truncate: float = 3.0
+) -> Tensor:
+    """``[N, C, H, W]`` positive intensities -> the mean over ``sigmas`` of
+    ``log(I) - log(G_sigma * I)``, channel by channel, not stretched (:func:`gaussian_blur` for
+    ``truncate``)."""
     log = intensity.log()
-    return stretch(torch.stack([log - gaussian_blur(intensity, s).log() for s in sigmas]).mean(0))
+    return torch.stack([log - gaussian_blur(intensity, s, truncate).log() for s in sigmas]).mean(0)
+
+
+def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS) -> Tensor:
+    """``[N, 3, H, W]`` RGB in [0, 1] -> multi-scale Retinex of ``255 * rgb + 1``, each channel
+    its own, :func:`stretch`-ed per image."""
+    return stretch(multi_scale_retinex(rgb * 255 + 1, sigmas))
 
 
 def hsv_codes(rgb: Tensor, bins: int = HSV_BINS) -> Tensor:
