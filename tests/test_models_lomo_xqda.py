@@ -18,14 +18,18 @@ from reid_lib.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from reid_lib.engine import load_config
 from reid_lib.engine.experiment import train
 from reid_lib.models import build_any_model
+from reid_lib.models.colour_histogram import rgb_to_hsv
 from reid_lib.models.lomo import (
     LOMO,
     PATCH,
+    RGB2GRAY_WEIGHTS,
     STRIDE,
     gaussian_blur,
     hsv_codes,
+    luma_grey,
     max_occurrence,
     multi_scale_retinex,
+    retinex,
     siltp_codes,
 )
 from reid_lib.models.lomo_xqda import LomoXqda
@@ -48,6 +52,23 @@ def test_the_blur_reaches_truncate_sigmas_and_a_flat_image_has_no_retinex():
         assert blurred.sum().item() == pytest.approx(1.0)
     flat = torch.full((2, 3, 30, 20), 7.0)
     assert torch.allclose(multi_scale_retinex(flat), torch.zeros_like(flat), atol=1e-6)
+
+
+def test_the_retinex_changes_brightness_only_and_the_grey_is_rgb2gray():
+    rgb = torch.rand(2, 3, 40, 20, generator=torch.Generator().manual_seed(1))
+    rgb[0, :, :5] = 0.0
+    out = retinex(rgb)
+    assert out.shape == rgb.shape and out.min() >= 0 and out.max() <= 1 + 1e-6
+    assert torch.equal(out[0, :, :5], torch.zeros(3, 5, 20)), "black stays black"
+    before, after = rgb_to_hsv(rgb), rgb_to_hsv(out)
+    lit = after[:, 2] > 1e-3
+    assert torch.allclose(before[:, 0][lit], after[:, 0][lit], atol=1e-5), "hue kept"
+    assert torch.allclose(before[:, 1][lit], after[:, 1][lit], atol=1e-5), "saturation kept"
+    assert (before[:, 2] - after[:, 2]).abs().max() > 0.1, "brightness changed"
+    assert torch.allclose(out.amax(1).flatten(1).amax(1), torch.ones(2)), "stretched to the top"
+    grey = luma_grey(torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.4, 0.8]]).view(2, 3, 1, 1))
+    expected = [255 * RGB2GRAY_WEIGHTS[0], 255 * (0.2 * 0.2989 + 0.4 * 0.5870 + 0.8 * 0.1140)]
+    assert grey.flatten().tolist() == pytest.approx(expected)
 
 
 def test_max_occurrence_is_the_row_maximum_of_every_patch_histogram():
