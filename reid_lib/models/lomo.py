@@ -21,8 +21,8 @@ Our choices:
   saturation stay the image's own. Liao et al. cite Jobson et al.'s Retinex with colour
   restoration (MSRCR), and their code's Retinex was not among the sources we could read.
   ``benchmarks.lomo_variants`` measures the forms on VIPeR: MSRCR and our first form (each
-  channel's Retinex, stretched together), which both shift colours, score 6-12 Rank-1 points
-  lower, and no Retinex at all about 1 point lower;
+  channel's Retinex, stretched together), which both shift colours, score well below it, and no
+  Retinex at all a little below;
 - images keep the loader's size (128x64 on the CPU track; Liao et al. use 128x48).
 
 Shapes: ``[N, 3, H, W] -> [N, D]`` with ``D = rows * (512 + 2 * 81)`` summed over scales (26,960
@@ -90,9 +90,7 @@ def multi_scale_retinex(
     return torch.stack([log - gaussian_blur(intensity, s, truncate).log() for s in sigmas]).mean(0)
 
 
-def retinex(
-    rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS, truncate: float = 3.0
-) -> Tensor:
+def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS, truncate: float = 3.0) -> Tensor:
     """``[N, 3, H, W]`` RGB in [0, 1] -> MSRCP in [0, 1] (the module docstring): the
     :func:`multi_scale_retinex` of the intensity (the mean of R, G and B), :func:`stretch`-ed per
     image, becomes each pixel's intensity by scaling its three channels by one factor, capped so
