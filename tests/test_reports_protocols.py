@@ -97,14 +97,15 @@ def test_joint_training_is_compared_with_the_set_alone(table):
 def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested_on(tmp_path):
     """GRID, three splits (the joint baseline tested after AdaBN on 0 and 1 only): alone 30 + s,
     jointly 20 + s, jointly after AdaBN 28 + s, jointly with batches from one set 21 + s (after
-    AdaBN 29 + s), alone after AdaBN 30 + s; for 24 epochs, jointly 25 + s and alone 33 + s, the
-    latter on split 0 only (mAP, percent). Split 2 is left out of every pair, even where both arms
-    have it; the 24-epoch run alone is compared on split 0 alone, not with the mean of two."""
+    AdaBN 29 + s), alone after AdaBN 30 + s; for 24 epochs, jointly 25 + s (after AdaBN 31 + s) and
+    alone 33 + s, the latter on split 0 only (mAP, percent). Split 2 is left out of every pair,
+    even where both arms have it; the 24-epoch run alone is compared on split 0 alone, not with
+    the mean of two."""
     arms = {  # name: (row, train_set, mAP of split 0 per variant)
         "alone": ("baseline", "grid", {"single_query": 30, "single_query_adabn": 30}),
         "joint": ("baseline", "joint", {"single_query": 20, "single_query_adabn": 28}),
         "sets": ("baseline-set-batches", "joint", {"single_query": 21, "single_query_adabn": 29}),
-        "long": ("baseline-24-epochs", "joint", {"single_query": 25}),
+        "long": ("baseline-24-epochs", "joint", {"single_query": 25, "single_query_adabn": 31}),
         "long-alone": ("baseline-24-epochs", "grid", {"single_query": 33}),
     }
     for name, (row, train_set, values) in arms.items():
@@ -131,10 +132,13 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "joint, 24 epochs > joint",
         "alone, 24 epochs > alone",
         "alone, 24 epochs > joint, 24 epochs",
+        "joint, 24 epochs + AdaBN > joint, 24 epochs",
+        "alone, 24 epochs > joint, 24 epochs + AdaBN",
     ]
-    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0]
+    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0, 6.0, 2.0]
     assert list(by_comparison["difference"]) == pytest.approx(expected)
-    assert list(lines["runs"]) == ["2 pairs"] * 7 + ["1 vs 1"] * 2, "where both arms ran"
+    runs = ["2 pairs"] * 7 + ["1 vs 1"] * 2 + ["2 pairs", "1 vs 1"]
+    assert list(lines["runs"]) == runs, "where both arms ran"
     assert set(lines["dataset"]) == {"grid"}
     by_split = diagnosis_splits(results_table([tmp_path], variant=None), "cpu")
     assert list(by_split.columns[:4]) == ["dataset", "split", "alone", "alone + AdaBN"]
@@ -149,7 +153,9 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert "Gained by 24 epochs instead of 12: jointly +5.0 [5.0, 5.0], clear;" in summary
     assert summary.endswith(
         "alone (the control) +3.0 (one split: not judged yet). "
-        "Alone less joint at 24 epochs +8.0 (one split: not judged yet)."
+        "Alone less joint at 24 epochs +8.0 (one split: not judged yet). At 24 epochs, gained "
+        "over joint by AdaBN +6.0 [6.0, 6.0], clear; alone less joint with both +2.0 (one split: "
+        "not judged yet)."
     )
     one_split = diagnosis_summary(
         joint_diagnosis_table(results_table([tmp_path], None)[lambda t: t["split"] == 0], "cpu")
@@ -158,6 +164,9 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set|24")])
     assert "by batches of one set not run yet; by both not run yet." in unrun
     assert "Gained by 24 epochs instead of 12: jointly not run yet;" in unrun
+    assert unrun.endswith(
+        "gained over joint by AdaBN not run yet; alone less joint with both not run yet."
+    )
 
 
 def test_the_source_table_sets_our_mean_over_splits_beside_the_reported_number(tmp_path):

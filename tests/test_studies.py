@@ -184,17 +184,18 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("run", "synthetic", study_rows(), (0, 1, 2)),
     ]
     both = ("viper", "grid")
-    assert steps[4:12] == [
+    assert steps[4:13] == [
         Step("joint", "joint", ("baseline", "full"), (1,), both, splits),
         Step("joint", "joint", ("baseline-set-batches",), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "joint", ("baseline", "baseline-set-batches"), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "viper", ("baseline",), (1,), ("viper",), (0, 1, 2)),
         Step("adapt-bn", "grid", ("baseline",), (1,), ("grid",), (0, 1, 2)),
         Step("joint", "joint", ("baseline-24-epochs",), (1,), both, (0, 1, 2)),
+        Step("adapt-bn", "joint", ("baseline-24-epochs",), (1,), both, (0, 1, 2)),
         Step("run", "viper", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
         Step("run", "grid", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
     ]
-    later = [s for s in steps[12:] if s.command == "run"]
+    later = [s for s in steps[13:] if s.command == "run"]
     assert [(s.dataset, s.seeds, s.splits) for s in later] == [
         ("viper", (1,), splits),
         ("grid", (1,), splits),

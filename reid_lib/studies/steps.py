@@ -126,6 +126,7 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
                 for name in trained
             ),
             Step("joint", "joint", (LONGER_ROW,), real_seed, tuple(trained), first_splits),
+            Step("adapt-bn", "joint", (LONGER_ROW,), real_seed, tuple(trained), first_splits),
             *(Step("run", name, (LONGER_ROW,), real_seed, splits=first_splits) for name in trained),
         ]
     steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
