@@ -253,8 +253,19 @@ def diagnosis_summary(lines: pd.DataFrame) -> str:
             return f"{amount}, no clear difference (none larger than {shown(line[MDE])} detectable)"
         return f"{amount}, clear"
 
-    (loss, adabn, batches, both, control, left) = DIAGNOSIS_PAIRS[:6]
-    (longer, longer_alone, longer_left, longer_adabn, longer_both_left) = DIAGNOSIS_PAIRS[6:]
+    (
+        loss,
+        adabn,
+        batches,
+        both,
+        control,
+        left,
+        longer,
+        longer_alone,
+        longer_left,
+        longer_adabn,
+        longer_both_left,
+    ) = DIAGNOSIS_PAIRS
     return "\n".join(
         f"- **{dataset}** ({METRIC} points): alone less joint {said(dataset, loss)}. Gained over "
         f"joint by AdaBN {said(dataset, adabn)}; by batches of one set {said(dataset, batches)}; "
