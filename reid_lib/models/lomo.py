@@ -19,7 +19,8 @@ Our choices:
 - the Retinex is multi-scale Retinex with chromaticity preservation (MSRCP; Petro, Sbert and
   Morel, IPOL 2014): the Retinex of the intensity alone sets each pixel's brightness, and hue and
   saturation stay the image's own. Liao et al. cite Jobson et al.'s Retinex with colour
-  restoration (MSRCR), and their code's Retinex was not among the sources we could read.
+  restoration (MSRCR); their package ships its Retinex as compiled MEX files only (its README:
+  they may not release the source), so its exact form cannot be read.
   ``benchmarks.lomo_variants`` measures the forms on VIPeR: MSRCR and our first form (each
   channel's Retinex, stretched together), which both shift colours, score well below it, and no
   Retinex at all a little below;
