@@ -1,7 +1,7 @@
 """Where our LOMO + XQDA differs from Liao et al.'s code, and what each difference costs on VIPeR.
 
     python -m benchmarks.lomo_variants [--data-root $REID_DATA_ROOT] [--splits 0 1 2 3 4]
-        [--width 64] [--threads 2]
+        [--width 64] [--threads 2] [--liao-splits]
 
 Our LOMO + XQDA (``reid_lib.models.lomo``, ``xqda``) is measured against the Rank-1 that Liao et
 al. (CVPR 2015) report on VIPeR. This script swaps one of our choices at a time for another and
@@ -17,6 +17,9 @@ row, so the absolute numbers are a little lower; compare the lines with each oth
   solver, the SVD of ``inv(S_I) S_E`` with the full metric ``inv(W' S_I W) - inv(W' S_E W)``,
   instead of the generalised eigenvectors.
 
+``--liao-splits`` runs on Liao et al.'s own ten splits instead of ours: their demo draws them
+with MATLAB's ``rng(0)`` and ``randperm(632)`` (:func:`liao_viper_splits`).
+
 It needs VIPeR under ``--data-root`` (``peta-reid/VIPeR``); it takes about a minute per line on
 two cores.
 """
@@ -24,8 +27,11 @@ two cores.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.linalg
@@ -33,11 +39,17 @@ import torch
 
 from reid_lib.data import build_dataset
 from reid_lib.data.loaders import read_image
+from reid_lib.data.protocol_splits import IdSplit
 from reid_lib.data.registry import SMALL_REAL_SETS
 from reid_lib.data.transforms import build_test_transforms
+from reid_lib.data.viper import read_viper_records
 from reid_lib.metrics import compute_distance, evaluate
 from reid_lib.models.lomo import LOMO, lomo_descriptor, multi_scale_retinex, retinex, stretch
 from reid_lib.models.xqda import REGULARISATION, fit_xqda, pair_covariances
+
+#: MATLAB's ``rng(0)``: the Mersenne Twister seeded with 5489, MT19937's own default (NumPy's
+#: ``RandomState(5489)`` draws the same doubles as MATLAB's ``rand`` after ``rng(0)``).
+MATLAB_RNG0_SEED = 5489
 
 #: A metric fitted on training descriptors: ``(feats, pids, cams) -> distance(query, gallery)``.
 Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]
@@ -155,10 +167,48 @@ VARIANTS: dict[str, tuple[Callable, Callable | None, Fit]] = {
 }
 
 
-def rank1(variant: str, root: str, splits: Sequence[int], width: int) -> float:
-    """Mean single-query Rank-1 (percent) of ``variant`` over VIPeR's ``splits``."""
+def matlab_randperms(n: int, count: int, seed: int = MATLAB_RNG0_SEED) -> list[np.ndarray]:
+    """``count`` successive ``randperm(n)`` of MATLAB after ``rng(0)``, 0-based.
+
+    MATLAB's ``randperm(n)`` is the order that sorts ``n`` draws of ``rand`` (its documentation's
+    example, ``6 3 7 8 5 1 2 4`` for ``randperm(8)`` after ``rng default``, is that order)."""
+    stream = np.random.RandomState(seed)
+    return [np.argsort(stream.random_sample(n), kind="stable") for _ in range(count)]
+
+
+def liao_viper_splits(ids: Sequence[int], folds: int = 10) -> list[IdSplit]:
+    """The ten VIPeR splits of Liao et al.'s ``Demo_XQDA.m``: fold ``k`` permutes the people with
+    the ``k``-th ``randperm`` after ``rng(0)`` and trains on the first half. Their people are the
+    rows of their descriptor file; we take them in the order of the ids (the files' names)."""
+    ids = sorted(ids)
+    half = len(ids) // 2
+    splits = []
+    for perm in matlab_randperms(len(ids), folds):
+        train, test = perm[:half], perm[half:]
+        splits.append(
+            IdSplit(tuple(sorted(ids[i] for i in train)), tuple(sorted(ids[i] for i in test)))
+        )
+    return splits
+
+
+def write_liao_splits(root: str, folder: Path) -> Path:
+    """Write :func:`liao_viper_splits` of the VIPeR at ``root`` as a published splits file in
+    ``folder`` (the loaders use such a file as it is) and return ``folder``."""
+    _, records = read_viper_records(root)
+    splits = liao_viper_splits(sorted({r.pid for r in records}))
+    content = {"splits": [{"train": list(s.train), "test": list(s.test)} for s in splits]}
+    (folder / "viper_splits_seed0.json").write_text(json.dumps(content))
+    return folder
+
+
+def rank1(
+    variant: str, root: str, splits: Sequence[int], width: int, splits_dir: Path | None = None
+) -> float:
+    """Mean single-query Rank-1 (percent) of ``variant`` over VIPeR's ``splits`` (ours, or the
+    published splits file in ``splits_dir``)."""
     colour, grey, fit = VARIANTS[variant]
-    first = build_dataset("viper", root, split_index=splits[0])
+    where = {"splits_dir": splits_dir} if splits_dir else {}
+    first = build_dataset("viper", root, split_index=splits[0], **where)
     paths = sorted({str(r.path) for r in (*first.train, *first.query, *first.gallery)})
     transform = build_test_transforms((128, width))
     rgb = LOMO().rgb(torch.stack([transform(read_image(p)) for p in paths]))
@@ -169,7 +219,7 @@ def rank1(variant: str, root: str, splits: Sequence[int], width: int) -> float:
     by_path = dict(zip(paths, descriptors.double().numpy(), strict=True))
     scores = []
     for split in splits:
-        data = build_dataset("viper", root, split_index=split)
+        data = build_dataset("viper", root, split_index=split, **where)
 
         def stack(records):
             return np.stack([by_path[str(r.path)] for r in records])
@@ -199,15 +249,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS), metavar="NAME"
     )
+    parser.add_argument(
+        "--liao-splits", action="store_true", help="Liao et al.'s ten splits (MATLAB rng(0))"
+    )
     args = parser.parse_args(argv)
     if not args.data_root:
         parser.error("--data-root (or $REID_DATA_ROOT): the folder holding peta-reid/VIPeR")
     torch.set_num_threads(args.threads)
     root = os.path.join(args.data_root, SMALL_REAL_SETS["viper"])
-    print(f"LOMO + XQDA on VIPeR, splits {args.splits}, 128x{args.width}, mean Rank-1 (%)")
+    whose = "Liao et al.'s splits" if args.liao_splits else "splits"
+    print(f"LOMO + XQDA on VIPeR, {whose} {args.splits}, 128x{args.width}, mean Rank-1 (%)")
     print(f"{'variant':44s} {'Rank-1':>7s}")
-    for variant in args.variants:
-        print(f"{variant:44s} {rank1(variant, root, args.splits, args.width):7.1f}", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        splits_dir = write_liao_splits(root, Path(folder)) if args.liao_splits else None
+        for variant in args.variants:
+            score = rank1(variant, root, args.splits, args.width, splits_dir)
+            print(f"{variant:44s} {score:7.1f}", flush=True)
 
 
 if __name__ == "__main__":

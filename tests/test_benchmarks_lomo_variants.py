@@ -10,14 +10,18 @@ from benchmarks.lomo_variants import (
     VARIANTS,
     first_retinex,
     first_retinex_per_channel,
+    liao_viper_splits,
     main,
+    matlab_randperms,
     mean_grey,
     msrcr,
     msrcr_joint,
     no_retinex,
     rank1,
     short_kernel_retinex,
+    write_liao_splits,
 )
+from reid_lib.data import build_dataset
 from reid_lib.models.lomo import retinex
 from tests.test_studies import write_fake_viper
 
@@ -54,3 +58,28 @@ def test_the_swapped_pieces_keep_their_ranges():
     assert torch.equal(no_retinex(rgb), rgb)
     grey = mean_grey(torch.tensor([0.3, 0.6, 0.0]).view(1, 3, 1, 1))
     assert float(grey) == pytest.approx(0.3 * 255)
+
+
+def test_matlab_randperm_after_rng0_matches_matlabs_documentation():
+    # MATLAB's randperm page, after rng default (= rng(0)): randperm(6) gives 6 3 5 1 2 4, and
+    # randperm(8) from the same state 6 3 7 8 5 1 2 4.
+    assert (matlab_randperms(6, 1)[0] + 1).tolist() == [6, 3, 5, 1, 2, 4]
+    assert (matlab_randperms(8, 1)[0] + 1).tolist() == [6, 3, 7, 8, 5, 1, 2, 4]
+    first, second = matlab_randperms(8, 2)
+    assert sorted(second.tolist()) == list(range(8)) and second.tolist() != first.tolist()
+
+
+def test_liaos_splits_are_the_halves_of_each_permutation_and_the_loader_uses_them(
+    tmp_path, monkeypatch
+):
+    ids = [0, 2, 5, 7, 9, 11, 13, 20]
+    splits = liao_viper_splits(ids, folds=3)
+    for split, perm in zip(splits, matlab_randperms(8, 3), strict=True):
+        assert split.train == tuple(sorted(ids[i] for i in perm[:4]))
+        assert split.test == tuple(sorted(ids[i] for i in perm[4:]))
+    monkeypatch.setenv("REID_SPLITS_DIR", str(tmp_path / "splits"))
+    root = tmp_path / "peta-reid" / "VIPeR"
+    write_fake_viper(root, num_ids=20)
+    folder = write_liao_splits(str(root), tmp_path)
+    data = build_dataset("viper", str(root), split_index=1, splits_dir=folder)
+    assert sorted({r.pid for r in data.query}) == list(liao_viper_splits(range(20))[1].test)
