@@ -27,6 +27,7 @@ two cores.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import tempfile
@@ -201,22 +202,31 @@ def write_liao_splits(root: str, folder: Path) -> Path:
     return folder
 
 
-def rank1(
-    variant: str, root: str, splits: Sequence[int], width: int, splits_dir: Path | None = None
-) -> float:
-    """Mean single-query Rank-1 (percent) of ``variant`` over VIPeR's ``splits`` (ours, or the
-    published splits file in ``splits_dir``)."""
-    colour, grey, fit = VARIANTS[variant]
-    where = {"splits_dir": splits_dir} if splits_dir else {}
-    first = build_dataset("viper", root, split_index=splits[0], **where)
-    paths = sorted({str(r.path) for r in (*first.train, *first.query, *first.gallery)})
+@functools.cache
+def _descriptors(
+    root: str, width: int, colour: Callable, grey: Callable | None
+) -> dict[str, np.ndarray]:
+    """Every VIPeR image's LOMO descriptor under one colour and grey step, by path (variants
+    that differ only in XQDA share them)."""
+    _, records = read_viper_records(root)
+    paths = sorted(str(r.path) for r in records)
     transform = build_test_transforms((128, width))
     rgb = LOMO().rgb(torch.stack([transform(read_image(p)) for p in paths]))
     options = {"colour": colour} | ({"grey": grey} if grey else {})
     descriptors = torch.cat(
         [lomo_descriptor(rgb[i : i + 128], **options) for i in range(0, len(rgb), 128)]
     )
-    by_path = dict(zip(paths, descriptors.double().numpy(), strict=True))
+    return dict(zip(paths, descriptors.double().numpy(), strict=True))
+
+
+def rank1(
+    variant: str, root: str, splits: Sequence[int], width: int, splits_dir: Path | None = None
+) -> float:
+    """Mean single-query Rank-1 (percent) of ``variant`` over VIPeR's ``splits`` (ours, or the
+    published splits file in ``splits_dir``)."""
+    colour, grey, fit = VARIANTS[variant]
+    by_path = _descriptors(root, width, colour, grey)
+    where = {"splits_dir": splits_dir} if splits_dir else {}
     scores = []
     for split in splits:
         data = build_dataset("viper", root, split_index=split, **where)
