@@ -27,7 +27,6 @@ two cores.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import tempfile
@@ -202,12 +201,10 @@ def write_liao_splits(root: str, folder: Path) -> Path:
     return folder
 
 
-@functools.cache
-def _descriptors(
+def descriptors(
     root: str, width: int, colour: Callable, grey: Callable | None
 ) -> dict[str, np.ndarray]:
-    """Every VIPeR image's LOMO descriptor under one colour and grey step, by path (variants
-    that differ only in XQDA share them)."""
+    """Every VIPeR image's LOMO descriptor under one colour and grey step, by path."""
     _, records = read_viper_records(root)
     paths = sorted(str(r.path) for r in records)
     transform = build_test_transforms((128, width))
@@ -220,12 +217,21 @@ def _descriptors(
 
 
 def rank1(
-    variant: str, root: str, splits: Sequence[int], width: int, splits_dir: Path | None = None
+    variant: str,
+    root: str,
+    splits: Sequence[int],
+    width: int,
+    splits_dir: Path | None = None,
+    computed: dict | None = None,
 ) -> float:
     """Mean single-query Rank-1 (percent) of ``variant`` over VIPeR's ``splits`` (ours, or the
-    published splits file in ``splits_dir``)."""
+    published splits file in ``splits_dir``). ``computed`` keeps the :func:`descriptors` by
+    colour and grey step, for the variants that differ only in XQDA."""
     colour, grey, fit = VARIANTS[variant]
-    by_path = _descriptors(root, width, colour, grey)
+    computed = {} if computed is None else computed
+    if (colour, grey) not in computed:
+        computed[colour, grey] = descriptors(root, width, colour, grey)
+    by_path = computed[colour, grey]
     where = {"splits_dir": splits_dir} if splits_dir else {}
     scores = []
     for split in splits:
@@ -270,10 +276,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     whose = "Liao et al.'s splits" if args.liao_splits else "splits"
     print(f"LOMO + XQDA on VIPeR, {whose} {args.splits}, 128x{args.width}, mean Rank-1 (%)")
     print(f"{'variant':44s} {'Rank-1':>7s}")
+    computed: dict = {}
     with tempfile.TemporaryDirectory() as folder:
         splits_dir = write_liao_splits(root, Path(folder)) if args.liao_splits else None
         for variant in args.variants:
-            score = rank1(variant, root, args.splits, args.width, splits_dir)
+            score = rank1(variant, root, args.splits, args.width, splits_dir, computed)
             print(f"{variant:44s} {score:7.1f}", flush=True)
 
 
