@@ -12,6 +12,8 @@ row, so the absolute numbers are a little lower; compare the lines with each oth
   together, or per channel); multi-scale Retinex with colour restoration (Jobson et al.'s MSRCR:
   alpha 125, beta 46) stretched per channel or jointly; ours (MSRCP) with Gaussians cut at 2
   sigmas (MATLAB's ``imgaussfilt``) instead of 3; or no Retinex at all, the reference point;
+- the lower scales: the colour image averaged 2x2 and quantised again (our first form) instead
+  of each channel's HSV level averaged and floored (Liao et al.'s ``ColorPooling``);
 - grey: the mean of R, G and B (our first form) instead of MATLAB's ``rgb2gray``;
 - XQDA: different-person pairs across the two views only (theirs) instead of all pairs; and their
   solver, the SVD of ``inv(S_I) S_E`` with the full metric ``inv(W' S_I W) - inv(W' S_E W)``,
@@ -32,6 +34,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -153,17 +156,19 @@ def svd_solver(feats: np.ndarray, pids: np.ndarray, cams: np.ndarray):
     return distance
 
 
-VARIANTS: dict[str, tuple[Callable, Callable | None, Fit]] = {
-    "ours": (retinex, None, ours),
-    "first Retinex (per channel, joint stretch)": (first_retinex, None, ours),
-    "first Retinex, per-channel stretch": (first_retinex_per_channel, None, ours),
-    "MSRCR, per-channel stretch": (msrcr, None, ours),
-    "MSRCR, joint stretch": (msrcr_joint, None, ours),
-    "Gaussians cut at 2 sigma": (short_kernel_retinex, None, ours),
-    "no Retinex": (no_retinex, None, ours),
-    "mean-of-RGB grey": (retinex, mean_grey, ours),
-    "cross-view different-person pairs": (retinex, None, cross_view_pairs),
-    "their XQDA solver (SVD, full metric)": (retinex, None, svd_solver),
+#: Each variant: the keyword arguments of ``lomo_descriptor`` it changes, and its XQDA.
+VARIANTS: dict[str, tuple[dict[str, Any], Fit]] = {
+    "ours": ({}, ours),
+    "first Retinex (per channel, joint stretch)": ({"colour": first_retinex}, ours),
+    "first Retinex, per-channel stretch": ({"colour": first_retinex_per_channel}, ours),
+    "MSRCR, per-channel stretch": ({"colour": msrcr}, ours),
+    "MSRCR, joint stretch": ({"colour": msrcr_joint}, ours),
+    "Gaussians cut at 2 sigma": ({"colour": short_kernel_retinex}, ours),
+    "no Retinex": ({"colour": no_retinex}, ours),
+    "lower scales pool the image, not HSV levels": ({"pool_levels": False}, ours),
+    "mean-of-RGB grey": ({"grey": mean_grey}, ours),
+    "cross-view different-person pairs": ({}, cross_view_pairs),
+    "their XQDA solver (SVD, full metric)": ({}, svd_solver),
 }
 
 
@@ -201,19 +206,16 @@ def write_liao_splits(root: str, folder: Path) -> Path:
     return folder
 
 
-def descriptors(
-    root: str, width: int, colour: Callable, grey: Callable | None
-) -> dict[str, np.ndarray]:
-    """Every VIPeR image's LOMO descriptor under one colour and grey step, by path."""
+def descriptors(root: str, width: int, options: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Every VIPeR image's LOMO descriptor under ``lomo_descriptor(**options)``, by path."""
     _, records = read_viper_records(root)
     paths = sorted(str(r.path) for r in records)
     transform = build_test_transforms((128, width))
     rgb = LOMO().rgb(torch.stack([transform(read_image(p)) for p in paths]))
-    options = {"colour": colour} | ({"grey": grey} if grey else {})
-    descriptors = torch.cat(
+    feats = torch.cat(
         [lomo_descriptor(rgb[i : i + 128], **options) for i in range(0, len(rgb), 128)]
     )
-    return dict(zip(paths, descriptors.double().numpy(), strict=True))
+    return dict(zip(paths, feats.double().numpy(), strict=True))
 
 
 def rank1(
@@ -226,12 +228,13 @@ def rank1(
 ) -> float:
     """Mean single-query Rank-1 (percent) of ``variant`` over VIPeR's ``splits`` (ours, or the
     published splits file in ``splits_dir``). ``computed`` keeps the :func:`descriptors` by
-    colour and grey step, for the variants that differ only in XQDA."""
-    colour, grey, fit = VARIANTS[variant]
+    their options, for the variants that differ only in XQDA."""
+    options, fit = VARIANTS[variant]
     computed = {} if computed is None else computed
-    if (colour, grey) not in computed:
-        computed[colour, grey] = descriptors(root, width, colour, grey)
-    by_path = computed[colour, grey]
+    key = tuple(sorted(options.items()))
+    if key not in computed:
+        computed[key] = descriptors(root, width, options)
+    by_path = computed[key]
     where = {"splits_dir": splits_dir} if splits_dir else {}
     scores = []
     for split in splits:

@@ -34,7 +34,7 @@ def test_each_variant_scores_a_rank1_on_a_viper_folder(tmp_path, monkeypatch, ca
     scores = {
         variant: rank1(variant, str(root), [0], 64, computed=computed) for variant in VARIANTS
     }
-    steps = {(colour, grey) for colour, grey, _ in VARIANTS.values()}
+    steps = {tuple(sorted(options.items())) for options, _ in VARIANTS.values()}
     assert len(computed) == len(steps) < len(VARIANTS), "the XQDA variants share descriptors"
     assert all(0.0 <= score <= 100.0 for score in scores.values())
     main(["--data-root", str(tmp_path / "data"), "--splits", "0", "--threads", "1"])

@@ -18,14 +18,14 @@ from reid_lib.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from reid_lib.engine import load_config
 from reid_lib.engine.experiment import train
 from reid_lib.models import build_any_model
-from reid_lib.models.colour_histogram import rgb_to_hsv
+from reid_lib.models.colour_histogram import joint_bin_index, joint_index, quantise, rgb_to_hsv
 from reid_lib.models.lomo import (
     LOMO,
     PATCH,
     RGB2GRAY_WEIGHTS,
     STRIDE,
     gaussian_blur,
-    hsv_codes,
+    hsv_level_pyramid,
     luma_grey,
     max_occurrence,
     multi_scale_retinex,
@@ -94,7 +94,29 @@ def test_siltp_digits_by_hand():
 def test_hsv_codes_of_pure_colours():
     pixels = torch.tensor([[1.0, 0, 0], [0, 0, 1], [0, 0, 0]]).T.reshape(1, 3, 1, 3)
     # red: hue 0, saturation and value at the top bin 7; blue: hue 4/6, bin 5; black: all 0.
-    assert hsv_codes(pixels).tolist() == [[[7 * 8 + 7, (5 * 8 + 7) * 8 + 7, 0]]]
+    codes = joint_index(quantise(rgb_to_hsv(pixels), (8, 8, 8)), (8, 8, 8))
+    assert codes.tolist() == [[[7 * 8 + 7, (5 * 8 + 7) * 8 + 7, 0]]]
+    assert torch.equal(codes, joint_bin_index(rgb_to_hsv(pixels), (8, 8, 8)))
+
+
+def test_the_lower_scales_pool_each_channels_hsv_level_as_liaos_code():
+    # Each 2x2 block: one red pixel (hue level 0) and three yellow (hue 1/6: level 1), all at
+    # saturation and value level 7. Liao et al.'s ColorPooling: floor((0 + 1 + 1 + 1) / 4) = 0.
+    # Pooling the image instead gives RGB (1, 0.75, 0), hue 0.125: level 1.
+    block = torch.tensor(
+        [[[1.0, 1.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]]
+    )
+    image = block.repeat(1, 2, 2)[None]
+    pyramid = hsv_level_pyramid(image)
+    assert [tuple(p.shape[2:]) for p in pyramid] == [(4, 4), (2, 2), (1, 1)]
+    assert pyramid[0][0, :, 0, 1].tolist() == [1, 7, 7] and pyramid[0][0, :, 0, 0].tolist() == [
+        0,
+        7,
+        7,
+    ]
+    assert (pyramid[1][0, 0] == 0).all() and (pyramid[1][0, 1:] == 7).all()
+    assert (hsv_level_pyramid(image, pool_levels=False)[1][0, 0] == 1).all()
+    assert pyramid[2].tolist() == [[[[0]], [[7]], [[7]]]]
 
 
 def test_lomo_length_norms_and_a_flat_image():

@@ -42,14 +42,26 @@ def rgb_to_hsv(rgb: Tensor) -> Tensor:
     return torch.stack((hue, saturation, high), dim=1)
 
 
+def quantise(values: Tensor, bins: Sequence[int]) -> Tensor:
+    """``[N, C, H, W]`` values in [0, 1] -> ``[N, C, H, W]`` levels: channel ``c`` as
+    ``min(floor(value * bins[c]), bins[c] - 1)``."""
+    counts = torch.tensor(bins, device=values.device).view(1, -1, 1, 1)
+    return torch.minimum((values * counts).long(), counts - 1)
+
+
+def joint_index(levels: Tensor, bins: Sequence[int]) -> Tensor:
+    """``[N, C, H, W]`` levels (:func:`quantise`) -> ``[N, H, W]`` joint bin index in
+    ``[0, prod(bins))``, the first channel the most significant."""
+    index = torch.zeros_like(levels[:, 0])
+    for channel, count in enumerate(bins):
+        index = index * count + levels[:, channel]
+    return index
+
+
 def joint_bin_index(values: Tensor, bins: Sequence[int]) -> Tensor:
     """``[N, C, H, W]`` values in [0, 1] -> ``[N, H, W]`` joint bin index in ``[0, prod(bins))``:
-    channel ``c`` quantised to ``bins[c]`` levels, the first channel the most significant."""
-    index = torch.zeros(values.shape[0], *values.shape[2:], dtype=torch.long, device=values.device)
-    for channel, count in enumerate(bins):
-        level = (values[:, channel] * count).long().clamp_(0, count - 1)
-        index = index * count + level
-    return index
+    each channel :func:`quantise`-d, then :func:`joint_index`."""
+    return joint_index(quantise(values, bins), bins)
 
 
 def joint_histogram(values: Tensor, bins: Sequence[int], stripes: int) -> Tensor:

@@ -11,7 +11,9 @@ What Liao et al. describe, and we follow:
   (MATLAB's ``rgb2gray``, in their code);
 - each histogram is taken over 10x10 patches with a stride of 5; of the patches at one height,
   each bin keeps its maximum (the local maximal occurrence, robust to a change of viewpoint);
-- the same again on the image shrunk twice by 2x2 average pooling (three scales);
+- the same again on the image shrunk twice by 2x2 average pooling (three scales); in their code
+  the colour step pools each channel's HSV level (the floor of the 2x2 mean), not the image, and
+  so do we (:func:`hsv_level_pyramid`);
 - ``log(1 + count)``, then each of the three histograms' concatenations is L2-normalised.
 
 Our choices:
@@ -41,7 +43,7 @@ from torch import Tensor, nn
 
 from reid_lib.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from reid_lib.models.backbone import check_images
-from reid_lib.models.colour_histogram import joint_bin_index, rgb_to_hsv
+from reid_lib.models.colour_histogram import joint_index, quantise, rgb_to_hsv
 
 HSV_BINS = 8
 RETINEX_SIGMAS = (5.0, 20.0)
@@ -102,9 +104,23 @@ def retinex(rgb: Tensor, sigmas: Sequence[float] = RETINEX_SIGMAS, truncate: flo
     return rgb * torch.minimum(ceiling, target / intensity.clamp_min(1e-6))
 
 
-def hsv_codes(rgb: Tensor, bins: int = HSV_BINS) -> Tensor:
-    """``[N, 3, H, W]`` RGB in [0, 1] -> ``[N, H, W]`` joint HSV bin index in ``[0, bins**3)``."""
-    return joint_bin_index(rgb_to_hsv(rgb), (bins,) * 3)
+def hsv_level_pyramid(colour_image: Tensor, pool_levels: bool = True) -> list[Tensor]:
+    """``[N, 3, H, W]`` RGB in [0, 1] -> ``SCALES`` tensors ``[N, 3, H / 2**s, W / 2**s]`` of HSV
+    levels in ``[0, HSV_BINS)``.
+
+    As Liao et al.'s code (its ``ColorPooling``), the image is quantised once and each lower
+    scale is the floor of the 2x2 mean of each channel's level; ``pool_levels=False`` averages the
+    colour image itself and quantises it again (our first form, which
+    ``benchmarks.lomo_variants`` measures)."""
+    bins = (HSV_BINS,) * 3
+    levels = [quantise(rgb_to_hsv(colour_image), bins)]
+    for _ in range(1, SCALES):
+        if pool_levels:
+            levels.append(F.avg_pool2d(levels[-1].float(), 2).floor().long())
+        else:
+            colour_image = F.avg_pool2d(colour_image, 2)
+            levels.append(quantise(rgb_to_hsv(colour_image), bins))
+    return levels
 
 
 def siltp_codes(grey: Tensor, radius: int, tau: float = SILTP_TAU) -> Tensor:
@@ -200,17 +216,19 @@ def lomo_descriptor(
     rgb: Tensor,
     colour: Callable[[Tensor], Tensor] = retinex,
     grey: Callable[[Tensor], Tensor] = luma_grey,
+    pool_levels: bool = True,
 ) -> Tensor:
     """``[N, 3, H, W]`` RGB in [0, 1] -> ``[N, D]`` LOMO descriptors (the module docstring),
-    with the colour image made by ``colour`` and the grey image by ``grey``: the defaults are
-    the library's; ``benchmarks.lomo_variants`` passes the alternatives it measures."""
-    colour_image, grey_image = colour(rgb), grey(rgb)
+    with the colour image made by ``colour``, the grey image by ``grey`` and the lower scales'
+    colour by :func:`hsv_level_pyramid` (``pool_levels``): the defaults are the library's;
+    ``benchmarks.lomo_variants`` passes the alternatives it measures."""
+    grey_image = grey(rgb)
+    pyramid = hsv_level_pyramid(colour(rgb), pool_levels)
     groups: list[list[Tensor]] = [[] for _ in range(1 + len(SILTP_RADII))]
-    for scale in range(SCALES):
+    for scale, levels in enumerate(pyramid):
         if scale:
-            colour_image = F.avg_pool2d(colour_image, 2)
             grey_image = F.avg_pool2d(grey_image, 2)
-        groups[0].append(max_occurrence(hsv_codes(colour_image), HSV_BINS**3))
+        groups[0].append(max_occurrence(joint_index(levels, (HSV_BINS,) * 3), HSV_BINS**3))
         for i, radius in enumerate(SILTP_RADII, start=1):
             groups[i].append(max_occurrence(siltp_codes(grey_image[:, 0], radius), SILTP_CODES))
     parts = [F.normalize(torch.cat(g, dim=1).flatten(1).log1p(), dim=1) for g in groups]
