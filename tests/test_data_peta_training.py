@@ -7,6 +7,7 @@ import pytest
 from reid_lib.data import BadNameError, DatasetLayoutError, build_dataset
 from reid_lib.data.factory import has_protocol_splits
 from reid_lib.data.peta_training import SARC3D_PID_OFFSET
+from reid_lib.engine.experiment import class_groups
 
 
 def make_tree(root: Path, town=("1_10.jpg", "1_11.jpg", "2_5.jpg"), sarc=None) -> Path:
@@ -39,9 +40,10 @@ def test_a_missing_subset_or_a_bad_name_is_named(tmp_path):
         build_dataset("peta_training", tmp_path)
 
 
-def test_joint_training_set_is_the_union_of_the_training_splits(tmp_path):
-    viper = tmp_path / "peta-reid" / "VIPeR"
-    caviar = tmp_path / "peta-reid" / "CAVIAR4REID"
+def make_viper_and_caviar(root):
+    """Empty VIPeR (10 people) and CAVIAR4REID (6 people) files under ``root/peta-reid``."""
+    viper = root / "peta-reid" / "VIPeR"
+    caviar = root / "peta-reid" / "CAVIAR4REID"
     for folder, names in (
         (viper, [f"{i:03d}_45_{c}.bmp" for i in range(10) for c in (1, 2)]),
         (caviar, [f"{i:04d}_{k:03d}.jpg" for i in range(1, 7) for k in range(1, 21)]),
@@ -49,6 +51,10 @@ def test_joint_training_set_is_the_union_of_the_training_splits(tmp_path):
         folder.mkdir(parents=True)
         for name in names:
             (folder / name).touch()
+
+
+def test_joint_training_set_is_the_union_of_the_training_splits(tmp_path):
+    make_viper_and_caviar(tmp_path)
     joint = build_dataset("joint", tmp_path, split_index=3, sets=("viper", "caviar4reid"))
     parts = {
         name: build_dataset(name, tmp_path / "peta-reid" / folder, split_index=3)
@@ -65,3 +71,16 @@ def test_joint_training_set_is_the_union_of_the_training_splits(tmp_path):
         build_dataset("joint", tmp_path, sets=("market1501",))
     with pytest.raises(ValueError, match=r"\['viper', 'viper'\]: expected .*, each once"):
         build_dataset("joint", tmp_path, sets=("viper", "viper"))
+
+
+def test_each_joint_label_is_grouped_with_its_set_for_a_per_set_softmax(tmp_path):
+    make_viper_and_caviar(tmp_path)
+    joint = build_dataset("joint", tmp_path, split_index=0, sets=("caviar4reid", "viper"))
+    groups = class_groups(joint.train)
+    assert groups.shape == (joint.num_train_pids,)
+    for record in joint.train:
+        assert int(groups[record.pid]) == ("caviar4reid", "viper").index(record.extra["source"])
+    assert groups.tolist() == sorted(groups.tolist()), "the sets' labels are contiguous"
+    viper = build_dataset("viper", tmp_path / "peta-reid" / "VIPeR", split_index=0)
+    with pytest.raises(ValueError, match=r"loss.per_set_softmax=true needs .*names none"):
+        class_groups(viper.train)

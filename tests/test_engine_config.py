@@ -253,6 +253,15 @@ def test_a_joint_set_named_twice_is_refused():
     assert load_config("smoke", ["data.dataset=joint", "data.joint_sets=[viper, grid]"])
 
 
+def test_a_per_set_softmax_needs_a_joint_training_set():
+    message = r"loss\.per_set_softmax=true with data\.dataset='synthetic': .*data\.dataset=joint"
+    with pytest.raises(ConfigError, match=message):
+        load_config("smoke", ["loss.per_set_softmax=true"])
+    assert load_config(
+        "smoke", ["data.dataset=joint", "loss.per_set_softmax=true"]
+    ).loss.per_set_softmax
+
+
 def test_batches_from_one_set_need_a_joint_training_set():
     message = (
         r"sampler\.one_set_per_batch=true with data\.dataset='synthetic': .*data\.dataset=joint"

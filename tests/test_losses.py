@@ -233,3 +233,36 @@ def test_cross_entropy_under_bf16_autocast_is_float32():
         mixed = label_smoothed_cross_entropy(logits, targets)
     assert mixed.dtype == torch.float32
     assert abs(mixed.item() - exact.item()) < 1e-5
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_a_per_set_softmax_is_the_cross_entropy_over_each_images_own_set(eps):
+    torch.manual_seed(2)
+    logits = torch.randn(4, 5) * 3
+    targets = torch.tensor([0, 1, 3, 4])
+    groups = torch.tensor([0, 0, 1, 1, 1])  # classes 0-1 are one set's people, 2-4 another's
+    value = label_smoothed_cross_entropy(logits, targets, eps, groups)
+    # By hand: the first two images see only classes 0-1, the last two only 2-4 (labels 1, 2).
+    first = brute_force_ce(logits[:2, :2], targets[:2], eps)
+    second = brute_force_ce(logits[2:, 2:], targets[2:] - 2, eps)
+    assert value.item() == pytest.approx((2 * first + 2 * second) / 4, rel=1e-5)
+    one_group = label_smoothed_cross_entropy(logits, targets, eps, torch.zeros(5, dtype=torch.long))
+    assert one_group.item() == pytest.approx(brute_force_ce(logits, targets, eps), rel=1e-5)
+
+
+def test_the_reid_loss_passes_its_class_groups_to_every_cross_entropy():
+    out = _output()
+    groups = torch.tensor([0, 0, 1, 1])
+    result = ReIDLoss(class_groups=groups)(out, TARGETS)
+    st = out.stages["stage3"]
+    expected = (
+        2 * brute_force_ce(st.logits[:4, :2], TARGETS[:4], 0.1)
+        + 2 * brute_force_ce(st.logits[4:, 2:], TARGETS[4:] - 2, 0.1)
+    ) / 4
+    assert result.terms["ce_stage3"].item() == pytest.approx(expected, rel=1e-5)
+    assert result.terms["ce_msg"].item() != pytest.approx(
+        ReIDLoss()(out, TARGETS).terms["ce_msg"].item(), rel=1e-5
+    )
+    assert result.terms["tri_stage3"].item() == pytest.approx(
+        ReIDLoss()(out, TARGETS).terms["tri_stage3"].item()
+    ), "the triplet is untouched"

@@ -107,6 +107,7 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "sets": ("baseline-set-batches", "joint", {"single_query": 21, "single_query_adabn": 29}),
         "long": ("baseline-24-epochs", "joint", {"single_query": 25, "single_query_adabn": 31}),
         "long-alone": ("baseline-24-epochs", "grid", {"single_query": 33}),
+        "softmax": ("baseline-24-epochs-set-softmax", "joint", {"single_query": 27}),
     }
     for name, (row, train_set, values) in arms.items():
         for split in range(1 if name == "long-alone" else 3):
@@ -134,10 +135,12 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "alone, 24 epochs > joint, 24 epochs",
         "joint, 24 epochs + AdaBN > joint, 24 epochs",
         "alone, 24 epochs > joint, 24 epochs + AdaBN",
+        "joint, 24 epochs, per-set softmax > joint, 24 epochs",
+        "alone, 24 epochs > joint, 24 epochs, per-set softmax",
     ]
-    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0, 6.0, 2.0]
+    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0, 6.0, 2.0, 2.0, 6.0]
     assert list(by_comparison["difference"]) == pytest.approx(expected)
-    runs = ["2 pairs"] * 7 + ["1 vs 1"] * 2 + ["2 pairs", "1 vs 1"]
+    runs = ["2 pairs"] * 7 + ["1 vs 1"] * 2 + ["2 pairs", "1 vs 1", "2 pairs", "1 vs 1"]
     assert list(lines["runs"]) == runs, "where both arms ran"
     assert set(lines["dataset"]) == {"grid"}
     by_split = diagnosis_splits(results_table([tmp_path], variant=None), "cpu")
@@ -155,18 +158,20 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "alone (the control) +3.0 (one split: not judged yet). "
         "Alone less joint at 24 epochs +8.0 (one split: not judged yet). At 24 epochs, gained "
         "over joint by AdaBN +6.0 [6.0, 6.0], clear; alone less joint with both +2.0 (one split: "
-        "not judged yet)."
+        "not judged yet); gained over joint by a per-set softmax +2.0 [2.0, 2.0], clear; alone "
+        "less joint with it +6.0 (one split: not judged yet)."
     )
     one_split = diagnosis_summary(
         joint_diagnosis_table(results_table([tmp_path], None)[lambda t: t["split"] == 0], "cpu")
     )
     assert "alone less joint +10.0 (one split: not judged yet)." in one_split
     unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set|24")])
+    assert (
+        "gained over joint by a per-set softmax not run yet; alone less joint with it not run yet."
+        in unrun
+    )
     assert "by batches of one set not run yet; by both not run yet." in unrun
     assert "Gained by 24 epochs instead of 12: jointly not run yet;" in unrun
-    assert unrun.endswith(
-        "gained over joint by AdaBN not run yet; alone less joint with both not run yet."
-    )
 
 
 def test_the_source_table_sets_our_mean_over_splits_beside_the_reported_number(tmp_path):

@@ -42,7 +42,7 @@ from reid_lib.studies import (
     transfer_test_sets,
     with_adapted_bn,
 )
-from reid_lib.studies.rows import LONGER_ROW, PRIORITY_ROWS, SET_BATCHES_ROW
+from reid_lib.studies.rows import LONGER_ROW, PRIORITY_ROWS, SET_BATCHES_ROW, SET_SOFTMAX_ROW
 from tests.result_files import result_dict
 from tools.sweep import main
 
@@ -53,7 +53,7 @@ def test_every_ablation_row_is_a_valid_config_change():
     rows = load_rows()
     full = load_config("cpu", rows["full"]).model
     for name, overrides in rows.items():
-        joint = ["data.dataset=joint"] if name == SET_BATCHES_ROW else []
+        joint = ["data.dataset=joint"] if name in (SET_BATCHES_ROW, SET_SOFTMAX_ROW) else []
         load_config("cpu", [*overrides, *joint])
     base = load_config("cpu", rows["baseline"]).model
     assert (base.non_local, base.msg, base.tsa, base.wdp) == (False, False, False, False)
@@ -77,12 +77,15 @@ def test_every_ablation_row_is_a_valid_config_change():
         )
     ), "the cpu preset's schedule, doubled"
     assert longer.schedule.warmup_epochs == cpu.warmup_epochs
+    softmax = load_config("cpu", [*rows[SET_SOFTMAX_ROW], "data.dataset=joint"])
+    assert softmax.loss.per_set_softmax and not longer.loss.per_set_softmax
+    assert (softmax.model, softmax.schedule) == (longer.model, longer.schedule), "the 24-epoch row"
 
 
 def test_studies_name_only_known_rows_and_cover_every_row():
     rows, studies = load_rows(), load_studies()
     named = {row for members in studies.values() for row in members}
-    diagnosis = {SET_BATCHES_ROW, LONGER_ROW}
+    diagnosis = {SET_BATCHES_ROW, LONGER_ROW, SET_SOFTMAX_ROW}
     assert named | diagnosis == set(rows), "the joint-training diagnosis is in no study"
     assert not named & diagnosis
     assert set(study_rows()) == named and list(study_rows()) == [r for r in rows if r in named]
@@ -184,7 +187,7 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("run", "synthetic", study_rows(), (0, 1, 2)),
     ]
     both = ("viper", "grid")
-    assert steps[4:13] == [
+    assert steps[4:14] == [
         Step("joint", "joint", ("baseline", "full"), (1,), both, splits),
         Step("joint", "joint", ("baseline-set-batches",), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "joint", ("baseline", "baseline-set-batches"), (1,), both, (0, 1, 2)),
@@ -194,8 +197,9 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("adapt-bn", "joint", ("baseline-24-epochs",), (1,), both, (0, 1, 2)),
         Step("run", "viper", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
         Step("run", "grid", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
+        Step("joint", "joint", (SET_SOFTMAX_ROW,), (1,), both, (0, 1, 2)),
     ]
-    later = [s for s in steps[13:] if s.command == "run"]
+    later = [s for s in steps[14:] if s.command == "run"]
     assert [(s.dataset, s.seeds, s.splits) for s in later] == [
         ("viper", (1,), splits),
         ("grid", (1,), splits),
@@ -399,7 +403,7 @@ def test_the_sweep_without_rows_takes_every_study_row_and_no_diagnosis_row(monke
     monkeypatch.setattr("tools.sweep.evaluate_runs", lambda runs, *_, **__: planned.extend(runs))
     assert main(["run", "--profile", "smoke", "--seeds", "0"]) == 0
     assert [run.row for run in planned] == list(study_rows())
-    assert not {LONGER_ROW, SET_BATCHES_ROW} & {run.row for run in planned}
+    assert not {LONGER_ROW, SET_BATCHES_ROW, SET_SOFTMAX_ROW} & {run.row for run in planned}
     planned.clear()
     assert main(["knobs", "--profile", "smoke"]) == 0
     assert [run.row for run in planned] == list(study_rows())
@@ -455,10 +459,13 @@ def test_trained_runs_are_evaluated_across_datasets_and_knobs(tmp_path, monkeypa
 
 def test_rows_with_more_parts_than_stage4_rows_are_refused_with_the_reason():
     smoke = infeasible_rows(load_rows(), "smoke")
-    assert set(smoke) == {"parts-6", "parts-8", SET_BATCHES_ROW}
+    assert set(smoke) == {"parts-6", "parts-8", SET_BATCHES_ROW, SET_SOFTMAX_ROW}
     assert smoke["parts-8"].startswith("model.num_parts=8 needs images at least 128 pixels high")
     assert "data.height=64" in smoke["parts-8"]
-    assert set(infeasible_rows(load_rows(), "cpu")) == {SET_BATCHES_ROW}, "joint training only"
+    assert set(infeasible_rows(load_rows(), "cpu")) == {
+        SET_BATCHES_ROW,
+        SET_SOFTMAX_ROW,
+    }, "joint training only"
     assert infeasible_rows(load_rows(), "cpu", "joint") == {}
 
 

@@ -83,6 +83,8 @@ class LossConfig:
 
     ``soft_margin=true`` replaces the margin by the soft margin; the weights scale the stage
     cross-entropies, the stage triplets, the MSG and the part cross-entropies (all 1 in the spec).
+    ``per_set_softmax=true`` (joint training only; ours, for the Datasets chapter's diagnosis)
+    confines each image's cross-entropy to the identities of its own set.
     """
 
     label_smoothing: float = 0.1
@@ -92,6 +94,7 @@ class LossConfig:
     weight_tri: float = 1.0
     weight_msg: float = 1.0
     weight_parts: float = 1.0
+    per_set_softmax: bool = False
 
 
 @dataclass
@@ -396,6 +399,13 @@ def _ranges(cfg: Config) -> list[tuple[bool, str]]:
             not cfg.sampler.one_set_per_batch or cfg.data.dataset == "joint",
             f"sampler.one_set_per_batch=true with data.dataset={cfg.data.dataset!r}: it draws "
             "each batch from one of the sets of a joint training set (data.dataset=joint)",
+        )
+    )
+    rules.append(
+        (
+            not cfg.loss.per_set_softmax or cfg.data.dataset == "joint",
+            f"loss.per_set_softmax=true with data.dataset={cfg.data.dataset!r}: it confines each "
+            "softmax to one of the sets of a joint training set (data.dataset=joint)",
         )
     )
     if cfg.model.arch in TRIPLET_ARCHS and cfg.loss.weight_tri > 0:

@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -28,7 +29,7 @@ from reid_lib.data import build_dataset
 from reid_lib.data.decode_check import check_decodable
 from reid_lib.data.factory import dataset_spec, has_protocol_splits
 from reid_lib.data.loaders import build_train_loader
-from reid_lib.data.records import ReIDDataset
+from reid_lib.data.records import Record, ReIDDataset
 from reid_lib.data.synthetic import MANIFEST, SyntheticConfig, generate_synthetic, verify_synthetic
 from reid_lib.data.synthetic import PRESETS as SYNTHETIC_PRESETS
 from reid_lib.engine.checkpoint import (
@@ -197,16 +198,38 @@ def trained_model(state: dict, cfg: Config | None = None) -> torch.nn.Module:
     return model
 
 
-def build_loss(cfg: Config) -> ReIDLoss | BranchLoss:
+def class_groups(train: Sequence[Record]) -> torch.Tensor:
+    """``[K]``: the index of each training label's set (``extra["source"]``, in order of first
+    appearance), for ``loss.per_set_softmax``.
+
+    Raises:
+        ValueError: a record names no set (only joint training has several).
+    """
+    sources: dict[int, str] = {}
+    for record in train:
+        if "source" not in record.extra:
+            raise ValueError(
+                f"loss.per_set_softmax=true needs the training records' sets (data.dataset=joint); "
+                f"{record.path} names none"
+            )
+        sources[record.pid] = record.extra["source"]
+    order = {name: i for i, name in enumerate(dict.fromkeys(sources[p] for p in sorted(sources)))}
+    return torch.tensor([order[sources[label]] for label in range(len(sources))])
+
+
+def build_loss(cfg: Config, train: Sequence[Record] = ()) -> ReIDLoss | BranchLoss:
     """The loss of ``model.arch`` from the ``loss`` section: ``ReIDLoss`` for the paper's model,
-    ``BranchLoss`` (``weight_ce`` and ``weight_tri``) for the models it compares with."""
+    ``BranchLoss`` (``weight_ce`` and ``weight_tri``) for the models it compares with; with
+    ``per_set_softmax``, over the :func:`class_groups` of the ``train`` records."""
     loss = cfg.loss
     margin = None if loss.soft_margin else loss.triplet_margin
     weights = {"ce": loss.weight_ce, "tri": loss.weight_tri}
+    groups = class_groups(train) if loss.per_set_softmax else None
+    common = {"epsilon": loss.label_smoothing, "margin": margin, "class_groups": groups}
     if cfg.model.arch != "tang2022":
-        return BranchLoss(epsilon=loss.label_smoothing, margin=margin, weights=weights)
+        return BranchLoss(weights=weights, **common)
     weights |= {"msg": loss.weight_msg, "parts": loss.weight_parts}
-    return ReIDLoss(epsilon=loss.label_smoothing, margin=margin, weights=weights)
+    return ReIDLoss(weights=weights, **common)
 
 
 def _image_size(cfg: Config) -> tuple[int, int]:
@@ -302,7 +325,7 @@ def _fit(
     trainer = Trainer(
         cfg,
         model,
-        build_loss(cfg),
+        build_loss(cfg, dataset.train),
         loader,
         num_classes=dataset.num_train_pids,
         device=device,
@@ -338,9 +361,10 @@ def _evaluate_closed_form(cfg: Config, dataset: ReIDDataset, device: torch.devic
 
 
 #: What an evaluation turns off in a trained run's config: settings that only shaped its training
-#: batches and that one test set cannot honour (batches from one set need a joint training set).
-#: Evaluation draws no training batch, so the config's rule on them is a training rule alone.
-TRAINING_ONLY = ("sampler.one_set_per_batch=false",)
+#: batches or its loss and that one test set cannot honour (batches from one set, and a per-set
+#: softmax, need a joint training set). Evaluation draws no training batch and computes no loss,
+#: so the config's rules on them are training rules alone.
+TRAINING_ONLY = ("sampler.one_set_per_batch=false", "loss.per_set_softmax=false")
 
 
 def evaluate_checkpoint(

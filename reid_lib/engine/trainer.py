@@ -239,7 +239,8 @@ class Trainer:
         if cfg.run.compile:
             # Only the training passes: checkpoints and evaluation use the module itself.
             self.net = torch.compile(self.net)
-        self.loss_fn = loss_fn
+        # A loss module's buffers (a per-set softmax's class groups) go where the logits are.
+        self.loss_fn = loss_fn.to(device) if isinstance(loss_fn, nn.Module) else loss_fn
         self.loader = train_loader
         self.sampler = _epoch_sampler(train_loader)
         self.optimizer = build_optimizer(cfg.optim, self.model.parameters())

@@ -20,7 +20,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from reid_lib.losses.cross_entropy import label_smoothed_cross_entropy
 from reid_lib.losses.triplet import batch_hard_triplet
 from reid_lib.losses.weighted_terms import LossOutput, WeightedTermLoss
 from reid_lib.models.outputs import BranchOutput
@@ -35,15 +34,13 @@ class BranchLoss(WeightedTermLoss):
         epsilon: label smoothing of every cross-entropy.
         margin: triplet margin; ``None`` for the soft margin.
         weights: overrides of :data:`BRANCH_WEIGHTS`: ``"ce"`` and ``"tri"``.
+        class_groups: each class's training set, for a per-set softmax (``WeightedTermLoss``).
     """
 
     default_weights = BRANCH_WEIGHTS
 
     def forward(self, output: BranchOutput, targets: Tensor) -> LossOutput:
-        per_branch = [
-            label_smoothed_cross_entropy(logits, targets, self.epsilon)
-            for logits in output.logits.unbind(dim=1)
-        ]
+        per_branch = [self.cross_entropy(logits, targets) for logits in output.logits.unbind(dim=1)]
         terms = {"ce_branches": torch.stack(per_branch).sum()}
         total = self.weights["ce"] * terms["ce_branches"]
         if output.triplet.shape[1] and self.weights["tri"]:

@@ -35,8 +35,14 @@ def check_labels(targets: Tensor, num_classes: int) -> None:
         )
 
 
-def label_smoothed_cross_entropy(logits: Tensor, targets: Tensor, epsilon: float = 0.1) -> Tensor:
-    """``[N, K] logits, [N] labels in 0..K-1 -> scalar``: mean label-smoothed cross-entropy."""
+def label_smoothed_cross_entropy(
+    logits: Tensor, targets: Tensor, epsilon: float = 0.1, class_groups: Tensor | None = None
+) -> Tensor:
+    """``[N, K] logits, [N] labels in 0..K-1 -> scalar``: mean label-smoothed cross-entropy.
+
+    ``class_groups`` (``[K]``, each class's group) confines each image's softmax, and its
+    smoothing, to the classes of its own label's group: a per-set softmax when several sets train
+    together (ours; Xiao et al. use one softmax over the union). ``None``: every class."""
     if logits.dim() != 2:
         raise ValueError(f"logits: expected [N, K], got shape {tuple(logits.shape)}")
     check_targets(targets, logits.shape[0])
@@ -45,4 +51,10 @@ def label_smoothed_cross_entropy(logits: Tensor, targets: Tensor, epsilon: float
     if not 0.0 <= epsilon < 1.0:
         raise ValueError(f"epsilon={epsilon}: expected 0 <= epsilon < 1")
     with torch.autocast(logits.device.type, enabled=False):
-        return F.cross_entropy(logits.float(), targets, label_smoothing=epsilon)
+        if class_groups is None:
+            return F.cross_entropy(logits.float(), targets, label_smoothing=epsilon)
+        own = class_groups[None, :] == class_groups[targets][:, None]
+        log_p = logits.float().masked_fill(~own, float("-inf")).log_softmax(dim=1)
+        nll = -log_p.gather(1, targets[:, None]).squeeze(1)
+        smoothing = -log_p.masked_fill(~own, 0.0).sum(dim=1) / own.sum(dim=1)
+        return ((1 - epsilon) * nll + epsilon * smoothing).mean()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from reid_lib.losses.cross_entropy import label_smoothed_cross_entropy
 from reid_lib.losses.triplet import batch_hard_triplet
 from reid_lib.losses.weighted_terms import LossOutput, WeightedTermLoss
 from reid_lib.models.outputs import ModelOutput
@@ -33,6 +32,7 @@ class ReIDLoss(WeightedTermLoss):
         margin: triplet margin (spec: 0.3); ``None`` for the soft margin.
         weights: overrides of :data:`DEFAULT_WEIGHTS`, by kind: ``"ce"`` (stage cross-entropies),
             ``"tri"`` (stage triplets), ``"msg"`` and ``"parts"``.
+        class_groups: each class's training set, for a per-set softmax (``WeightedTermLoss``).
     """
 
     default_weights = DEFAULT_WEIGHTS
@@ -41,18 +41,17 @@ class ReIDLoss(WeightedTermLoss):
         terms: dict[str, Tensor] = {}
         kinds: dict[str, str] = {}
         for stage, out in output.stages.items():
-            terms[f"ce_{stage}"] = label_smoothed_cross_entropy(out.logits, targets, self.epsilon)
+            terms[f"ce_{stage}"] = self.cross_entropy(out.logits, targets)
             tri_avg = batch_hard_triplet(out.avg, targets, self.margin)
             tri_max = batch_hard_triplet(out.max, targets, self.margin)
             terms[f"tri_{stage}"] = (tri_avg + tri_max) / 2
             kinds[f"ce_{stage}"], kinds[f"tri_{stage}"] = "ce", "tri"
         if output.msg is not None:
-            terms["ce_msg"] = label_smoothed_cross_entropy(output.msg.logits, targets, self.epsilon)
+            terms["ce_msg"] = self.cross_entropy(output.msg.logits, targets)
             kinds["ce_msg"] = "msg"
         if output.parts is not None:
             per_part = [
-                label_smoothed_cross_entropy(logits, targets, self.epsilon)
-                for logits in output.parts.logits.unbind(dim=1)
+                self.cross_entropy(logits, targets) for logits in output.parts.logits.unbind(dim=1)
             ]
             terms["ce_parts"] = torch.stack(per_part).mean()
             kinds["ce_parts"] = "parts"

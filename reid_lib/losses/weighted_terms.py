@@ -13,6 +13,8 @@ from typing import ClassVar
 
 from torch import Tensor, nn
 
+from reid_lib.losses.cross_entropy import label_smoothed_cross_entropy
+
 
 @dataclass
 class LossOutput:
@@ -29,6 +31,9 @@ class WeightedTermLoss(nn.Module):
         epsilon: label smoothing of every cross-entropy.
         margin: triplet margin; ``None`` for the soft margin.
         weights: overrides of the subclass's ``default_weights``, by term kind.
+        class_groups: ``[K]``, each class's group (its training set): every cross-entropy's
+            softmax spans only its label's group (``label_smoothed_cross_entropy``); ``None``,
+            the default, spans every class.
 
     Raises:
         ValueError: a weight for a kind the loss does not have (the message lists the kinds).
@@ -42,6 +47,7 @@ class WeightedTermLoss(nn.Module):
         epsilon: float = 0.1,
         margin: float | None = 0.3,
         weights: Mapping[str, float] | None = None,
+        class_groups: Tensor | None = None,
     ) -> None:
         super().__init__()
         unknown = set(weights or {}) - set(self.default_weights)
@@ -53,3 +59,9 @@ class WeightedTermLoss(nn.Module):
         self.epsilon = epsilon
         self.margin = margin
         self.weights = {**self.default_weights, **(weights or {})}
+        self.class_groups: Tensor | None
+        self.register_buffer("class_groups", class_groups, persistent=False)
+
+    def cross_entropy(self, logits: Tensor, targets: Tensor) -> Tensor:
+        """The label-smoothed cross-entropy of one head, over its label's group of classes."""
+        return label_smoothed_cross_entropy(logits, targets, self.epsilon, self.class_groups)

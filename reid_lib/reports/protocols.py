@@ -30,7 +30,7 @@ from reid_lib.reports.verdicts import (
     with_holm,
 )
 from reid_lib.strict_yaml import read_yaml
-from reid_lib.studies.rows import LONGER_ROW, SET_BATCHES_ROW
+from reid_lib.studies.rows import LONGER_ROW, SET_BATCHES_ROW, SET_SOFTMAX_ROW
 
 #: The training-free floor's study row.
 FLOOR_ROW = "colour-histogram"
@@ -158,12 +158,14 @@ DIAGNOSIS_ARMS = {
     "alone, 24 epochs": (LONGER_ROW, False, "single_query"),
     "joint, 24 epochs": (LONGER_ROW, True, "single_query"),
     "joint, 24 epochs + AdaBN": (LONGER_ROW, True, "single_query_adabn"),
+    "joint, 24 epochs, per-set softmax": (SET_SOFTMAX_ROW, True, "single_query"),
 }
 #: Its comparisons, ``(claimed higher, lower)``: the loss to explain; what each remedy, and the
 #: two together, recover; AdaBN on a model trained alone (the control: what AdaBN does without a
 #: mixture to undo); the loss that the two remedies together leave; what twice the epochs recover
 #: jointly, and give a set trained alone (its control); the loss left at 24 epochs; what AdaBN
-#: recovers at 24 epochs; and the loss that twice the epochs and AdaBN together leave.
+#: recovers at 24 epochs; the loss that twice the epochs and AdaBN together leave; what a per-set
+#: softmax recovers at 24 epochs; and the loss it leaves.
 DIAGNOSIS_PAIRS = (
     ("alone", "joint"),
     ("joint + AdaBN", "joint"),
@@ -176,6 +178,8 @@ DIAGNOSIS_PAIRS = (
     ("alone, 24 epochs", "joint, 24 epochs"),
     ("joint, 24 epochs + AdaBN", "joint, 24 epochs"),
     ("alone, 24 epochs", "joint, 24 epochs + AdaBN"),
+    ("joint, 24 epochs, per-set softmax", "joint, 24 epochs"),
+    ("alone, 24 epochs", "joint, 24 epochs, per-set softmax"),
 )
 
 
@@ -210,8 +214,8 @@ def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
     """One line per dataset and pair of :data:`DIAGNOSIS_PAIRS`: the baseline trained on the set
     alone or jointly, tested as trained or after AdaBN (``single_query_adabn``), trained
     jointly with each batch from one set, and trained for 24 epochs instead of 12, jointly (also
-    after AdaBN) and alone; paired by split, with Holm's correction over the table's lines
-    (:func:`~reid_lib.reports.verdicts.with_holm`).
+    after AdaBN, and with a per-set softmax) and alone; paired by split, with Holm's correction
+    over the table's lines (:func:`~reid_lib.reports.verdicts.with_holm`).
 
     ``table`` is a :func:`~reid_lib.reports.records.results_table` of every variant
     (``variant=None``). Only the splits where the joint baseline was tested after AdaBN count,
@@ -265,6 +269,8 @@ def diagnosis_summary(lines: pd.DataFrame) -> str:
         longer_left,
         longer_adabn,
         longer_both_left,
+        softmax,
+        softmax_left,
     ) = DIAGNOSIS_PAIRS
     return "\n".join(
         f"- **{dataset}** ({METRIC} points): alone less joint {said(dataset, loss)}. Gained over "
@@ -275,6 +281,7 @@ def diagnosis_summary(lines: pd.DataFrame) -> str:
         f"{said(dataset, longer_alone)}. Alone less joint at 24 epochs "
         f"{said(dataset, longer_left)}. At 24 epochs, gained over joint by AdaBN "
         f"{said(dataset, longer_adabn)}; alone less joint with both "
-        f"{said(dataset, longer_both_left)}."
+        f"{said(dataset, longer_both_left)}; gained over joint by a per-set softmax "
+        f"{said(dataset, softmax)}; alone less joint with it {said(dataset, softmax_left)}."
         for dataset in sorted(set(lines["dataset"]))
     )

@@ -25,10 +25,11 @@ CORE_ROWS = ("baseline", "nl", "msg", "wdp", "full")
 COMPARED_ROWS = ("baseline", "full")
 #: The joint-training diagnosis (*Datasets*): the baseline trained jointly with each batch drawn
 #: from one set, beside the baseline tested after AdaBN (``DIAGNOSIS_ROWS``); and the baseline
-#: trained for twice the cpu preset's epochs, jointly and on each set alone; on the first splits of
-#: the joint study.
+#: trained for twice the cpu preset's epochs, jointly and on each set alone, and jointly with a
+#: per-set softmax; on the first splits of the joint study.
 SET_BATCHES_ROW = "baseline-set-batches"
 LONGER_ROW = "baseline-24-epochs"
+SET_SOFTMAX_ROW = "baseline-24-epochs-set-softmax"
 DIAGNOSIS_ROWS = ("baseline", SET_BATCHES_ROW)
 DIAGNOSIS_SPLITS = 3
 #: The rows each small real set runs first, on every split: the floor, LOMO + XQDA and the core
@@ -73,7 +74,8 @@ def closed_form_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
 
 def study_rows(path: Path = ABLATIONS) -> tuple[str, ...]:
     """The rows some study compares, in the order ``rows`` lists them: every row but the
-    joint-training diagnosis's (:data:`SET_BATCHES_ROW`, :data:`LONGER_ROW`)."""
+    joint-training diagnosis's (:data:`SET_BATCHES_ROW`, :data:`LONGER_ROW`,
+    :data:`SET_SOFTMAX_ROW`)."""
     named = {row for rows in load_studies(path).values() for row in rows}
     return tuple(row for row in load_rows(path) if row in named)
 

@@ -23,6 +23,7 @@ from reid_lib.studies.rows import (
     LONGER_ROW,
     PRIORITY_ROWS,
     SET_BATCHES_ROW,
+    SET_SOFTMAX_ROW,
     load_rows,
     real_root,
     real_set_rows,
@@ -91,7 +92,8 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     trained jointly on the small real sets, each tested on its own split, and the joint-training
     diagnosis on the first :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline
     trained jointly with batches from one set; both, and the baseline trained alone, tested
-    after AdaBN too; the baseline trained for 24 epochs, jointly and on each set alone); the other
+    after AdaBN too; the baseline trained for 24 epochs, jointly and on each set alone, and
+    jointly with a per-set softmax); the other
     rows of the real sets' studies
     (:func:`~reid_lib.studies.rows.real_set_rows`) on the profile's ``splits``; the knob study
     of the core rows; transfer from the synthetic set and from VIPeR's first split. Every run on
@@ -128,6 +130,7 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
             Step("joint", "joint", (LONGER_ROW,), real_seed, tuple(trained), first_splits),
             Step("adapt-bn", "joint", (LONGER_ROW,), real_seed, tuple(trained), first_splits),
             *(Step("run", name, (LONGER_ROW,), real_seed, splits=first_splits) for name in trained),
+            Step("joint", "joint", (SET_SOFTMAX_ROW,), real_seed, tuple(trained), first_splits),
         ]
     steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
