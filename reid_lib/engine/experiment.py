@@ -199,8 +199,8 @@ def trained_model(state: dict, cfg: Config | None = None) -> torch.nn.Module:
 
 
 def class_groups(train: Sequence[Record]) -> torch.Tensor:
-    """``[K]``: the index of each training label's set (``extra["source"]``, in order of first
-    appearance), for ``loss.per_set_softmax``.
+    """``[K]``: the index of each training label's set (``extra["source"]``; the sets numbered
+    in the order of their labels, which is ``data.joint_sets``'), for ``loss.per_set_softmax``.
 
     Raises:
         ValueError: a record names no set (only joint training has several).
