@@ -6,6 +6,7 @@ import pytest
 
 from reid_lib.engine.results import write_results
 from reid_lib.reports import (
+    DIAGNOSIS_BUDGETS,
     diagnosis_splits,
     diagnosis_summary,
     gap_table,
@@ -15,6 +16,7 @@ from reid_lib.reports import (
     results_table,
     source_table,
 )
+from reid_lib.reports.protocols import DIAGNOSIS_ARMS
 from tests.result_files import result_dict
 
 # VIPeR, five splits: the floor scores mAP 10 + s, the full model 30 + 2s, jointly 33 + 2s.
@@ -147,6 +149,13 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert list(by_split.columns[:4]) == ["dataset", "split", "alone", "alone + AdaBN"]
     assert by_split["split"].tolist() == [0, 1], "the splits AdaBN was tested on"
     assert by_split.loc[1, "joint, one set per batch + AdaBN"] == pytest.approx(30.0)
+    budgets = [arm for arms in DIAGNOSIS_BUDGETS.values() for arm in arms]
+    assert sorted(budgets) == sorted(DIAGNOSIS_ARMS), "each arm in one budget's table"
+    longer = diagnosis_splits(
+        results_table([tmp_path], variant=None), "cpu", DIAGNOSIS_BUDGETS["24 epochs"]
+    )
+    assert list(longer.columns) == ["dataset", "split", *DIAGNOSIS_BUDGETS["24 epochs"]]
+    assert longer["alone, 24 epochs"].isna().tolist() == [False, True], "run on split 0 alone"
     summary = diagnosis_summary(lines)
     assert summary.startswith(
         "- **grid** (mAP points): alone less joint +10.0 [10.0, 10.0], clear."

@@ -37,6 +37,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "FLOOR_ROW": "protocols",
         "gap_table": "protocols",
         "diagnosis_splits": "protocols",
+        "DIAGNOSIS_BUDGETS": "protocols",
         "diagnosis_summary": "protocols",
         "joint_diagnosis_table": "protocols",
         "joint_table": "protocols",

@@ -160,6 +160,24 @@ DIAGNOSIS_ARMS = {
     "joint, 24 epochs + AdaBN": (LONGER_ROW, True, "single_query_adabn"),
     "joint, 24 epochs, per-set softmax": (SET_SOFTMAX_ROW, True, "single_query"),
 }
+#: The arms by training budget: the split-by-split view shows one table for each (one table of
+#: every arm is wider than the book's column).
+DIAGNOSIS_BUDGETS = {
+    "12 epochs": (
+        "alone",
+        "alone + AdaBN",
+        "joint",
+        "joint + AdaBN",
+        "joint, one set per batch",
+        "joint, one set per batch + AdaBN",
+    ),
+    "24 epochs": (
+        "alone, 24 epochs",
+        "joint, 24 epochs",
+        "joint, 24 epochs + AdaBN",
+        "joint, 24 epochs, per-set softmax",
+    ),
+}
 #: Its comparisons, ``(claimed higher, lower)``: the loss to explain; what each remedy, and the
 #: two together, recover; AdaBN on a model trained alone (the control: what AdaBN does without a
 #: mixture to undo); the loss that the two remedies together leave; what twice the epochs recover
@@ -197,17 +215,18 @@ def _diagnosis_points(table: pd.DataFrame, profile: str) -> pd.DataFrame:
     return points[points.set_index(["dataset", "split"]).index.isin(adapted)]
 
 
-def diagnosis_splits(table: pd.DataFrame, profile: str) -> pd.DataFrame:
+def diagnosis_splits(
+    table: pd.DataFrame, profile: str, arms: Sequence[str] = tuple(DIAGNOSIS_ARMS)
+) -> pd.DataFrame:
     """The joint-training diagnosis split by split: one line per dataset and split, one column
-    per arm of :data:`DIAGNOSIS_ARMS` (its :data:`METRIC`, percent), so that a reader sees whether
-    a difference keeps its sign from split to split."""
+    per arm of ``arms`` that has run (of :data:`DIAGNOSIS_ARMS`; its :data:`METRIC`, percent), so
+    that a reader sees whether a difference keeps its sign from split to split."""
     points = _diagnosis_points(table, profile)
+    points = points[points["row"].isin(arms)]
     if points.empty:
         return pd.DataFrame()
     wide = points.pivot_table(index=["dataset", "split"], columns="row", values=METRIC)
-    return (
-        wide[[arm for arm in DIAGNOSIS_ARMS if arm in wide]].reset_index().rename_axis(None, axis=1)
-    )
+    return wide[[arm for arm in arms if arm in wide]].reset_index().rename_axis(None, axis=1)
 
 
 def joint_diagnosis_table(table: pd.DataFrame, profile: str) -> pd.DataFrame:
