@@ -46,6 +46,8 @@ from reid_lib.models.backbone import check_images
 from reid_lib.models.colour_histogram import joint_index, quantise, rgb_to_hsv
 
 HSV_BINS = 8
+#: The levels of H, S and V (one joint histogram of HSV_BINS**3 bins).
+HSV_LEVELS = (HSV_BINS,) * 3
 RETINEX_SIGMAS = (5.0, 20.0)
 SILTP_RADII = (3, 5)
 #: MATLAB's ``rgb2gray``: the luma weights of R, G and B (ITU-R BT.601).
@@ -112,14 +114,13 @@ def hsv_level_pyramid(colour_image: Tensor, pool_levels: bool = True) -> list[Te
     scale is the floor of the 2x2 mean of each channel's level; ``pool_levels=False`` averages the
     colour image itself and quantises it again (our first form, which
     ``benchmarks.lomo_variants`` measures)."""
-    bins = (HSV_BINS,) * 3
-    levels = [quantise(rgb_to_hsv(colour_image), bins)]
+    levels = [quantise(rgb_to_hsv(colour_image), HSV_LEVELS)]
     for _ in range(1, SCALES):
         if pool_levels:
             levels.append(F.avg_pool2d(levels[-1].float(), 2).floor().long())
         else:
             colour_image = F.avg_pool2d(colour_image, 2)
-            levels.append(quantise(rgb_to_hsv(colour_image), bins))
+            levels.append(quantise(rgb_to_hsv(colour_image), HSV_LEVELS))
     return levels
 
 
@@ -228,7 +229,7 @@ def lomo_descriptor(
     for scale, levels in enumerate(pyramid):
         if scale:
             grey_image = F.avg_pool2d(grey_image, 2)
-        groups[0].append(max_occurrence(joint_index(levels, (HSV_BINS,) * 3), HSV_BINS**3))
+        groups[0].append(max_occurrence(joint_index(levels, HSV_LEVELS), HSV_BINS**3))
         for i, radius in enumerate(SILTP_RADII, start=1):
             groups[i].append(max_occurrence(siltp_codes(grey_image[:, 0], radius), SILTP_CODES))
     parts = [F.normalize(torch.cat(g, dim=1).flatten(1).log1p(), dim=1) for g in groups]
