@@ -29,7 +29,6 @@ two cores.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -42,7 +41,7 @@ import torch
 
 from reid_lib.data import build_dataset
 from reid_lib.data.loaders import read_image
-from reid_lib.data.protocol_splits import IdSplit
+from reid_lib.data.protocol_splits import IdSplit, splits_file_name, write_splits
 from reid_lib.data.registry import SMALL_REAL_SETS
 from reid_lib.data.transforms import build_test_transforms
 from reid_lib.data.viper import read_viper_records
@@ -201,8 +200,7 @@ def write_liao_splits(root: str, folder: Path) -> Path:
     ``folder`` (the loaders use such a file as it is) and return ``folder``."""
     _, records = read_viper_records(root)
     splits = liao_viper_splits(sorted({r.pid for r in records}))
-    content = {"splits": [{"train": list(s.train), "test": list(s.test)} for s in splits]}
-    (folder / "viper_splits_seed0.json").write_text(json.dumps(content))
+    write_splits(folder / splits_file_name("viper", 0), "viper", 0, splits)
     return folder
 
 

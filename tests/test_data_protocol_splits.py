@@ -9,10 +9,13 @@ import pytest
 
 from reid_lib.data.protocol_splits import (
     SPLITS_DIR_ENV,
+    IdSplit,
     cache_dir_for,
     load_or_make_splits,
     random_id_splits,
     select_split,
+    splits_file_name,
+    write_splits,
 )
 
 IDS = list(range(1, 21))
@@ -70,6 +73,18 @@ def test_a_published_file_is_used_as_it_is(tmp_path, where):
     splits, path = load_or_make_splits(data, "toy", IDS, 10, seed=5, splits_dir=splits_dir)
     assert path == folder / "toy_splits_seed5.json"
     assert splits[0].train == tuple(IDS[10:]) and splits[1:] == drawn[1:]
+
+
+def test_written_splits_are_read_back_as_published(tmp_path):
+    mine = [IdSplit(tuple(IDS[10:]), tuple(IDS[:10])), IdSplit(tuple(IDS[:10]), tuple(IDS[10:]))]
+    path = tmp_path / splits_file_name("toy", 7)
+    write_splits(path, "toy", 7, mine)
+    assert path.name == "toy_splits_seed7.json"
+    assert json.loads(path.read_text())["num_train"] == 10
+    loaded = load_or_make_splits(
+        tmp_path / "data", "toy", IDS, 10, num_splits=2, seed=7, splits_dir=tmp_path
+    )
+    assert loaded == (mine, path)
 
 
 def test_file_that_does_not_match_the_data_is_an_error(tmp_path):

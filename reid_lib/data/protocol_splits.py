@@ -88,6 +88,26 @@ def _read_splits(path: Path, ids: list[int], num_train: int, num_splits: int) ->
     return splits
 
 
+def splits_file_name(dataset: str, seed: int) -> str:
+    """The name of ``dataset``'s splits file for ``seed``, cached or published."""
+    return f"{dataset}_splits_seed{seed}.json"
+
+
+def write_splits(path: Path, dataset: str, seed: int, splits: list[IdSplit]) -> None:
+    """Write ``splits`` (of ``dataset``, drawn for ``seed``) as a splits file at ``path``,
+    atomically; :func:`load_or_make_splits` reads it back."""
+    ids = sorted(splits[0].train + splits[0].test)
+    content = {
+        "dataset": dataset,
+        "seed": seed,
+        "num_train": len(splits[0].train),
+        "ids": ids,
+        "splits": [{"train": list(s.train), "test": list(s.test)} for s in splits],
+    }
+    text = json.dumps(content, indent=1) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode()))
+
+
 def load_or_make_splits(
     data_dir: Path,
     dataset: str,
@@ -110,7 +130,7 @@ def load_or_make_splits(
             the cached file holds other splits than the seed draws (each names the file).
     """
     ids = sorted(set(ids))
-    file_name = f"{dataset}_splits_seed{seed}.json"
+    file_name = splits_file_name(dataset, seed)
     given = Path(splits_dir) / file_name if splits_dir is not None else None
     for published in (given, data_dir / file_name):
         if published is not None and published.is_file():
@@ -125,15 +145,7 @@ def load_or_make_splits(
                 "pass its folder as splits_dir to use it as published"
             )
         return splits, path
-    content = {
-        "dataset": dataset,
-        "seed": seed,
-        "num_train": num_train,
-        "ids": ids,
-        "splits": [{"train": list(s.train), "test": list(s.test)} for s in splits],
-    }
-    text = json.dumps(content, indent=1) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode()))
+    write_splits(path, dataset, seed, splits)
     return splits, path
 
 
