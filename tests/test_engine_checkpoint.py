@@ -13,6 +13,7 @@ import torch
 from reid_lib.engine.checkpoint import (
     CheckpointError,
     check_compatible,
+    check_trained_under,
     config_mismatches,
     link_checkpoint,
     load_checkpoint,
@@ -164,3 +165,22 @@ def test_a_checkpoint_of_an_imagenet_run_reloads_offline(tmp_path, monkeypatch):
     model = trained_model(state)
     for key, value in model.state_dict().items():
         assert torch.equal(value, weights[key]), key
+
+
+def test_a_finished_run_is_refused_under_a_config_that_trains_something_else(tmp_path):
+    cfg = apply_overrides(Config(), ["data.root=/data/a"])
+    last = save_checkpoint({"model": {}, "config": cfg.to_dict()}, tmp_path / "last.pt")
+    check_trained_under(last, cfg.to_dict(), remedy="fix it")
+    evaluated_elsewhere = apply_overrides(cfg, ["eval.flip=false", "run.name=other"])
+    check_trained_under(last, evaluated_elsewhere.to_dict(), remedy="fix it")
+    moved = apply_overrides(cfg, ["data.root=/data/b"])
+    check_trained_under(last, moved.to_dict(), remedy="fix it", ignore=("data.root",))
+    with pytest.raises(CheckpointError) as info:
+        check_trained_under(last, moved.to_dict(), remedy="fix it")
+    assert "data.root: checkpoint '/data/a', config '/data/b'" in str(info.value)
+    other = apply_overrides(moved, ["optim.lr=0.5"])
+    with pytest.raises(CheckpointError) as info:
+        check_trained_under(last, other.to_dict(), remedy="fix it", ignore=("data.root",))
+    message = str(info.value)
+    assert message.startswith(f"{last} was trained under another config; fix it.")
+    assert "optim.lr: checkpoint" in message and "data.root" not in message

@@ -115,7 +115,7 @@ def test_a_finished_pretraining_keeps_its_records_against_another_folder_or_conf
     original = json.loads(sidecar_path(pretrained).read_text())["config"]["data"]["root"]
     assert main(["pretrain", *common, f"data.root={original}", "optim.lr=0.1"]) == 2
     err = capsys.readouterr().err
-    assert "finished under another config" in err and "optim.lr: checkpoint" in err
+    assert "was trained under another config" in err and "optim.lr: checkpoint" in err
     for path, content in kept.items():
         assert path.read_bytes() == content, path
 

@@ -114,6 +114,33 @@ def config_mismatches(
     return lines
 
 
+def check_trained_under(
+    last: str | Path, config: Mapping[str, Any], *, remedy: str, ignore: tuple[str, ...] = ()
+) -> None:
+    """Refuse a finished run ``last`` unless it trained what ``config`` trains: the sections of
+    :data:`TRAINED_BY`, the dotted keys of ``ignore`` aside (e.g. ``data.root``: the same files
+    may sit under another path).
+
+    Raises:
+        CheckpointError: names ``last``, says ``remedy`` and lists every mismatched key.
+    """
+
+    def without(config: Mapping[str, Any]) -> dict[str, Any]:
+        kept = {section: dict(values) for section, values in config.items()}
+        for dotted in ignore:
+            section, key = dotted.split(".", 1)
+            kept.get(section, {}).pop(key, None)
+        return kept
+
+    saved = without(load_checkpoint(last)["config"])
+    mismatched = config_mismatches(saved, without(config), sections=TRAINED_BY)
+    if mismatched:
+        raise CheckpointError(
+            f"{last} was trained under another config; {remedy}. Mismatched keys: "
+            + "; ".join(mismatched)
+        )
+
+
 def check_compatible(
     state: Mapping[str, Any], config: Mapping[str, Any], num_classes: int, *, path: str | Path
 ) -> None:

@@ -31,14 +31,7 @@ from typing import Any
 import torch
 
 from reid_lib.atomic_write import atomic_write
-from reid_lib.engine.checkpoint import (
-    LAST,
-    TRAINED_BY,
-    CheckpointError,
-    config_mismatches,
-    has_trained,
-    load_checkpoint,
-)
+from reid_lib.engine.checkpoint import LAST, check_trained_under, has_trained, load_checkpoint
 from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
 from reid_lib.engine.machine import numerics_fingerprint
@@ -163,7 +156,12 @@ def pretrain(cfg: Config) -> Path | None:
         if result.status != "finished":
             return None
     else:
-        _check_finished_run(last, cfg)
+        check_trained_under(
+            last,
+            cfg.to_dict(),
+            remedy="delete its run folder to pretrain again, or choose another run.name",
+            ignore=("data.root",),
+        )
     dataset = load_dataset(cfg)
     train_set = {
         "name": dataset.name,
@@ -188,20 +186,3 @@ def pretrain(cfg: Config) -> Path | None:
     if not record.is_file():
         atomic_write(record, lambda fh: fh.write(sidecar.read_bytes()))
     return out
-
-
-def _check_finished_run(last: Path, cfg: Config) -> None:
-    """Refuse ``cfg`` unless the finished run ``last`` was trained under it (``data.root``
-    aside: the same files may sit under another path; :func:`pretrain` compares their manifest)."""
-
-    def without_root(config: dict[str, Any]) -> dict[str, Any]:
-        data = {k: v for k, v in config.get("data", {}).items() if k != "root"}
-        return {**config, "data": data}
-
-    saved = without_root(load_checkpoint(last)["config"])
-    mismatched = config_mismatches(saved, without_root(cfg.to_dict()), sections=TRAINED_BY)
-    if mismatched:
-        raise CheckpointError(
-            f"{last} finished under another config; delete its run folder to pretrain again, "
-            "or choose another run.name. Mismatched keys: " + "; ".join(mismatched)
-        )

@@ -22,14 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reid_lib.data.factory import TRAIN_ONLY
-from reid_lib.engine.checkpoint import (
-    LAST,
-    TRAINED_BY,
-    CheckpointError,
-    config_mismatches,
-    has_trained,
-    load_checkpoint,
-)
+from reid_lib.engine.checkpoint import LAST, check_trained_under, has_trained
 from reid_lib.engine.config import apply_overrides, load_config
 from reid_lib.engine.experiment import evaluate_checkpoint, train
 from reid_lib.engine.figure_data import FIGURES, read_figure_data
@@ -196,13 +189,9 @@ def run_sweep(
             continue
         if trained:
             # Trained, but its results file is gone (another results folder, or deleted).
-            state = load_checkpoint(last)
-            mismatched = config_mismatches(state["config"], cfg.to_dict(), sections=TRAINED_BY)
-            if mismatched:
-                raise CheckpointError(
-                    f"{last} was trained under another config; delete its run folder to train "
-                    "it again. Mismatched keys:\n  " + "\n  ".join(mismatched)
-                )
+            check_trained_under(
+                last, cfg.to_dict(), remedy="delete its run folder to train it again"
+            )
             written.append(
                 evaluate_checkpoint(last, results_dir=results_dir, runs_dir=cfg.run.output_dir)
             )
