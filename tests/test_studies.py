@@ -180,14 +180,20 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     steps = book_steps("cpu", real)
     splits, core = (0, 1, 2, 3, 4), tuple(range(10))
     first = ("colour-histogram", "lomo-xqda", "baseline", "full", "nl", "msg", "wdp")
-    assert steps[:4] == [
+    compared = ("resnet-ide", "resnet-bot", "pcb", "pcb-triplet", "hpm", "hpm-triplet", "full")
+    others = tuple(row for row in study_rows() if row not in compared)
+    assert steps[:7] == [
         Step("run", "viper", first, (1,), splits=core),
         Step("run", "grid", first, (1,), splits=core),
+        Step("run", "viper", compared[:-1], (1,), splits=splits),
+        Step("run", "grid", compared[:-1], (1,), splits=splits),
+        Step("run", "synthetic", compared, (0, 1, 2)),
         Step("run", "synthetic", PRIORITY_ROWS, tuple(range(10))),
-        Step("run", "synthetic", study_rows(), (0, 1, 2)),
+        Step("run", "synthetic", others, (0, 1, 2)),
     ]
+    assert {"baseline", "tsa-off", "parts-6", "scratch"} <= set(others)
     both = ("viper", "grid")
-    assert steps[4:14] == [
+    assert steps[7:17] == [
         Step("joint", "joint", ("baseline", "full"), (1,), both, splits),
         Step("joint", "joint", ("baseline-set-batches",), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "joint", ("baseline", "baseline-set-batches"), (1,), both, (0, 1, 2)),
@@ -199,13 +205,13 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("run", "grid", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
         Step("joint", "joint", (SET_SOFTMAX_ROW,), (1,), both, (0, 1, 2)),
     ]
-    later = [s for s in steps[14:] if s.command == "run"]
+    later = [s for s in steps[17:] if s.command == "run"]
     assert [(s.dataset, s.seeds, s.splits) for s in later] == [
         ("viper", (1,), splits),
         ("grid", (1,), splits),
     ]
-    assert set(later[0].rows) >= {"tsa-off", "resnet-ide", "pcb", "hpm-triplet", "scratch"}
-    assert not set(later[0].rows) & {*first, "msg-branches-1", "image-256x128"}
+    assert set(later[0].rows) >= {"tsa-off", "fusion-plain", "parts-6", "scratch"}
+    assert not set(later[0].rows) & {*first, *compared, "msg-branches-1", "image-256x128"}
     assert Step("knobs", "synthetic", CORE_ROWS, (0,)) in steps
     transfers = {s.dataset: (s.tests, s.splits) for s in steps if s.command == "transfer"}
     assert transfers == {
@@ -213,10 +219,12 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         "viper": (("synthetic", "grid"), (0,)),  # with seed 1, as every real-set run
     }
     alone = book_steps("smoke")
-    assert [s.command for s in alone] == ["run", "knobs"]
-    assert alone[0].seeds == (0,)
+    assert [s.command for s in alone] == ["run", "run", "knobs"]
+    assert alone[0].seeds == alone[1].seeds == (0,)
+    assert {*alone[0].rows, *alone[1].rows} == set(study_rows())
     smoke = book_steps("smoke", real)
     assert [(s.command, s.dataset, s.tests) for s in smoke] == [
+        ("run", "synthetic", ()),
         ("run", "synthetic", ()),
         ("knobs", "synthetic", ()),
         ("transfer", "synthetic", ("viper", "grid")),

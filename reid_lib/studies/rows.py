@@ -35,6 +35,9 @@ DIAGNOSIS_SPLITS = 3
 #: The rows each small real set runs first, on every split: the floor, LOMO + XQDA and the core
 #: study's ends.
 PRIORITY_ROWS = ("colour-histogram", "lomo-xqda", "baseline", "full")
+#: The study of the paper's Fig. 9 (the full model beside the global and part-based models): after
+#: the core study, the sweep trains its rows before every other study's.
+COMPARISON_STUDY = "comparison models"
 #: The studies only the synthetic set runs (a small real set's images are 128 pixels high or
 #: less, and the MSG branch sets are the paper's tuning, not its claims).
 SYNTHETIC_ONLY_STUDIES = ("MSG branches", "image size")

@@ -17,6 +17,7 @@ from reid_lib.data.registry import SMALL_REAL_SETS
 from reid_lib.studies.profiles import get_profile
 from reid_lib.studies.rows import (
     COMPARED_ROWS,
+    COMPARISON_STUDY,
     CORE_ROWS,
     DIAGNOSIS_ROWS,
     DIAGNOSIS_SPLITS,
@@ -25,6 +26,7 @@ from reid_lib.studies.rows import (
     SET_BATCHES_ROW,
     SET_SOFTMAX_ROW,
     load_rows,
+    load_studies,
     real_root,
     real_set_rows,
     study_rows,
@@ -86,19 +88,27 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     With the large benchmarks (``full``): every study's rows
     (:func:`~reid_lib.studies.rows.study_rows`) on Market-1501, the full model on DukeMTMC-reID
     and MSMT17. Otherwise, in the order a sweep that is stopped part-way should have reached:
-    the floor, LOMO + XQDA and the core study's rows on each small real set, on the profile's
-    ``core_splits``; the floor, baseline and full model on the synthetic set with the profile's
-    ``priority_seeds``; every study's rows on the synthetic set, with every seed; baseline and full
-    trained jointly on the small real sets, each tested on its own split, and the joint-training
-    diagnosis on the first :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline
-    trained jointly with batches from one set; both, and the baseline trained alone, tested
-    after AdaBN too; the baseline trained for 24 epochs, jointly and on each set alone, and
-    jointly with a per-set softmax); the other
-    rows of the real sets' studies
-    (:func:`~reid_lib.studies.rows.real_set_rows`) on the profile's ``splits``; the knob study
-    of the core rows; transfer from the synthetic set and from VIPeR's first split. Every run on
-    a real set has the profile's ``real_seed``. A profile that does not train on the real sets
-    (``smoke``) only tests on them. What each profile does is
+
+    1. the floor, LOMO + XQDA and the core study's rows on each small real set, on the profile's
+       ``core_splits``;
+    2. the other rows of the comparison study (:data:`~reid_lib.studies.rows.COMPARISON_STUDY`)
+       on each small real set, on the profile's ``splits``, then its rows on the synthetic set
+       with every seed;
+    3. the floor, baseline and full model on the synthetic set with the profile's
+       ``priority_seeds``, then every other study's rows there with every seed;
+    4. baseline and full trained jointly on the small real sets, each tested on its own split,
+       and the joint-training diagnosis on the first
+       :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline trained jointly with
+       batches from one set; both, and the baseline trained alone, tested after AdaBN too; the
+       baseline trained for 24 epochs, jointly and on each set alone, and jointly with a per-set
+       softmax);
+    5. the other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`)
+       on the profile's ``splits``;
+    6. the knob study of the core rows; transfer from the synthetic set and from VIPeR's first
+       split.
+
+    Every run on a real set has the profile's ``real_seed``. A profile that does not train on
+    the real sets (``smoke``) only tests on them. What each profile does is
     :data:`~reid_lib.studies.profiles.PROFILES`.
     """
     settings = get_profile(profile)
@@ -112,11 +122,16 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     first, splits, real_seed = seeds[:1], settings.splits, (settings.real_seed,)
     trained = list(real) if settings.trains_on_real_sets else []
     core = tuple(dict.fromkeys([*PRIORITY_ROWS, *CORE_ROWS]))
-    later = tuple(row for row in real_set_rows() if row not in core)
+    compared = tuple(load_studies()[COMPARISON_STUDY])
+    compared_later = tuple(row for row in compared if row not in core)
+    later = tuple(row for row in real_set_rows() if row not in (*core, *compared))
     steps = [Step("run", name, core, real_seed, splits=settings.core_splits) for name in trained]
+    steps += [Step("run", name, compared_later, real_seed, splits=splits) for name in trained]
+    steps.append(Step("run", "synthetic", compared, seeds))
     if settings.priority_seeds != seeds:
         steps.append(Step("run", "synthetic", PRIORITY_ROWS, settings.priority_seeds))
-    steps.append(Step("run", "synthetic", study_rows(), seeds))
+    others = tuple(row for row in study_rows() if row not in compared)
+    steps.append(Step("run", "synthetic", others, seeds))
     if len(trained) > 1:
         steps.append(Step("joint", "joint", COMPARED_ROWS, real_seed, tuple(trained), splits))
         first_splits = splits[:DIAGNOSIS_SPLITS]
