@@ -8,15 +8,20 @@ import pytest
 from scipy import stats
 
 from reid_lib.reports.significance import (
+    detectable_effect,
+    detectable_limit,
     holm,
     minimum_detectable_effect,
     paired_t,
+    units_for_effect,
     welch_t,
 )
 from reid_lib.reports.verdicts import (
     HOLM_P,
     HOLM_VERDICT,
     MDE,
+    UNLIMITED,
+    power_plan,
     study_of,
     verdict_summary,
     with_holm,
@@ -81,7 +86,38 @@ def test_the_minimum_detectable_effect_has_the_power_it_claims():
     )
 
 
-def comparison_line(name, difference, p, se, df=4, verdict="agrees", study="s"):
+def test_units_for_a_target_are_the_textbook_paired_sample_sizes():
+    # Paired t-test, two-sided 5%, 80% power (Cohen's d = target / sd): 34 pairs for d = 0.5,
+    # 15 for d = 0.8, 10 for d = 1, as G*Power gives.
+    assert [units_for_effect(d, 1.0) for d in (0.5, 0.8, 1.0)] == [34, 15, 10]
+    assert detectable_effect(1.0, 34) <= 0.5 < detectable_effect(1.0, 33)
+    assert detectable_limit(1.0) == 0, "units that share nothing: any effect, given enough"
+    assert units_for_effect(0.5, 1.0, most=20) is None
+    assert units_for_effect(0.5, 0.0) == 2
+    with pytest.raises(ValueError, match="target=0: expected a positive difference"):
+        units_for_effect(0, 1.0)
+
+
+def test_over_random_splits_no_number_of_splits_detects_less_than_the_limit():
+    # The chapter's exercise: differences 1, 1, 0.5, 1, 1.5 over five half/half splits.
+    differences = [1, 1, 0.5, 1, 1.5]
+    sd, test = math.sqrt(0.125), paired_t(differences, test_train_ratio=1.0)
+    assert detectable_effect(sd, 5, test_train_ratio=1.0) == pytest.approx(
+        minimum_detectable_effect(test.se, test.df)
+    )
+    # Unlimited splits: se -> sd * sqrt(1), and the test -> a z test: sd * (1.96 + 0.84).
+    limit = detectable_limit(sd, test_train_ratio=1.0)
+    assert limit == pytest.approx(sd * 2.801585, rel=1e-5)
+    assert units_for_effect(limit * 0.999, sd, test_train_ratio=1.0) is None
+    needed = units_for_effect(1.2, sd, test_train_ratio=1.0)
+    assert detectable_effect(sd, needed, test_train_ratio=1.0) <= 1.2
+    assert detectable_effect(sd, needed - 1, test_train_ratio=1.0) > 1.2
+    assert needed == 9
+
+
+def comparison_line(
+    name, difference, p, se, df=4, verdict="agrees", study="s", unit="seed", ratio=0.0
+):
     return {
         "study": study,
         "comparison": name,
@@ -90,7 +126,36 @@ def comparison_line(name, difference, p, se, df=4, verdict="agrees", study="s"):
         "p": p,
         "se": se,
         "df": df,
+        "unit": unit,
+        "ratio": ratio,
     }
+
+
+def test_the_power_plan_says_what_more_units_could_detect_in_each_family():
+    sd = 2.0
+    split_se = sd * math.sqrt(1 / 10 + 1)  # ten half/half splits
+    lines = pd.DataFrame(
+        [
+            comparison_line("a > b", 1.0, 0.5, 0.4, df=4, study="seeds"),
+            comparison_line("a > c", 1.0, 0.5, 0.8, df=4, study="seeds"),
+            comparison_line("a > d", math.nan, math.nan, math.nan, verdict="not run"),
+            comparison_line(
+                "x > y", 1.0, 0.5, split_se, df=9, study="splits", unit="split", ratio=1
+            ),
+            comparison_line("u > v", 1.0, 0.5, 1.0, verdict="one run: cannot judge", study="none"),
+        ]
+    )
+    plan = power_plan(lines, ["study"], target=1.5).set_index("study")
+    assert list(plan.index) == ["seeds", "splits"], "a family without a paired test is left out"
+    seeds, splits = plan.loc["seeds"], plan.loc["splits"]
+    level = 0.05 / 2  # two judged comparisons in the family
+    assert seeds["comparisons"] == 2 and seeds["units now"] == "5 seeds"
+    low, high = (minimum_detectable_effect(se, 4, alpha=level) for se in (0.4, 0.8))
+    assert seeds[MDE] == f"{low:.1f} to {high:.1f}" and seeds[UNLIMITED] == "0.0"
+    widest = 0.8 * math.sqrt(5)  # the spread of the noisier comparison's differences
+    assert seeds["units to detect 1.5"] == f"{units_for_effect(1.5, widest, alpha=level)} seeds"
+    assert splits["units now"] == "10 splits" and splits["units to detect 1.5"] == "none"
+    assert splits[UNLIMITED] == f"{detectable_limit(sd, test_train_ratio=1):.1f}"
 
 
 def test_holm_verdicts_are_per_family_and_keep_the_unjudged():

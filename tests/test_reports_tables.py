@@ -212,6 +212,7 @@ def test_runs_pair_only_when_they_started_from_the_same_backbone():
         points({"full": ["b", "b", "a"], "baseline": ["a", "a", "c"]}), "full", "baseline"
     )
     assert unpaired["runs"] == "3 vs 3", "no pair at all: Welch over every run"
+    assert (same["unit"], same["ratio"], unpaired["unit"]) == ("seed", 0.0, "")
 
 
 def test_pairs_on_one_split_are_averaged_before_the_interval_over_splits():
@@ -225,6 +226,7 @@ def test_pairs_on_one_split_are_averaged_before_the_interval_over_splits():
     ]
     line = compare_rows(pd.DataFrame(lines), "full", "baseline", test_train_ratio=1.0)
     assert line["runs"] == "6 pairs on 3 splits"
+    assert (line["unit"], line["ratio"], line["df"]) == ("split", 1.0, 2)
     assert line["difference"] == pytest.approx(13 / 3)
     # sd of 2, 4, 7 is 2.516611; t(0.975, 2) = 4.302653; half/half splits overlap, so the
     # variance of the mean is (1/3 + 1) sd^2 (Nadeau and Bengio), not sd^2 / 3.

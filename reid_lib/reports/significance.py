@@ -14,6 +14,10 @@ adjustment, and the smallest effect a comparison could have detected.
 - **Power.** :func:`minimum_detectable_effect` is the smallest true difference the test would
   find four times in five (80% power) at the family's strictest Holm level ``alpha / m``, from the
   noncentral t distribution: "no clear difference" then reads "no difference larger than this".
+- **What more runs buy.** :func:`units_for_effect` is how many units (seeds, or splits) a paired
+  test needs for that smallest difference to reach a target, given the spread of the unit
+  differences; over random splits the corrected variance never falls below ``ratio * s^2``, so
+  :func:`detectable_limit` bounds what any number of splits can detect.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from scipy import optimize, stats
 SPLIT_TEST_TRAIN_RATIO = {"viper": 1.0, "prid2011": 1.0, "grid": 1.0, "caviar4reid": 25 / 47}
 #: The level of every test and the power of every minimum detectable effect the book reports.
 ALPHA, POWER = 0.05, 0.8
+#: The smallest difference (mAP points) the book's studies aim to detect: about the size of the
+#: effects the paper reports for its modules (our choice of target).
+TARGET_EFFECT = 1.5
 
 
 @dataclass(frozen=True)
@@ -139,3 +146,76 @@ def minimum_detectable_effect(
     while shortfall(upper) < 0:
         upper *= 2
     return se * float(optimize.brentq(shortfall, 0.0, upper, xtol=1e-10))
+
+
+def detectable_effect(
+    sd: float,
+    units: int,
+    *,
+    test_train_ratio: float | None = None,
+    alpha: float = ALPHA,
+    power: float = POWER,
+) -> float:
+    """:func:`minimum_detectable_effect` of a paired test over ``units`` units whose differences
+    have standard deviation ``sd`` (:func:`paired_t`'s standard error and degrees of freedom)."""
+    se = sd * math.sqrt(1 / units + (test_train_ratio or 0.0))
+    return minimum_detectable_effect(se, units - 1, alpha=alpha, power=power)
+
+
+def detectable_limit(
+    sd: float,
+    *,
+    test_train_ratio: float | None = None,
+    alpha: float = ALPHA,
+    power: float = POWER,
+) -> float:
+    """What :func:`detectable_effect` tends to as the units grow without end: 0 for units that
+    share nothing (``test_train_ratio`` None); over random splits the standard error stays at
+    least ``sd * sqrt(ratio)``, and the t test becomes a z test, so the limit is that times the
+    shift a z test at level ``alpha`` needs for ``power`` (both tails counted)."""
+    if not test_train_ratio:
+        return 0.0
+    critical = float(stats.norm.ppf(1 - alpha / 2))
+
+    def shortfall(shift: float) -> float:
+        return float(stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift)) - power
+
+    shift = float(optimize.brentq(shortfall, 0.0, critical + 10, xtol=1e-10))
+    return sd * math.sqrt(test_train_ratio) * shift
+
+
+def units_for_effect(
+    target: float,
+    sd: float,
+    *,
+    test_train_ratio: float | None = None,
+    alpha: float = ALPHA,
+    power: float = POWER,
+    most: int = 100_000,
+) -> int | None:
+    """The fewest units (at least 2) whose paired test detects ``target`` with ``power``
+    (:func:`detectable_effect` at most ``target``), given the differences' standard deviation
+    ``sd`` as measured so far; None when no number up to ``most`` does, as when ``target`` is not
+    above :func:`detectable_limit`.
+
+    Raises:
+        ValueError: ``target`` is not positive.
+    """
+    if target <= 0:
+        raise ValueError(f"target={target}: expected a positive difference")
+    options = {"test_train_ratio": test_train_ratio, "alpha": alpha, "power": power}
+    if detectable_limit(sd, **options) >= target:
+        return None
+
+    def reached(units: int) -> bool:
+        return detectable_effect(sd, units, **options) <= target
+
+    low, high = 1, 2  # not reached at low (no test with one unit), try high
+    while not reached(high):
+        if high >= most:
+            return None
+        low, high = high, min(2 * high, most)
+    while high - low > 1:  # reached at high, not at low
+        middle = (low + high) // 2
+        low, high = (low, middle) if reached(middle) else (middle, high)
+    return high

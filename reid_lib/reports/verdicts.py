@@ -27,9 +27,12 @@ from reid_lib.reports.significance import (
     ALPHA,
     POWER,
     SPLIT_TEST_TRAIN_RATIO,
+    TARGET_EFFECT,
+    detectable_limit,
     holm,
     minimum_detectable_effect,
     paired_t,
+    units_for_effect,
     welch_t,
 )
 from reid_lib.strict_yaml import read_yaml
@@ -48,6 +51,12 @@ NO_RUNS = "not run"
 #: minimum detectable effect (in metric points).
 HOLM_P, HOLM_VERDICT = "Holm p", "verdict (Holm)"
 MDE = f"detectable at {POWER:.0%} power"
+#: The columns of :func:`compare_rows` that describe its test, not its outcome: the standard
+#: error, the degrees of freedom, the unit of a paired test (``split`` or ``seed``; empty when
+#: unpaired) and Nadeau and Bengio's ratio (0 without the correction).
+TEST_COLUMNS = ("se", "df", "unit", "ratio")
+#: The column of :func:`power_plan` that bounds what more units could detect.
+UNLIMITED = "detectable with unlimited units"
 
 
 def load_findings(path: Path = PAPER_FINDINGS) -> list[dict[str, Any]]:
@@ -214,7 +223,8 @@ def compare_rows(
             f"{comparison_name(better, worse)}: the runs differ by their random split, so the "
             "test needs the protocol's test_train_ratio (see SPLIT_TEST_TRAIN_RATIO)"
         )
-    diff = difference(a, b, paired=paired, test_train_ratio=test_train_ratio if by_split else None)
+    ratio = test_train_ratio if paired and by_split else None
+    diff = difference(a, b, paired=paired, test_train_ratio=ratio)
     on_splits = "" if len(units) == len(common) else f" on {len(units)} splits"
     return {
         "comparison": comparison_name(better, worse),
@@ -228,6 +238,8 @@ def compare_rows(
         "p": diff.p,
         "se": diff.se,
         "df": diff.df,
+        "unit": ("split" if by_split else "seed") if paired else "",
+        "ratio": ratio or 0.0,
     }
 
 
@@ -240,7 +252,7 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
     of the difference; a comparison that cannot be judged keeps its raw verdict) and :data:`MDE`,
     the smallest true difference the comparison's test would detect with 80% power at level
     ``0.05 / m``, the strictest step of Holm's rule (NaN when it could not be judged). The
-    columns ``se`` and ``df`` that it reads are left out of the result.
+    test's columns that it reads (:data:`TEST_COLUMNS`) are left out of the result.
     """
     if lines.empty:
         return lines.assign(**{HOLM_P: [], HOLM_VERDICT: [], MDE: []})
@@ -248,7 +260,7 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
     groups = lines.groupby(list(family), sort=False) if family else [((), lines)]
     for _, group in groups:
         judged = group["verdict"].isin(JUDGED)
-        m = max(int(judged.sum()), 1)
+        m = _family_size(judged)
         adjusted = holm([p if ok else math.nan for p, ok in zip(group["p"], judged, strict=True)])
         verdicts = [
             _decision(diff, p) if ok else raw
@@ -261,7 +273,67 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
             for se, df, ok in zip(group["se"], group["df"], judged, strict=True)
         ]
         out.append(group.assign(**{HOLM_P: adjusted, HOLM_VERDICT: verdicts, MDE: detectable}))
-    return pd.concat(out).loc[lines.index].drop(columns=["se", "df"])
+    return pd.concat(out).loc[lines.index].drop(columns=list(TEST_COLUMNS), errors="ignore")
+
+
+def _family_size(judged: pd.Series) -> int:
+    """Holm's ``m``: the comparisons of a family that could be judged (at least 1)."""
+    return max(int(judged.sum()), 1)
+
+
+def power_plan(
+    lines: pd.DataFrame, family: Sequence[str] = (), target: float = TARGET_EFFECT
+) -> pd.DataFrame:
+    """Per family of :func:`compare_rows` lines (as :func:`with_holm` groups them), what more runs
+    could buy: one line with the family's ``family`` values, its paired comparisons, their units
+    now, the range of the differences they can detect now (:data:`MDE`, at the family's level
+    ``0.05 / m``), the least that any number of units could detect (the largest of the
+    comparisons' :func:`~reid_lib.reports.significance.detectable_limit`: 0 over seeds, which
+    share nothing; above 0 over random splits), and how many units every comparison of the family
+    needs to detect ``target`` (:func:`~reid_lib.reports.significance.units_for_effect`, from the
+    spread of its differences so far), or ``none`` when no number of them does.
+
+    The spread is measured on the units at hand, so with a few of them the plan is rough; more
+    seeds on each split shrink only the seeds' part of it, which one seed per split cannot tell
+    apart from the splits' part. Families without a paired comparison are left out.
+    """
+    plans = []
+    groups = lines.groupby(list(family), sort=False) if family else [((), lines)]
+    for key, group in groups:
+        m = _family_size(group["verdict"].isin(JUDGED))
+        level = {"alpha": ALPHA / m}
+        planned = group[group["verdict"].isin(JUDGED) & (group["unit"] != "")]
+        if planned.empty:
+            continue
+        units = (planned["df"] + 1).astype(int).tolist()
+        kinds = set(planned["unit"])
+        unit = kinds.pop() if len(kinds) == 1 else "unit"
+        now, best, needs = [], [], []
+        for se, n, ratio in zip(planned["se"], units, planned["ratio"], strict=True):
+            sd = se / math.sqrt(1 / n + ratio)  # the spread of the unit differences
+            now.append(minimum_detectable_effect(se, n - 1, **level))
+            best.append(detectable_limit(sd, test_train_ratio=ratio, **level))
+            needs.append(units_for_effect(target, sd, test_train_ratio=ratio, **level))
+        count = f"{min(units)}" if min(units) == max(units) else f"{min(units)}-{max(units)}"
+        plans.append(
+            {
+                **dict(zip(family, key if isinstance(key, tuple) else (key,), strict=True)),
+                "comparisons": len(planned),
+                "units now": f"{count} {unit}s",
+                MDE: _span(now),
+                UNLIMITED: _span(best),
+                f"units to detect {shown(target)}": (
+                    "none" if None in needs else f"{max(needs)} {unit}s"
+                ),
+            }
+        )
+    return pd.DataFrame(plans)
+
+
+def _span(values: Sequence[float]) -> str:
+    """``"low to high"`` of ``values`` as the tables show numbers (one value when they agree)."""
+    low, high = shown(min(values)), shown(max(values))
+    return low if low == high else f"{low} to {high}"
 
 
 def _decision(diff: float, adjusted_p: float) -> str:
@@ -303,14 +375,13 @@ def _same_start(ours: str | None, theirs: str | None) -> bool:
     return ours is None or theirs is None or ours == theirs
 
 
-def finding_verdicts(
+def finding_comparisons(
     table: pd.DataFrame, profile: str, dataset: str, findings: list[dict[str, Any]] | None = None
 ) -> pd.DataFrame:
-    """One line per comparison a paper finding makes (:func:`compare_rows`): both means, the
-    difference with its 95% confidence interval, the raw verdict, and the verdict corrected within
-    the finding's study with its minimum detectable effect (:func:`with_holm`; a column
-    ``study``), and where our implementation differs from the source in a way that could change
-    the verdict (``where ours differs``, the finding's ``differs``).
+    """One line per comparison a paper finding makes (:func:`compare_rows`, with its test's
+    columns), with the finding, its study (``study``, :func:`study_of`) and where our
+    implementation differs from the source in a way that could change the verdict (``where ours
+    differs``, the finding's ``differs``).
 
     Only comparisons whose rows ``dataset`` runs (:func:`~reid_lib.studies.rows.studies_on`: a
     small real set runs no MSG-branch or image-size row) are listed."""
@@ -328,7 +399,16 @@ def finding_verdicts(
         for row in item["worse"]
         if {item["better"], row} <= runs
     ]
-    return with_holm(pd.DataFrame(lines), ["study"])
+    return pd.DataFrame(lines)
+
+
+def finding_verdicts(
+    table: pd.DataFrame, profile: str, dataset: str, findings: list[dict[str, Any]] | None = None
+) -> pd.DataFrame:
+    """:func:`finding_comparisons` judged: both means, the difference with its 95% confidence
+    interval, the raw verdict, and the verdict corrected within the finding's study with its
+    minimum detectable effect (:func:`with_holm`)."""
+    return with_holm(finding_comparisons(table, profile, dataset, findings), ["study"])
 
 
 def mean(values: Sequence[float]) -> float:
@@ -381,9 +461,9 @@ def verdict_summary(verdicts: pd.DataFrame) -> str:
     detectable = verdicts.loc[verdicts[HOLM_VERDICT] == UNCLEAR, MDE].dropna()
     parts.append(f"{unclear} show no clear difference")
     if len(detectable):
-        low, high = shown(detectable.min()), shown(detectable.max())
-        span = low if low == high else f"{low} to {high}"
-        parts[-1] += f" (none larger than the {span} {METRIC} points they could detect)"
+        parts[-1] += (
+            f" (none larger than the {_span(detectable)} {METRIC} points they could detect)"
+        )
     if unjudged:
         parts.append(f"{unjudged} cannot be judged yet (not run, or one run)")
     return f"after Holm's correction, of {len(verdicts)} comparisons, " + ", ".join(parts)
