@@ -33,6 +33,22 @@ def column_inches() -> float:
     return COLUMN_PX / plt.rcParams["figure.dpi"]
 
 
+def fit_to_column(fig: Figure) -> Figure:
+    """Narrow ``fig`` until what the page shows of it (``savefig(bbox_inches="tight")``: the box
+    around everything drawn, rotated tick labels included, plus ``savefig.pad_inches`` on each
+    side) is no wider than the column, so that it is shown at its own size; return it."""
+    pad = plt.rcParams["savefig.pad_inches"]
+    for _ in range(3):  # tight_layout moves the labels a little each time
+        shown = fig.get_tightbbox(fig.canvas.get_renderer()).width + 2 * pad
+        excess = shown - column_inches()
+        if excess <= 0:
+            break
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width - excess, height)
+        fig.tight_layout()
+    return fig
+
+
 def _panel_inches(preferred: float, panels: int) -> float:
     """The width of each of ``panels`` side by side: ``preferred``, or less to fit the column."""
     return min(preferred, column_inches() / panels)
@@ -229,7 +245,7 @@ def study_figure(points: pd.DataFrame, metric: str = "mAP", *, width: float = 3.
     for ax in list(axes.flat)[len(studies) :]:
         ax.set_visible(False)
     fig.tight_layout()
-    return fig
+    return fit_to_column(fig)
 
 
 def _picture(images_dir: Path, relative: str, size: tuple[int, int]) -> np.ndarray:
