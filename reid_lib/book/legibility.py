@@ -27,8 +27,10 @@ from matplotlib.transforms import Bbox
 from PIL import Image
 
 #: Width (px) of the column a cell's output gets at a 1280 px window, measured in Chromium in
-#: the narrowest place a figure sits (a tab); ``tools.check_site`` fails if a figure gets less.
-COLUMN_PX = 672
+#: the narrowest place a figure sits: a tab's content (sphinx-design's ``sd-tab-content``, the
+#: 688 px column less a 2 px border and 10 px padding on each side); ``tools.check_site`` fails if
+#: a figure gets less.
+COLUMN_PX = 664
 #: Size (px) of the page's small print at 1280 px: its code and output text, and its sidebar.
 SMALL_PRINT_PX = 14.0
 #: The book's base type size: matplotlib's 10 pt is 13.9 px at its 100 dpi, under the small print.
