@@ -257,8 +257,7 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
     if lines.empty:
         return lines.assign(**{HOLM_P: [], HOLM_VERDICT: [], MDE: []})
     out = []
-    groups = lines.groupby(list(family), sort=False) if family else [((), lines)]
-    for _, group in groups:
+    for _, group in _families(lines, family):
         judged = group["verdict"].isin(JUDGED)
         m = _family_size(judged)
         adjusted = holm([p if ok else math.nan for p, ok in zip(group["p"], judged, strict=True)])
@@ -276,6 +275,12 @@ def with_holm(lines: pd.DataFrame, family: Sequence[str] = ()) -> pd.DataFrame:
     return pd.concat(out).loc[lines.index].drop(columns=list(TEST_COLUMNS), errors="ignore")
 
 
+def _families(lines: pd.DataFrame, family: Sequence[str]):
+    """``(key, lines)`` of each family: the lines that share the values of the columns
+    ``family``, or all of them (key ``()``) when it is empty."""
+    return lines.groupby(list(family), sort=False) if family else [((), lines)]
+
+
 def _family_size(judged: pd.Series) -> int:
     """Holm's ``m``: the comparisons of a family that could be judged (at least 1)."""
     return max(int(judged.sum()), 1)
@@ -287,7 +292,7 @@ def power_plan(
     """Per family of :func:`compare_rows` lines (as :func:`with_holm` groups them), what more runs
     could buy: one line with the family's ``family`` values, its paired comparisons, their units
     now, the range of the differences they can detect now (:data:`MDE`, at the family's level
-    ``0.05 / m``), the least that any number of units could detect (the largest of the
+    ``0.05 / m``), the range of what unlimited units could detect (:data:`UNLIMITED`, the
     comparisons' :func:`~reid_lib.reports.significance.detectable_limit`: 0 over seeds, which
     share nothing; above 0 over random splits), and how many units every comparison of the family
     needs to detect ``target`` (:func:`~reid_lib.reports.significance.units_for_effect`, from the
@@ -298,8 +303,7 @@ def power_plan(
     apart from the splits' part. Families without a paired comparison are left out.
     """
     plans = []
-    groups = lines.groupby(list(family), sort=False) if family else [((), lines)]
-    for key, group in groups:
+    for key, group in _families(lines, family):
         m = _family_size(group["verdict"].isin(JUDGED))
         level = {"alpha": ALPHA / m}
         planned = group[group["verdict"].isin(JUDGED) & (group["unit"] != "")]
