@@ -126,7 +126,7 @@ def minimum_detectable_effect(
     error ``se`` and ``df`` degrees of freedom detects with probability ``power``.
 
     Solved exactly on the noncentral t distribution (both tails count). NaN when ``se`` or
-    ``df`` is NaN; 0 when ``se`` is 0.
+    ``df`` is NaN; 0 when ``se`` is 0; with ``df`` infinite, the z test's.
     """
     if math.isnan(se) or math.isnan(df):
         return math.nan
@@ -171,17 +171,12 @@ def detectable_limit(
 ) -> float:
     """What :func:`detectable_effect` tends to as the units grow without end: 0 for units that
     share nothing (``test_train_ratio`` None); over random splits the standard error stays at
-    least ``sd * sqrt(ratio)``, and the t test becomes a z test, so the limit is that times the
-    shift a z test at level ``alpha`` needs for ``power`` (both tails counted)."""
+    least ``sd * sqrt(ratio)`` and the t test becomes a z test (infinite degrees of freedom), so
+    the limit is :func:`minimum_detectable_effect` of that standard error there."""
     if not test_train_ratio:
         return 0.0
-    critical = float(stats.norm.ppf(1 - alpha / 2))
-
-    def shortfall(shift: float) -> float:
-        return float(stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift)) - power
-
-    shift = float(optimize.brentq(shortfall, 0.0, critical + 10, xtol=1e-10))
-    return sd * math.sqrt(test_train_ratio) * shift
+    se = sd * math.sqrt(test_train_ratio)
+    return minimum_detectable_effect(se, math.inf, alpha=alpha, power=power)
 
 
 def units_for_effect(
