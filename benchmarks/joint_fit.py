@@ -1,7 +1,8 @@
 """Does joint training fit a set's training identities less well, or generalise less well?
 
     python -m benchmarks.joint_fit --runs-dir RUNS [--data-root $REID_DATA_ROOT]
-        [--sets viper grid prid2011 caviar4reid] [--row baseline] [--splits 0 1 2] [--seed 1]
+        [--sets viper grid prid2011 caviar4reid] [--row baseline] [--joint-row ROW]
+        [--splits 0 1 2] [--seed 1]
 
 *Datasets* shows that the baseline trained jointly on the four small sets scores below the same
 model trained on one set alone, on three of them (VIPeR and GRID most), and that batch-norm
@@ -17,7 +18,9 @@ AdaBN, ``eval.adapt_bn``, is the check of those).
 
 It reads the checkpoints that ``python -m tools.sweep joint`` and ``tools.sweep run`` leave in
 ``--runs-dir`` (``<runs>/cpu/joint/<row>-split<s>-seed<seed>/last.pt`` and
-``<runs>/cpu/<set>/...``; the committed results files do not hold weights), skipping one that has
+``<runs>/cpu/<set>/<row>-...``; the committed results files do not hold weights). ``--joint-row``
+pairs the set's own run with another joint row, e.g. ``baseline-24-epochs`` alone against
+``baseline-24-epochs-set-softmax`` jointly, the diagnosis's last comparison. It skips a run that has
 not trained every epoch of its schedule, and evaluates each once per image set: about a minute
 per set and split on two cores. It prints mAP and Rank-1 (%).
 """
@@ -84,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs-dir", type=Path, required=True)
     parser.add_argument("--data-root", type=Path, default=os.environ.get("REID_DATA_ROOT"))
     parser.add_argument("--sets", nargs="+", default=["viper", "grid", "prid2011", "caviar4reid"])
-    parser.add_argument("--row", default="baseline")
+    parser.add_argument("--row", default="baseline", help="the row trained on each set alone")
+    parser.add_argument("--joint-row", help="the row trained jointly (default: --row)")
     parser.add_argument("--splits", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
@@ -92,11 +96,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.data_root is None:
         parser.error("--data-root (or $REID_DATA_ROOT): the folder holding the small real sets")
     torch.set_num_threads(args.threads)
+    joint_row = args.joint_row or args.row
     lines = []
     for test_set in joint_test_sets(args.sets, args.data_root):
         for split in args.splits:
-            run = f"{args.row}-split{split}-seed{args.seed}"
-            for trained_on in (test_set.dataset, "joint"):
+            for trained_on, row in ((test_set.dataset, args.row), ("joint", joint_row)):
+                run = f"{row}-split{split}-seed{args.seed}"
                 checkpoint = args.runs_dir / "cpu" / trained_on / run / LAST
                 if not checkpoint.is_file():
                     print(f"skip {checkpoint}: not there (train it with tools.sweep)")

@@ -71,3 +71,12 @@ def test_an_unfinished_run_is_skipped_with_the_epochs_it_reached(tmp_path, capsy
     out = capsys.readouterr().out
     assert f"skip {run / 'last.pt'}: trained 3 of 12 epochs (still training, or stopped)" in out
     assert out.count("skip ") == 6, "skipped, not evaluated"
+
+
+def test_the_joint_run_can_be_another_row(tmp_path, capsys):
+    """``--joint-row`` pairs the set's own run of ``--row`` with the joint run of another row."""
+    rows = ["--row", "baseline-24-epochs", "--joint-row", "baseline-24-epochs-set-softmax"]
+    main(["--runs-dir", str(tmp_path), "--data-root", str(tmp_path), "--sets", "viper", *rows])
+    out = capsys.readouterr().out
+    assert "cpu/viper/baseline-24-epochs-split0-seed1/last.pt: not there" in out
+    assert "cpu/joint/baseline-24-epochs-set-softmax-split0-seed1/last.pt: not there" in out
