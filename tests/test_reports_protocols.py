@@ -100,16 +100,21 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     """GRID, three splits (the joint baseline tested after AdaBN on 0 and 1 only): alone 30 + s,
     jointly 20 + s, jointly after AdaBN 28 + s, jointly with batches from one set 21 + s (after
     AdaBN 29 + s), alone after AdaBN 30 + s; for 24 epochs, jointly 25 + s (after AdaBN 31 + s) and
-    alone 33 + s, the latter on split 0 only (mAP, percent). Split 2 is left out of every pair,
-    even where both arms have it; the 24-epoch run alone is compared on split 0 alone, not with
-    the mean of two."""
+    alone 33 + s, the latter on split 0 only (mAP, percent); on their training split, the 24-epoch
+    run alone 60 and the joint one with a per-set softmax 58 + s. Split 2 is left out of every
+    pair, even where both arms have it; the 24-epoch run alone is compared on split 0 alone, not
+    with the mean of two."""
     arms = {  # name: (row, train_set, mAP of split 0 per variant)
         "alone": ("baseline", "grid", {"single_query": 30, "single_query_adabn": 30}),
         "joint": ("baseline", "joint", {"single_query": 20, "single_query_adabn": 28}),
         "sets": ("baseline-set-batches", "joint", {"single_query": 21, "single_query_adabn": 29}),
         "long": ("baseline-24-epochs", "joint", {"single_query": 25, "single_query_adabn": 31}),
-        "long-alone": ("baseline-24-epochs", "grid", {"single_query": 33}),
-        "softmax": ("baseline-24-epochs-set-softmax", "joint", {"single_query": 27}),
+        "long-alone": ("baseline-24-epochs", "grid", {"single_query": 33, "train_split": 60}),
+        "softmax": (
+            "baseline-24-epochs-set-softmax",
+            "joint",
+            {"single_query": 27, "train_split": 58},
+        ),
     }
     for name, (row, train_set, values) in arms.items():
         for split in range(1 if name == "long-alone" else 3):
@@ -139,10 +144,11 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "alone, 24 epochs > joint, 24 epochs + AdaBN",
         "joint, 24 epochs, per-set softmax > joint, 24 epochs",
         "alone, 24 epochs > joint, 24 epochs, per-set softmax",
+        "alone, 24 epochs, training split > joint, 24 epochs, per-set softmax, training split",
     ]
-    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0, 6.0, 2.0, 2.0, 6.0]
+    expected = [10.0, 8.0, 1.0, 9.0, 0.0, 1.0, 5.0, 3.0, 8.0, 6.0, 2.0, 2.0, 6.0, 2.0]
     assert list(by_comparison["difference"]) == pytest.approx(expected)
-    runs = ["2 pairs"] * 7 + ["1 vs 1"] * 2 + ["2 pairs", "1 vs 1", "2 pairs", "1 vs 1"]
+    runs = ["2 pairs"] * 7 + ["1 vs 1"] * 2 + ["2 pairs", "1 vs 1", "2 pairs"] + ["1 vs 1"] * 2
     assert list(lines["runs"]) == runs, "where both arms ran"
     assert set(lines["dataset"]) == {"grid"}
     by_split = diagnosis_splits(results_table([tmp_path], variant=None), "cpu")
@@ -150,7 +156,7 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert by_split["split"].tolist() == [0, 1], "the splits AdaBN was tested on"
     assert by_split.loc[1, "joint, one set per batch + AdaBN"] == pytest.approx(30.0)
     budgets = [arm for arms in DIAGNOSIS_BUDGETS.values() for arm in arms]
-    assert sorted(budgets) == sorted(DIAGNOSIS_ARMS), "each arm in one budget's table"
+    assert set(budgets) == set(DIAGNOSIS_ARMS), "each arm in a table"
     longer = diagnosis_splits(
         results_table([tmp_path], variant=None), "cpu", DIAGNOSIS_BUDGETS["24 epochs"]
     )
@@ -168,7 +174,17 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
         "Alone less joint at 24 epochs +8.0 (one split: not judged yet). At 24 epochs, gained "
         "over joint by AdaBN +6.0 [6.0, 6.0], clear; alone less joint with both +2.0 (one split: "
         "not judged yet); gained over joint by a per-set softmax +2.0 [2.0, 2.0], clear; alone "
-        "less joint with it +6.0 (one split: not judged yet)."
+        "less joint with it +6.0 (one split: not judged yet), and on the people they trained on "
+        "+2.0 (one split: not judged yet)."
+    )
+    fit = diagnosis_splits(
+        results_table([tmp_path], variant=None),
+        "cpu",
+        DIAGNOSIS_BUDGETS["24 epochs, training split beside test split"],
+    )
+    assert fit.loc[0, "alone, 24 epochs, training split"] == pytest.approx(60.0)
+    assert fit["joint, 24 epochs, per-set softmax, training split"].tolist() == pytest.approx(
+        [58.0, 59.0]
     )
     one_split = diagnosis_summary(
         joint_diagnosis_table(results_table([tmp_path], None)[lambda t: t["split"] == 0], "cpu")
@@ -176,8 +192,8 @@ def test_the_joint_diagnosis_compares_each_remedy_on_the_splits_adabn_was_tested
     assert "alone less joint +10.0 (one split: not judged yet)." in one_split
     unrun = diagnosis_summary(lines[~lines["comparison"].str.contains("one set|24")])
     assert (
-        "gained over joint by a per-set softmax not run yet; alone less joint with it not run yet."
-        in unrun
+        "gained over joint by a per-set softmax not run yet; alone less joint with it not run "
+        "yet, and on the people they trained on not run yet." in unrun
     )
     assert "by batches of one set not run yet; by both not run yet." in unrun
     assert "Gained by 24 epochs instead of 12: jointly not run yet;" in unrun

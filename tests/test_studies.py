@@ -40,7 +40,7 @@ from reid_lib.studies import (
     shard,
     study_rows,
     transfer_test_sets,
-    with_adapted_bn,
+    with_variant,
 )
 from reid_lib.studies.rows import LONGER_ROW, PRIORITY_ROWS, SET_BATCHES_ROW, SET_SOFTMAX_ROW
 from tests.result_files import result_dict
@@ -193,7 +193,7 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
     ]
     assert {"baseline", "tsa-off", "parts-6", "scratch"} <= set(others)
     both = ("viper", "grid")
-    assert steps[7:17] == [
+    assert steps[7:20] == [
         Step("joint", "joint", ("baseline", "full"), (1,), both, splits),
         Step("joint", "joint", ("baseline-set-batches",), (1,), both, (0, 1, 2)),
         Step("adapt-bn", "joint", ("baseline", "baseline-set-batches"), (1,), both, (0, 1, 2)),
@@ -204,8 +204,11 @@ def test_the_book_plan_follows_the_profile_and_the_data_at_hand(tmp_path):
         Step("run", "viper", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
         Step("run", "grid", ("baseline-24-epochs",), (1,), splits=(0, 1, 2)),
         Step("joint", "joint", (SET_SOFTMAX_ROW,), (1,), both, (0, 1, 2)),
+        Step("train-split", "joint", (SET_SOFTMAX_ROW,), (1,), both, (0, 1, 2)),
+        Step("train-split", "viper", ("baseline-24-epochs",), (1,), ("viper",), (0, 1, 2)),
+        Step("train-split", "grid", ("baseline-24-epochs",), (1,), ("grid",), (0, 1, 2)),
     ]
-    later = [s for s in steps[17:] if s.command == "run"]
+    later = [s for s in steps[20:] if s.command == "run"]
     assert [(s.dataset, s.seeds, s.splits) for s in later] == [
         ("viper", (1,), splits),
         ("grid", (1,), splits),
@@ -596,7 +599,7 @@ def test_evaluate_runs_skips_a_file_that_has_the_variant_and_adds_one_that_lacks
         lambda path, overrides, **_: evaluated.append(overrides) or path,
     )
     runs = plan_runs(load_rows(), ["baseline"], [1], [0])
-    (adapted,) = with_adapted_bn([own_test_set("grid", tmp_path)])
+    (adapted,) = with_variant([own_test_set("grid", tmp_path)], "single_query_adabn")
     folder = tmp_path / "results" / "cpu" / "grid"
     folder.mkdir(parents=True)
     data = result_dict("baseline-split0-seed1", profile="cpu", dataset="grid", rank1=0.3)
@@ -681,18 +684,25 @@ def test_the_joint_step_trains_once_on_two_sets_and_tests_on_each(tmp_path, monk
         "0",
     ]
     assert main(adapt) == 0
+    adapted = []
     for path, before_metrics in zip(written, plain, strict=True):
         metrics = json.loads(path.read_text())["metrics"]
         assert set(metrics) == {"single_query", "single_query_adabn"}, "AdaBN added to each set's"
         assert metrics["single_query"] == before_metrics["single_query"]
+        adapted.append(metrics)
+    assert main(["train-split", *adapt[1:]]) == 0
+    for path, before_metrics in zip(written, adapted, strict=True):
+        metrics = json.loads(path.read_text())["metrics"]
+        assert set(metrics) == {"single_query", "single_query_adabn", "train_split"}, "kept"
+        assert {k: metrics[k] for k in before_metrics} == before_metrics
 
 
 def test_an_untrained_run_names_the_command_that_trains_it(tmp_path):
     (run,) = plan_runs(load_rows(), ["full"], [1], [0])
     with pytest.raises(FileNotFoundError, match=r"tools\.sweep joint --profile cpu --rows full"):
         run.trained_checkpoint(tmp_path, "cpu", "joint")
-    viper = r"tools\.sweep run --profile cpu --dataset viper --rows full --seeds 1 --splits 0$"
-    with pytest.raises(FileNotFoundError, match=viper):
+    viper = r"tools\.sweep run --profile cpu --dataset viper --rows full --seeds 1 --splits 0 \("
+    with pytest.raises(FileNotFoundError, match=viper + r"a run whose results file exists is"):
         run.trained_checkpoint(tmp_path, "cpu", "viper")
 
 

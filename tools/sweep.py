@@ -13,6 +13,7 @@
     python -m tools.sweep joint --profile cpu [--rows baseline full] [--seeds 1] [--splits 0 1]
                               [--sets viper grid ...] [--hours 1.5]
     python -m tools.sweep adapt-bn --profile cpu --dataset joint [--rows baseline] [--splits 0 1 2]
+    python -m tools.sweep train-split --profile cpu --dataset viper --rows baseline-24-epochs
     python -m tools.sweep all --profile cpu [--hours 1.5]
     python -m tools.sweep plan --profile full       (what ``all`` would train: runs and epochs)
     python -m tools.sweep merge RUNNER_DIR ... --into results
@@ -23,12 +24,14 @@
 test sets (``reid_lib.studies.test_sets``). ``joint`` trains rows on the union of the training
 splits of several small real sets and tests each run on each set, on the split it trained on.
 ``adapt-bn`` tests trained runs (joint ones on each set, the others on their own) again after AdaBN,
-adding ``single_query_adabn`` to their results files. ``figures`` writes the figure data of trained
-runs (``reid_lib.engine.figure_data``: activation maps, attention, part weights, ranked lists and
-loss curves) next to the results files. ``all`` runs every step behind the book's tables
-(``reid_lib.studies.steps.book_steps``): what ``make results PROFILE=cpu`` does; ``plan`` lists the
-same steps with the number of training runs and epochs each costs, training nothing. ``merge``
-combines the results trees of several runners, refusing two different files at the same path.
+adding ``single_query_adabn`` to their results files; ``train-split`` ranks their training split
+among itself (how well they fit the people they trained on), adding ``train_split``. ``figures``
+writes the figure data of trained runs (``reid_lib.engine.figure_data``: activation maps,
+attention, part weights, ranked lists and loss curves) next to the results files. ``all`` runs
+every step behind the book's tables (``reid_lib.studies.steps.book_steps``): what ``make results
+PROFILE=cpu`` does; ``plan`` lists the same steps with the number of training runs and epochs each
+costs, training nothing. ``merge`` combines the results trees of several runners, refusing two
+different files at the same path.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from reid_lib.errors import run_reported
 from reid_lib.models.names import CLOSED_FORM
 from reid_lib.studies import (
     COMPARED_ROWS,
+    TESTED_AGAIN,
     PlannedRun,
     Step,
     available_real_sets,
@@ -82,7 +86,7 @@ PROFILE_HELP = f"one of {', '.join(PROFILES)} (an engine preset)"
 
 
 def _add_joint_runs(sub: argparse.ArgumentParser, rows: Sequence[str], sets: str) -> None:
-    """The options that pick the runs of a ``joint`` or ``adapt-bn`` command."""
+    """The options that pick the runs of a ``joint``, ``adapt-bn`` or ``train-split`` command."""
     sub.add_argument("--rows", nargs="+", metavar="ROW", default=list(rows))
     sub.add_argument("--seeds", nargs="+", type=int, help="default: the profile's real-set seed")
     sub.add_argument("--splits", nargs="+", type=int, help="default: the profile's splits")
@@ -161,16 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_joint_runs(joint, COMPARED_ROWS, "the small real sets at hand")
     joint.add_argument("--hours", type=float, help="start no training run after this many hours")
-    adapt = commands.add_parser(
-        "adapt-bn",
-        help="test trained runs again after re-estimating their batch-norm statistics on each "
-        "test set's training images (AdaBN)",
-    )
-    adapt.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
-    adapt.add_argument(
-        "--dataset", required=True, help="where the runs trained: joint, or a small real set"
-    )
-    _add_joint_runs(adapt, ("baseline",), "a joint run's: the small real sets at hand")
+    tested_again = {
+        "adapt-bn": "test trained runs again after re-estimating their batch-norm statistics on "
+        "each test set's training images (AdaBN)",
+        "train-split": "rank each trained run's training split among itself: how well it fits "
+        "the people it trained on",
+    }
+    for command, help_text in tested_again.items():
+        again = commands.add_parser(command, help=help_text)
+        again.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
+        again.add_argument(
+            "--dataset", required=True, help="where the runs trained: joint, or a small real set"
+        )
+        _add_joint_runs(again, ("baseline",), "a joint run's: the small real sets at hand")
     every = commands.add_parser("all", help="every step behind the book's tables (book_steps)")
     every.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
     every.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints")
@@ -325,11 +332,11 @@ def _run(args: argparse.Namespace) -> None:
             runs_dir=args.runs_dir,
             deadline=_deadline(args.hours),
         )
-    elif args.command == "adapt-bn":
+    elif args.command in TESTED_AGAIN:
         settings = get_profile(args.profile)
         joint = args.dataset == "joint"
         step = Step(
-            "adapt-bn",
+            args.command,
             args.dataset,
             tuple(args.rows),
             tuple(args.seeds or (settings.real_seed,)),

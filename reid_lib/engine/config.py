@@ -165,7 +165,9 @@ class EvalConfig:
     ``rerank_k1``, ``rerank_k2`` and ``rerank_lambda`` are k-reciprocal re-ranking's parameters
     (Zhong et al., CVPR 2017, whose defaults these are). ``adapt_bn`` (ours, off by default)
     re-estimates the batch-norm statistics on the test set's training images before testing
-    (AdaBN, :mod:`reid_lib.engine.bn_adaptation`).
+    (AdaBN, :mod:`reid_lib.engine.bn_adaptation`). ``train_split`` (ours, off by default) also
+    ranks the training split's images among themselves, as the test protocol ranks the test
+    split's: how well the model fits the people it trained on (the joint-training diagnosis).
     """
 
     every: int = 10
@@ -178,6 +180,7 @@ class EvalConfig:
     multi_query: bool = False
     best_metric: Literal["mAP", "rank1"] = "mAP"
     adapt_bn: bool = False
+    train_split: bool = False
 
 
 @dataclass

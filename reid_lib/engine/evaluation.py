@@ -3,8 +3,9 @@
 Single-query always; k-reciprocal re-ranking (``eval.rerank``) and Market-1501 multi-query
 (``eval.multi_query``) when the config asks; ``eval.adapt_bn`` adds single-query after the
 batch-norm statistics are re-estimated on the dataset's training images
-(:mod:`reid_lib.engine.bn_adaptation`), beside the model's own numbers. Every number comes
-from :mod:`reid_lib.metrics`.
+(:mod:`reid_lib.engine.bn_adaptation`), beside the model's own numbers; ``eval.train_split`` adds
+the training split ranked among itself (``train_split``: how well the model fits the people it
+trained on). Every number comes from :mod:`reid_lib.metrics`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ from reid_lib.metrics import (
     pool_multi_query,
     re_ranking_features,
 )
+
+#: The config settings that add each variant beyond ``single_query`` to a results file.
+VARIANT_SETTINGS = {
+    "single_query_rerank": ("eval.rerank=true",),
+    "multi_query": ("eval.multi_query=true",),
+    "multi_query_rerank": ("eval.multi_query=true", "eval.rerank=true"),
+    "single_query_adabn": ("eval.adapt_bn=true",),
+    "train_split": ("eval.train_split=true",),
+}
 
 
 def _test_loader(records: Sequence[Record], cfg: Config, device: torch.device) -> DataLoader:
@@ -64,13 +74,16 @@ def evaluate_model(
 
     Raises:
         ValueError: ``eval.multi_query`` is set but the dataset has no multi-query images, or
-            ``eval.adapt_bn`` is set but it has no training images.
+            ``eval.adapt_bn`` or ``eval.train_split`` is set but it has no training images.
     """
     if cfg.eval.multi_query and not dataset.multi_query:
         raise ValueError(
             f"eval.multi_query=true, but dataset {dataset.name!r} has no multi-query images "
             f"(Market-1501's gt_bbox folder); set eval.multi_query=false"
         )
+    for setting in ("adapt_bn", "train_split"):  # before minutes of embedding, not after
+        if getattr(cfg.eval, setting):
+            _training_images(dataset, f"eval.{setting}")
     was_training = model.training
     model.eval()
     metric = cfg.eval.metric
@@ -101,19 +114,40 @@ def evaluate_model(
             )
     if cfg.eval.adapt_bn:
         metrics["single_query_adabn"] = _adapted_bn_metrics(model, dataset, cfg, device)
+    if cfg.eval.train_split:
+        metrics["train_split"] = train_split_metrics(model, dataset, cfg, device)
     return metrics
+
+
+def _training_images(dataset: ReIDDataset, setting: str) -> Sequence[Record]:
+    """``dataset``'s training records, or a ValueError that names ``setting`` (which needs them)."""
+    if not dataset.train:
+        raise ValueError(
+            f"{setting}=true, but dataset {dataset.name!r} has no training images; "
+            f"set {setting}=false"
+        )
+    return dataset.train
+
+
+def train_split_metrics(
+    model: nn.Module, dataset: ReIDDataset, cfg: Config, device: torch.device
+) -> dict[str, float | int]:
+    """Single-query metrics of ``dataset``'s training images ranked among themselves, each image a
+    query and the others its gallery, with the same person's images from the same camera left
+    out (the query itself among them), as the test protocol leaves them out (ours: the
+    joint-training diagnosis's measure of fit; with two cameras per person, as VIPeR's, each
+    query has one true match)."""
+    records = _training_images(dataset, "eval.train_split")
+    feats, pids, camids = embed_records(model, records, cfg, device)
+    dist = compute_distance(feats, feats, cfg.eval.metric)
+    return rank_metrics(evaluate(dist, pids, pids, camids, camids))
 
 
 def _adapted_bn_metrics(
     model: nn.Module, dataset: ReIDDataset, cfg: Config, device: torch.device
 ) -> dict[str, float | int]:
     """Single-query metrics of ``model`` after AdaBN on ``dataset``'s training images."""
-    if not dataset.train:
-        raise ValueError(
-            f"eval.adapt_bn=true, but dataset {dataset.name!r} has no training images to "
-            "re-estimate the batch-norm statistics on; set eval.adapt_bn=false"
-        )
-    loader = _test_loader(dataset.train, cfg, device)
+    loader = _test_loader(_training_images(dataset, "eval.adapt_bn"), cfg, device)
     adapted = adapt_batch_norm(model, (batch["images"] for batch in loader), device)
     gallery, g_pids, g_camids = embed_records(adapted, dataset.gallery, cfg, device)
     feats, pids, camids = embed_records(adapted, dataset.query, cfg, device)

@@ -29,8 +29,9 @@ file's name carries no meaning.
 
 ``wall_time_s`` counts the run's seconds in the trainer up to this evaluation (summed over
 resumes; ``reid eval`` adds its own time). ``variant`` is ``single_query`` (always), and
-``single_query_rerank``, ``multi_query``, ``multi_query_rerank`` and ``single_query_adabn``
-(after AdaBN, ``eval.adapt_bn``) when asked for. Metrics are fractions, not percentages.
+``single_query_rerank``, ``multi_query``, ``multi_query_rerank``, ``single_query_adabn``
+(after AdaBN, ``eval.adapt_bn``) and ``train_split`` (the training split ranked among itself,
+``eval.train_split``) when asked for. Metrics are fractions, not percentages.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ VARIANTS = (
     "multi_query",
     "multi_query_rerank",
     "single_query_adabn",
+    "train_split",
 )
 METRIC_KEYS = (*(f"rank{r}" for r in RANKS), "mAP", "mINP")
 

@@ -32,6 +32,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "book_steps": "steps",
         "run_step": "steps",
         "Step": "steps",
+        "TESTED_AGAIN": "steps",
         "merge_trees": "sweep",
         "parse_shard": "sweep",
         "plan_runs": "sweep",
@@ -46,6 +47,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "own_test_set": "test_sets",
         "TestSet": "test_sets",
         "transfer_test_sets": "test_sets",
-        "with_adapted_bn": "test_sets",
+        "with_variant": "test_sets",
     },
 )

@@ -1,8 +1,9 @@
 """Every step behind the book's tables under a profile: what ``make results`` carries out.
 
 A :class:`Step` trains study rows on a dataset (``run``, ``joint``), evaluates trained runs
-elsewhere (``transfer``, ``knobs``) or tests them again on their own test sets after AdaBN
-(``adapt-bn``); :func:`book_steps` lists them for a profile and :func:`run_step` carries one out.
+elsewhere (``transfer``, ``knobs``) or tests them again on their own test sets, after AdaBN
+(``adapt-bn``) or on their training split (``train-split``); :func:`book_steps` lists them for a
+profile and :func:`run_step` carries one out.
 """
 
 from __future__ import annotations
@@ -38,23 +39,27 @@ from reid_lib.studies.test_sets import (
     knob_test_sets,
     own_test_set,
     transfer_test_sets,
-    with_adapted_bn,
+    with_variant,
 )
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("run", "joint", "transfer", "knobs", "adapt-bn")
+#: The commands that test trained runs again on their own test sets, and the variant each adds
+#: to their results files (:func:`~reid_lib.studies.test_sets.with_variant`).
+TESTED_AGAIN = {"adapt-bn": "single_query_adabn", "train-split": "train_split"}
+COMMANDS = ("run", "joint", "transfer", "knobs", *TESTED_AGAIN)
 
 
 @dataclass(frozen=True)
 class Step:
     """One command of the book's plan: ``run`` (train), ``joint`` (train on several sets at once,
-    then test on each), ``transfer`` or ``knobs`` (evaluate), ``adapt-bn`` (test again after AdaBN).
+    then test on each), ``transfer`` or ``knobs`` (evaluate), ``adapt-bn`` (test again after
+    AdaBN), ``train-split`` (rank the training split among itself: how well the run fits it).
 
     ``dataset`` is where the runs train, on each of ``splits`` (``(None,)`` for a dataset
     without protocol splits); ``tests`` the datasets a ``transfer`` tests on, or that a ``joint``
-    step trains on together and tests on one by one; an ``adapt-bn`` step tests a joint run on
-    each of them, a run on a small real set on its own.
+    step trains on together and tests on one by one; an ``adapt-bn`` or ``train-split`` step
+    tests a joint run on each of them, a run on a small real set on its own.
     """
 
     command: str
@@ -146,6 +151,13 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
             Step("adapt-bn", "joint", (LONGER_ROW,), real_seed, tuple(trained), first_splits),
             *(Step("run", name, (LONGER_ROW,), real_seed, splits=first_splits) for name in trained),
             Step("joint", "joint", (SET_SOFTMAX_ROW,), real_seed, tuple(trained), first_splits),
+            Step(
+                "train-split", "joint", (SET_SOFTMAX_ROW,), real_seed, tuple(trained), first_splits
+            ),
+            *(
+                Step("train-split", name, (LONGER_ROW,), real_seed, (name,), first_splits)
+                for name in trained
+            ),
         ]
     steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
@@ -209,11 +221,12 @@ def run_step(
             run_sweep([run], **training)
             written += evaluate_runs([run], test_sets, **tested)
         return written
-    if step.command == "adapt-bn":
+    if step.command in TESTED_AGAIN:
         if step.dataset == "joint":
-            test_sets = with_adapted_bn(joint_test_sets(step.tests, data_root))
+            own = joint_test_sets(step.tests, data_root)
         else:
-            test_sets = with_adapted_bn([own_test_set(step.dataset, data_root)])
+            own = [own_test_set(step.dataset, data_root)]
+        test_sets = with_variant(own, TESTED_AGAIN[step.command])
     elif step.command == "transfer":
         test_sets = transfer_test_sets(step.dataset, step.tests, data_root)
     elif step.command == "knobs":

@@ -74,7 +74,9 @@ class PlannedRun:
                 splits=[] if self.split is None else [self.split],
             )
             raise FileNotFoundError(
-                f"{checkpoint}: no trained run {self.name!r}; train it first with {command}"
+                f"{checkpoint}: no trained run {self.name!r}; train it first with {command} (a "
+                "run whose results file exists is skipped: then add --results-dir <another "
+                "folder>, where its file should come out the same)"
             )
         return checkpoint
 

@@ -7,9 +7,9 @@ and the others are off (plus the set with every knob off). Both read the checkpo
 results file whose ``run`` fields say what was trained and what was tested
 (``train_set``, ``knob``); its file name, ``<prefix>-<run>``, only keeps the files apart.
 
-The joint-training diagnosis tests runs again on their own test sets after AdaBN
-(:func:`with_adapted_bn`): that adds the variant ``single_query_adabn`` to the results file the
-run already has.
+The joint-training diagnosis tests runs again on their own test sets (:func:`with_variant`):
+after AdaBN, which adds the variant ``single_query_adabn`` to the results file the run already
+has, or on their training split ranked among itself, which adds ``train_split``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reid_lib.data.synthetic_people import KNOBS
+from reid_lib.engine.evaluation import VARIANT_SETTINGS
 from reid_lib.engine.experiment import evaluate_checkpoint
 from reid_lib.engine.results import NO_KNOB, results_path
 from reid_lib.json_files import read_json
@@ -63,11 +64,18 @@ def own_test_set(dataset: str, data_root: Path | None = None) -> TestSet:
     return TestSet(dataset, "", _set_overrides(dataset, data_root))
 
 
-def with_adapted_bn(test_sets: Sequence[TestSet]) -> list[TestSet]:
-    """``test_sets`` tested after AdaBN (``eval.adapt_bn``) too: the variant
-    ``single_query_adabn`` added to the same files."""
+def with_variant(test_sets: Sequence[TestSet], variant: str) -> list[TestSet]:
+    """``test_sets`` tested again with the setting that adds ``variant`` (one of
+    :data:`~reid_lib.engine.evaluation.VARIANT_SETTINGS`, e.g. ``single_query_adabn``) to the
+    same files.
+
+    Raises:
+        ValueError: another variant (the message lists them).
+    """
+    if variant not in VARIANT_SETTINGS:
+        raise ValueError(f"variant {variant!r}: expected one of {list(VARIANT_SETTINGS)}")
     return [
-        replace(t, overrides=(*t.overrides, "eval.adapt_bn=true"), variant="single_query_adabn")
+        replace(t, overrides=(*t.overrides, *VARIANT_SETTINGS[variant]), variant=variant)
         for t in test_sets
     ]
 
@@ -147,19 +155,24 @@ def evaluate_runs(
     for run in runs:
         if run.row in same:
             continue
-        checkpoint = run.trained_checkpoint(runs_dir, profile, train_dataset)
         for test_set in test_sets:
             result_name = test_set.result_name(run.name)
             target = results_path(results_dir, profile, test_set.dataset, result_name)
-            if (
-                target.is_file()
-                and test_set.variant in read_json(target, "results file")["metrics"]
-            ):
+            kept = read_json(target, "results file")["metrics"] if target.is_file() else {}
+            if test_set.variant in kept:
                 log.info(f"skip {result_name}: {target} has {test_set.variant}")
                 continue
+            # The variants the file holds are computed again, so that none is dropped and
+            # check_replaceable sees each come out the same.
+            settings = [each for variant in kept for each in VARIANT_SETTINGS.get(variant, ())]
             path = evaluate_checkpoint(
-                checkpoint,
-                overrides=[*test_set.overrides, f"run.name={result_name}", "run.progress=false"],
+                run.trained_checkpoint(runs_dir, profile, train_dataset),
+                overrides=[
+                    *test_set.overrides,
+                    *settings,
+                    f"run.name={result_name}",
+                    "run.progress=false",
+                ],
                 results_dir=results_dir,
                 runs_dir=runs_dir,
             )
