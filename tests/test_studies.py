@@ -586,6 +586,13 @@ def test_an_adapt_bn_step_tests_a_joint_run_on_each_set_and_a_run_on_its_own(tmp
     assert (joint_kw["train_dataset"], own_kw["train_dataset"]) == ("joint", "grid")
 
 
+def test_a_test_set_is_tested_again_only_for_a_known_variant(tmp_path):
+    (fit,) = with_variant([own_test_set("grid", tmp_path)], "train_split")
+    assert fit.variant == "train_split" and fit.overrides[-1] == "eval.train_split=true"
+    with pytest.raises(ValueError, match=r"variant 'single_query': expected one of \['single_"):
+        with_variant([own_test_set("grid", tmp_path)], "single_query")
+
+
 def test_evaluate_runs_skips_a_file_that_has_the_variant_and_adds_one_that_lacks_it(
     tmp_path, monkeypatch
 ):
@@ -611,6 +618,9 @@ def test_evaluate_runs_skips_a_file_that_has_the_variant_and_adds_one_that_lacks
     (folder / "baseline-split0-seed1.json").write_text(json.dumps(data))
     test_sets.evaluate_runs(runs, [adapted], results_dir=tmp_path / "results", **kwargs)
     assert len(evaluated) == 1, "the file has the variant: not evaluated again"
+    (fit,) = with_variant([own_test_set("grid", tmp_path)], "train_split")
+    test_sets.evaluate_runs(runs, [fit], results_dir=tmp_path / "results", **kwargs)
+    assert {"eval.train_split=true", "eval.adapt_bn=true"} <= set(evaluated[1]), "AdaBN kept"
 
 
 def test_run_costs_reads_wall_time_and_throughput_from_the_results(tmp_path, capsys):
