@@ -32,11 +32,13 @@ def test_each_committed_run_started_from_the_committed_backbone_or_none(data):
 )
 def test_a_small_real_set_scores_every_query(data):
     """VIPeR, PRID 2011, GRID and CAVIAR4REID give every test person a match in the other camera,
-    so no query may be skipped (VIPeR's person 000 once was, as a Market distractor)."""
+    so no query may be skipped (VIPeR's person 000 once was, as a Market distractor). The
+    training split ranked among itself (``train_split``) has the training images as queries."""
     if data["dataset"]["name"] not in SMALL_REAL_SETS:
         pytest.skip("a set whose protocol may leave queries without a match")
     for variant, metrics in data["metrics"].items():
-        assert metrics["num_valid_queries"] == data["dataset"]["num_query"], variant
+        if variant != "train_split":
+            assert metrics["num_valid_queries"] == data["dataset"]["num_query"], variant
 
 
 def test_the_archive_is_out_of_every_table():
