@@ -106,7 +106,7 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
        :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline trained jointly with
        batches from one set; both, and the baseline trained alone, tested after AdaBN too; the
        baseline trained for 24 epochs, jointly and on each set alone, and jointly with a per-set
-       softmax);
+       softmax; the last and the 24-epoch baseline alone tested on their training split too);
     5. the other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`)
        on the profile's ``splits``;
     6. the knob study of the core rows; transfer from the synthetic set and from VIPeR's first
