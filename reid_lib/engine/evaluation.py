@@ -146,8 +146,9 @@ def train_split_metrics(
 def _adapted_bn_metrics(
     model: nn.Module, dataset: ReIDDataset, cfg: Config, device: torch.device
 ) -> dict[str, float | int]:
-    """Single-query metrics of ``model`` after AdaBN on ``dataset``'s training images."""
-    loader = _test_loader(_training_images(dataset, "eval.adapt_bn"), cfg, device)
+    """Single-query metrics of ``model`` after AdaBN on ``dataset``'s training images (which
+    :func:`evaluate_model` has checked are there)."""
+    loader = _test_loader(dataset.train, cfg, device)
     adapted = adapt_batch_norm(model, (batch["images"] for batch in loader), device)
     gallery, g_pids, g_camids = embed_records(adapted, dataset.gallery, cfg, device)
     feats, pids, camids = embed_records(adapted, dataset.query, cfg, device)
