@@ -126,6 +126,8 @@ def test_smoke_train_resume_and_eval(tmp_path, capsys, monkeypatch):
     validate_results(data)
     assert set(data["metrics"]) == {"single_query", "single_query_rerank"}
     assert data["metrics"]["single_query"] == first_after_resume["metrics"]["single_query"]
+    trained_here = first_after_resume["provenance"]["numerics"]
+    assert trained_here and data["provenance"]["numerics"] == trained_here, "the trainer's, kept"
     assert "results:" in capsys.readouterr().out
 
     # reid eval replaces the run's own file only to add variants to the same numbers.

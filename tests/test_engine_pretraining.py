@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from reid_lib.cli import main
-from reid_lib.engine import load_checkpoint, load_config
+from reid_lib.engine import load_checkpoint, load_config, machine
 from reid_lib.engine.experiment import train
 from reid_lib.engine.machine import numerics_fingerprint
 from reid_lib.engine.pretrained_weights import (
@@ -178,12 +178,14 @@ def test_a_run_from_the_backbone_records_it_and_the_floor_trains_nothing(pretrai
     result = train(floor)
     data = json.loads(Path(result.results_path).read_text())
     assert (data["epoch"], data["run"]["pretraining"], result.epochs_completed) == (0, None, 0)
+    assert data["provenance"]["numerics"] == numerics_fingerprint(), "the machine that fitted it"
     assert data["dataset"]["manifest_sha256"] == warm["dataset"]["manifest_sha256"]
     assert 0 < data["metrics"]["single_query"]["mAP"] <= 1
     assert not list((tmp_path / "runs" / "smoke" / "synthetic" / "floor").glob("*.pt"))
 
 
 def test_the_numerics_fingerprint_is_stable_and_leaves_the_random_state_alone():
+    machine._fingerprint.cache_clear()  # computed here, not remembered from another test
     torch.manual_seed(7)
     expected = torch.rand(3)
     torch.manual_seed(7)

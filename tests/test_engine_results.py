@@ -40,7 +40,14 @@ def _results(tmp_path):
     metrics = {"single_query": rank_metrics(_rank_result())}
     metrics["single_query_rerank"] = rank_metrics(_rank_result())
     return make_results(
-        cfg, _dataset(tmp_path), metrics, epoch=2, device="cpu", wall_time_s=1.5, images_per_s=9.0
+        cfg,
+        _dataset(tmp_path),
+        metrics,
+        epoch=2,
+        device="cpu",
+        numerics="ac6dc3fe1fb0",
+        wall_time_s=1.5,
+        images_per_s=9.0,
     )
 
 
@@ -60,6 +67,14 @@ def test_written_file_has_the_documented_layout(tmp_path):
     assert prov["config"]["run"]["name"] == "r1"
     assert prov["git_commit"] is None or len(prov["git_commit"]) == 40
     assert data["dataset"]["num_train_ids"] == 2
+
+
+def test_a_file_from_before_the_numerics_fingerprint_is_still_valid(tmp_path):
+    data = copy.deepcopy(_results(tmp_path))
+    del data["provenance"]["numerics"]
+    validate_results(data)
+    data["provenance"]["numerics"] = None
+    validate_results(data)
 
 
 def test_manifest_checksum_tracks_the_split(tmp_path):
@@ -85,6 +100,7 @@ def test_manifest_checksum_tracks_the_split(tmp_path):
         (lambda d: d["dataset"].update(manifest_sha256="abc"), "dataset.manifest_sha256"),
         (lambda d: d.update(schema_version=0), "schema_version"),
         (lambda d: d["training"].update(images_per_s="fast"), "training.images_per_s"),
+        (lambda d: d["provenance"].update(numerics=12), "provenance.numerics"),
     ],
 )
 def test_schema_violations_name_the_field(tmp_path, edit, field):

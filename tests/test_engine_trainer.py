@@ -24,6 +24,7 @@ from reid_lib.data.records import Record, ReIDDataset
 from reid_lib.engine.checkpoint import CheckpointError, load_checkpoint
 from reid_lib.engine.config import apply_overrides, load_config
 from reid_lib.engine.experiment import build_model_from_config
+from reid_lib.engine.machine import numerics_fingerprint
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.results import validate_results
 from reid_lib.engine.trainer import NonFiniteLossError, Trainer
@@ -209,6 +210,7 @@ def test_evaluation_writes_results_logs_and_best(tmp_path):
     assert result.results_path == tmp_path / "results" / "smoke" / "synthetic" / "t.json"
     assert data["epoch"] == 3 and data["metrics"]["single_query"]["mAP"] == 0.3
     assert data["provenance"]["config"] == cfg.to_dict()
+    assert data["provenance"]["numerics"] == numerics_fingerprint(), "the machine that trained"
 
     lines = [
         json.loads(line) for line in (trainer.run_dir / "metrics.jsonl").read_text().splitlines()
@@ -218,6 +220,39 @@ def test_evaluation_writes_results_logs_and_best(tmp_path):
     assert all(e["images_per_s"] > 0 and "ce" in e for e in epochs)
     assert [line["epoch"] for line in lines if line["event"] == "eval"] == [2, 3]
     assert (trainer.run_dir / "config.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("earlier", "recorded"),
+    [
+        (["0123456789ab"], "0123456789ab+{here}"),  # resumed on another machine
+        ("here", "{here}"),  # resumed on this one: named once
+        (None, None),  # a checkpoint from before checkpoints recorded it: unknown
+    ],
+)
+def test_the_results_name_every_machine_that_trained_the_model(tmp_path, earlier, recorded):
+    here = numerics_fingerprint()
+    first = _trainer(_cfg(tmp_path, "schedule.epochs=1"))
+    first.fit()
+    path = first.run_dir / "last.pt"
+    state = load_checkpoint(path)
+    assert state["numerics"] == [here]
+    if earlier is None:
+        del state["numerics"]
+    elif earlier != "here":
+        state["numerics"] = earlier
+    torch.save(state, path)
+
+    def evaluate_fn(model):
+        entry = dict.fromkeys(("rank1", "rank5", "rank10", "rank20", "mAP", "mINP"), 0.5)
+        return {"single_query": {**entry, "num_valid_queries": 1}}
+
+    resumed = _trainer(_cfg(tmp_path), evaluate_fn=evaluate_fn, dataset=_toy_dataset(tmp_path))
+    resumed.resume(path)
+    data = json.loads(resumed.fit().results_path.read_text())
+    validate_results(data)
+    expected = None if recorded is None else recorded.format(here=here)
+    assert data["provenance"]["numerics"] == expected
 
 
 def test_tensorboard_without_the_package_is_a_clear_error(tmp_path):

@@ -29,6 +29,7 @@ from tools.run_book import EXECUTED
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "results"
     toy = result_dict("a", profile="smoke", dataset="toy", rank1=0.5, row="baseline")
+    toy["provenance"]["numerics"] = "0123456789ab"
     write_results(toy, root)
     for seed, rank1 in ((0, 0.5), (1, 0.75)):
         data = result_dict(
@@ -66,7 +67,11 @@ def test_table_rows_carry_metrics_in_percent_and_provenance(tree):
     )
     assert (row.rank1, row.rank10, row.mAP) == (50.0, 87.5, 25.0)
     assert row.provenance.startswith("commit 0123456789+dirty, config ")
-    assert f"data {SHA[:10]}, cpu, 2026-01-02T03:04:05+00:00" in row.provenance
+    assert f"data {SHA[:10]}, cpu, numerics 0123456789ab, 2026-01-02T03:04:05+00:00" in (
+        row.provenance
+    )
+    older = table[table.run == "b0"].iloc[0]
+    assert f"data {SHA[:10]}, cpu, 2026-01-02T03:04:05+00:00" in older.provenance, "not recorded"
 
 
 def test_paper_claims_put_ours_beside_the_paper(tree, tmp_path):

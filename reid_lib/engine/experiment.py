@@ -47,7 +47,7 @@ from reid_lib.engine.distributed import (
     shutdown,
 )
 from reid_lib.engine.evaluation import embed_records, evaluate_model
-from reid_lib.engine.machine import device_description
+from reid_lib.engine.machine import device_description, numerics_label, training_numerics
 from reid_lib.engine.metrics_log import METRICS_LOG
 from reid_lib.engine.pretrained_weights import check_pretrained
 from reid_lib.engine.reproducibility import seed_everything
@@ -353,6 +353,7 @@ def _evaluate_closed_form(cfg: Config, dataset: ReIDDataset, device: torch.devic
         metrics,
         epoch=0,
         device=device_description(device),
+        numerics=training_numerics(device),
         wall_time_s=time.perf_counter() - start,
         images_per_s=None,
     )
@@ -413,6 +414,7 @@ def evaluate_checkpoint(
         metrics,
         epoch=state["epoch"],
         device=device_description(device),
+        numerics=numerics_label(state.get("numerics", [None])),
         wall_time_s=state["wall_time_s"] + time.perf_counter() - start,
         images_per_s=state.get("images_per_s"),
         trained=trained,

@@ -6,8 +6,10 @@ read results files must not load it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
+from collections.abc import Sequence
 
 import torch
 
@@ -31,8 +33,21 @@ def numerics_fingerprint() -> str:
 
     CPUs whose kernels round differently (their vector instructions, the libraries' choices) give
     different fingerprints and end a training in different weights; an equal fingerprint makes
-    equal weights likely, not certain. The global random state is left as it was.
+    equal weights likely, not certain. The global random state is left as it was. Computed once
+    per process and thread count (about a second on an idle CPU).
     """
+    return _fingerprint(torch.get_num_threads())
+
+
+def training_numerics(device: torch.device) -> str | None:
+    """The :func:`numerics_fingerprint` of a run on ``device``; None off the CPU (a GPU rounds in
+    its own way, which the CPU's fingerprint does not describe: the device string names it)."""
+    return numerics_fingerprint() if device.type == "cpu" else None
+
+
+@functools.cache
+def _fingerprint(threads: int) -> str:
+    """:func:`numerics_fingerprint` under ``threads`` threads (the key that makes it cacheable)."""
     import torchvision
 
     with torch.random.fork_rng(devices=[]):
@@ -59,3 +74,12 @@ def environment() -> dict[str, str]:
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
     }
+
+
+def numerics_label(fingerprints: Sequence[str | None]) -> str | None:
+    """The fingerprints of the processes that trained a model, in order, joined by ``+`` (one
+    when it never moved to another machine); None when one of them is unknown (a GPU, or a
+    checkpoint written before checkpoints recorded it)."""
+    if not fingerprints or None in fingerprints:
+        return None
+    return "+".join(fingerprints)

@@ -14,8 +14,9 @@ as structured fields, and the full provenance. The layout (``schema_version`` 2)
                             "num_valid_queries": int}},
       "training": {"images_per_s": float or null, "epochs_completed": int},
       "provenance": {"git_commit": str or null, "git_dirty": bool or null, "config": dict,
-                     "device": str, "torch_version": str, "python_version": str,
-                     "deterministic": bool, "wall_time_s": float, "created_at": str (ISO 8601 UTC)}
+                     "device": str, "numerics": str or null, "torch_version": str,
+                     "python_version": str, "deterministic": bool, "wall_time_s": float,
+                     "created_at": str (ISO 8601 UTC)}
     }
 
 ``dataset`` is the test set (its protocol split is ``dataset.split``). ``run`` says what was
@@ -26,6 +27,11 @@ it differs from the training set's (:func:`knob_label`; null otherwise), and ``p
 weights the backbone started from (``model.pretrained``; an exported backbone as
 ``"<name> sha256:<12 hex>"``, ``reid_lib.engine.pretrained_weights.pretraining_label``). The
 file's name carries no meaning.
+
+``numerics`` is the numerics fingerprint of the CPU that trained (or fitted) the model
+(``reid_lib.engine.machine.numerics_fingerprint``; several joined by ``+`` when a resume moved it
+to another machine; null on a GPU or when unknown). Two machines with the same fingerprint and a
+deterministic run give the same numbers; files written before the field existed lack it.
 
 ``wall_time_s`` counts the run's seconds in the trainer up to this evaluation (summed over
 resumes; ``reid eval`` adds its own time). ``variant`` is ``single_query`` (always), and
@@ -202,6 +208,8 @@ def validate_results(data: Mapping[str, Any]) -> None:
         },
         "provenance.",
     )
+    if "numerics" in data["provenance"]:
+        _check_types(data["provenance"], {"numerics": (str, type(None))}, "provenance.")
 
 
 def results_path(results_dir: str | Path, profile: str, dataset: str, run_name: str) -> Path:
@@ -271,6 +279,7 @@ def make_results(
     *,
     epoch: int,
     device: str,
+    numerics: str | None,
     wall_time_s: float,
     images_per_s: float | None,
     trained: Config | None = None,
@@ -278,7 +287,8 @@ def make_results(
     """Assemble a results dict (metrics from :func:`rank_metrics`) with the run's provenance.
 
     ``cfg`` is the evaluation's config; ``trained`` the config the model was trained under (a
-    checkpoint's), None when it is ``cfg`` itself.
+    checkpoint's), None when it is ``cfg`` itself; ``numerics`` the fingerprint of the machine
+    that trained it (``reid_lib.engine.machine.numerics_label``).
     """
     # Imported here, not above: the readers of results files (the report tables) load no torch.
     from reid_lib.engine.machine import environment
@@ -318,6 +328,7 @@ def make_results(
             "git_dirty": git["dirty"],
             "config": cfg.to_dict(),
             "device": device,
+            "numerics": numerics,
             "torch_version": environment()["torch"],
             "python_version": environment()["python"],
             "deterministic": cfg.run.deterministic,

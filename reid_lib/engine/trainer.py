@@ -54,7 +54,7 @@ from reid_lib.engine.checkpoint import (
 )
 from reid_lib.engine.config import Config, OptimConfig, ScheduleConfig, save_yaml
 from reid_lib.engine.distributed import SINGLE_PROCESS, DistInfo, all_true, any_true, barrier
-from reid_lib.engine.machine import device_description
+from reid_lib.engine.machine import device_description, numerics_label, training_numerics
 from reid_lib.engine.metrics_log import METRICS_LOG, MetricsLog
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
 from reid_lib.engine.results import make_results, write_results
@@ -259,6 +259,9 @@ class Trainer:
         self._interrupt = _DeferredInterrupt()
         self.best: dict[str, Any] | None = None
         self.images_per_s: float | None = None
+        #: The numerics fingerprint of each machine that trained the model, in order (None for
+        #: one that is unknown); :meth:`fit` adds this one's.
+        self.numerics: list[str | None] = []
         self.results_path: Path | None = None
         self._start = time.perf_counter()
         self._elapsed_before_resume = 0.0
@@ -414,6 +417,7 @@ class Trainer:
             metrics,
             epoch=self.epoch,
             device=device_description(self.device),
+            numerics=numerics_label(self.numerics),
             wall_time_s=self.wall_time_s(),
             images_per_s=self.images_per_s,
         )
@@ -464,6 +468,7 @@ class Trainer:
             "images_per_s": self.images_per_s,
             "wall_time_s": self.wall_time_s(),
             "device": device_description(self.device),
+            "numerics": self.numerics,
             "interrupted": interrupted,
         }
 
@@ -505,6 +510,7 @@ class Trainer:
         self.step_in_epoch = state["step_in_epoch"]
         self.best = state["best"]
         self.images_per_s = state["images_per_s"]
+        self.numerics = state.get("numerics", [None])
         self._elapsed_before_resume = state["wall_time_s"]
         self._start = time.perf_counter()
         if self.log is not None:
@@ -523,6 +529,9 @@ class Trainer:
         if self.info.is_main:
             save_yaml(self.cfg, self.run_dir / "config.yaml")
         self._first_step = self.global_step
+        this_machine = training_numerics(self.device)
+        if self.numerics[-1:] != [this_machine]:
+            self.numerics.append(this_machine)
         with self._interrupt:
             try:
                 while self.epoch < self.cfg.schedule.epochs:

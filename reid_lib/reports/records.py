@@ -73,14 +73,16 @@ def provenance_line(data: dict[str, Any]) -> str:
     """One line saying where a results file's numbers come from.
 
     Commit (``+dirty`` when the tree had uncommitted changes), a digest of the full config, the
-    dataset manifest's checksum, the device and the time the file was written.
+    dataset manifest's checksum, the device, the numerics fingerprint of the machine that trained
+    the model (when the file records it) and the time the file was written.
     """
     prov = data["provenance"]
     commit = (prov["git_commit"] or "unknown")[:10] + ("+dirty" if prov["git_dirty"] else "")
     config = hashlib.sha256(json.dumps(prov["config"], sort_keys=True).encode()).hexdigest()
+    numerics = f"numerics {prov['numerics']}, " if prov.get("numerics") else ""
     return (
         f"commit {commit}, config {config[:10]}, data {data['dataset']['manifest_sha256'][:10]}, "
-        f"{prov['device']}, {prov['created_at']}"
+        f"{prov['device']}, {numerics}{prov['created_at']}"
     )
 
 
