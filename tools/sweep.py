@@ -171,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         "train-split": "rank each trained run's training split among itself: how well it fits "
         "the people it trained on",
     }
-    for command, help_text in tested_again.items():
-        again = commands.add_parser(command, help=help_text)
+    for command in TESTED_AGAIN:
+        again = commands.add_parser(command, help=tested_again[command])
         again.add_argument("--profile", required=True, choices=list(PROFILES), help=PROFILE_HELP)
         again.add_argument(
             "--dataset", required=True, help="where the runs trained: joint, or a small real set"

@@ -30,7 +30,7 @@ from reid_lib.reports.verdicts import (
     with_holm,
 )
 from reid_lib.strict_yaml import read_yaml
-from reid_lib.studies.rows import LONGER_ROW, SET_BATCHES_ROW, SET_SOFTMAX_ROW
+from reid_lib.studies.rows import FIT_MODELS, LONGER_ROW, SET_BATCHES_ROW, SET_SOFTMAX_ROW
 
 #: The training-free floor's study row.
 FLOOR_ROW = "colour-histogram"
@@ -172,8 +172,6 @@ DIAGNOSIS_ARMS = {
 #: the split-by-split view shows one table for each (one table of every arm is wider than the
 #: book's column).
 _LONGER_ROWS = (LONGER_ROW, SET_SOFTMAX_ROW)
-#: The two models measured on their training split too, as ``(row, joint?)``.
-_FIT_MODELS = ((LONGER_ROW, False), (SET_SOFTMAX_ROW, True))
 DIAGNOSIS_BUDGETS = {
     "12 epochs": tuple(arm for arm, (row, *_) in DIAGNOSIS_ARMS.items() if row not in _LONGER_ROWS),
     "24 epochs": tuple(
@@ -182,7 +180,7 @@ DIAGNOSIS_BUDGETS = {
         if row in _LONGER_ROWS and variant != "train_split"
     ),
     "24 epochs, training split beside test split": tuple(
-        arm for arm, (row, joint, _) in DIAGNOSIS_ARMS.items() if (row, joint) in _FIT_MODELS
+        arm for arm, (row, joint, _) in DIAGNOSIS_ARMS.items() if (row, joint) in FIT_MODELS
     ),
 }
 #: Its comparisons, ``(claimed higher, lower)``: the loss to explain; what each remedy, and the

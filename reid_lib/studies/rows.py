@@ -32,6 +32,9 @@ LONGER_ROW = "baseline-24-epochs"
 SET_SOFTMAX_ROW = "baseline-24-epochs-set-softmax"
 DIAGNOSIS_ROWS = ("baseline", SET_BATCHES_ROW)
 DIAGNOSIS_SPLITS = 3
+#: The two models also ranked on their training split (how well they fit the people they trained
+#: on), as ``(row, joint?)``: the 24-epoch baseline alone, and jointly with a per-set softmax.
+FIT_MODELS = ((LONGER_ROW, False), (SET_SOFTMAX_ROW, True))
 #: The rows each small real set runs first, on every split: the floor, LOMO + XQDA and the core
 #: study's ends.
 PRIORITY_ROWS = ("colour-histogram", "lomo-xqda", "baseline", "full")

@@ -22,6 +22,7 @@ from reid_lib.studies.rows import (
     CORE_ROWS,
     DIAGNOSIS_ROWS,
     DIAGNOSIS_SPLITS,
+    FIT_MODELS,
     LONGER_ROW,
     PRIORITY_ROWS,
     SET_BATCHES_ROW,
@@ -151,14 +152,13 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
             Step("adapt-bn", "joint", (LONGER_ROW,), real_seed, tuple(trained), first_splits),
             *(Step("run", name, (LONGER_ROW,), real_seed, splits=first_splits) for name in trained),
             Step("joint", "joint", (SET_SOFTMAX_ROW,), real_seed, tuple(trained), first_splits),
-            Step(
-                "train-split", "joint", (SET_SOFTMAX_ROW,), real_seed, tuple(trained), first_splits
-            ),
-            *(
-                Step("train-split", name, (LONGER_ROW,), real_seed, (name,), first_splits)
-                for name in trained
-            ),
         ]
+        for row, joint in FIT_MODELS:
+            where = [("joint", tuple(trained))] if joint else [(name, (name,)) for name in trained]
+            steps += [
+                Step("train-split", dataset, (row,), real_seed, tests, first_splits)
+                for dataset, tests in where
+            ]
     steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
     if real:
