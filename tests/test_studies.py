@@ -396,7 +396,7 @@ def test_one_smoke_run_writes_its_results_file_and_is_skipped_after(tmp_path, ca
     assert data["provenance"]["config"]["model"]["non_local"] is False
     mtime = path.stat().st_mtime_ns
     assert main(argv) == 0
-    assert "skip baseline-seed0" in capsys.readouterr().out
+    assert "baseline-seed0: skipped: " in capsys.readouterr().out
     assert path.stat().st_mtime_ns == mtime
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reid_lib.data.factory import TRAIN_ONLY
 from reid_lib.engine.checkpoint import LAST, check_trained_under, has_trained
-from reid_lib.engine.config import apply_overrides, load_config
+from reid_lib.engine.config import Config, apply_overrides, load_config
 from reid_lib.engine.experiment import evaluate_checkpoint, train
 from reid_lib.engine.figure_data import FIGURES, read_figure_data
 from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
@@ -158,16 +158,11 @@ def run_sweep(
     extra: Sequence[str] = (),
     deadline: float | None = None,
 ) -> list[Path]:
-    """Train every run whose results file is missing; return the results files written.
+    """Bring every run to its results file (:func:`complete_run`); return the files written.
 
     No run starts after ``deadline`` (a ``time.monotonic()`` value; None: no limit), so that a
-    sweep given a time budget stops between runs, never in one.
-
-    A run stopped part-way resumes from its ``last.pt``; a run whose checkpoint has trained every
-    epoch but whose results file is missing is evaluated, not trained again. Runs of the rows of
-    :func:`skipped_rows` are skipped with a message. On a training-only dataset (``joint``) a run
-    is done when its checkpoint has trained every epoch; it writes no results file here
-    (``reid_lib.studies.test_sets.evaluate_runs`` tests it).
+    sweep given a time budget stops between runs, never in one. Runs of the rows of
+    :func:`skipped_rows` are skipped with a message.
     """
     skipped = skipped_rows(profile, dataset, extra)
     written = []
@@ -179,37 +174,47 @@ def run_sweep(
             log.info(f"skip {run.name}: {skipped[run.row]}")
             continue
         naming = [*run.identity(), f"run.results_dir={results_dir}"]
-        cfg = row_config(profile, run.overrides, dataset, [*extra, *naming])
-        target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, run.name)
-        last = cfg.run_dir() / LAST
-        if target.is_file():
-            log.info(f"skip {run.name}: {target} exists")
-            continue
-        trained = has_trained(last, cfg.schedule.epochs)
-        if trained and cfg.data.dataset in TRAIN_ONLY:
-            log.info(f"skip {run.name}: {last} is trained")
-            continue
-        if trained:
-            # Trained, but its results file is gone (another results folder, or deleted).
-            check_trained_under(
-                last, cfg.to_dict(), remedy="delete its run folder to train it again"
-            )
-            written.append(
-                evaluate_checkpoint(last, results_dir=results_dir, runs_dir=cfg.run.output_dir)
-            )
-            log.info(f"{run.name}: {last} is trained; evaluated into {written[-1]}")
-            continue
-        result = train(cfg, resume=last if last.is_file() else None)
-        if result.status != "finished":
-            raise RuntimeError(f"run {run.name} was interrupted; run the sweep again to resume")
-        if cfg.data.dataset in TRAIN_ONLY:
-            log.info(f"{run.name}: {last}")
-            continue
-        if result.results_path is None:
-            raise RuntimeError(f"run {run.name} ended without a results file")
-        log.info(f"{run.name}: {result.results_path}")
-        written.append(Path(result.results_path))
+        path, done = complete_run(row_config(profile, run.overrides, dataset, [*extra, *naming]))
+        log.info(f"{run.name}: {done}")
+        written += [path] if path is not None else []
     return written
+
+
+def complete_run(cfg: Config) -> tuple[Path | None, str]:
+    """Bring the run ``cfg`` to its results file under ``cfg.run.results_dir``, doing only what
+    is left; return the file written (None when none was) and a line saying what was done.
+
+    A run whose results file exists is left alone; a run whose ``last.pt`` has trained every
+    epoch is evaluated, not trained again (its results file went elsewhere, or was deleted); any
+    other run trains, resuming from its ``last.pt``. On a training-only dataset (``joint``) a run
+    is done when its checkpoint has trained every epoch; it writes no results file here
+    (``reid_lib.studies.test_sets.evaluate_runs`` tests it).
+
+    Raises:
+        RuntimeError: the training was interrupted, or ended without a results file.
+        CheckpointError: a trained checkpoint whose config is not ``cfg``'s.
+    """
+    target = results_path(cfg.run.results_dir, cfg.run.profile, cfg.data.dataset, cfg.run.name)
+    last = cfg.run_dir() / LAST
+    if target.is_file():
+        return None, f"skipped: {target} exists"
+    trained = has_trained(last, cfg.schedule.epochs)
+    if trained and cfg.data.dataset in TRAIN_ONLY:
+        return None, f"skipped: {last} is trained"
+    if trained:
+        check_trained_under(last, cfg.to_dict(), remedy="delete its run folder to train it again")
+        path = evaluate_checkpoint(
+            last, results_dir=cfg.run.results_dir, runs_dir=cfg.run.output_dir
+        )
+        return path, f"{last} is trained; evaluated into {path}"
+    result = train(cfg, resume=last if last.is_file() else None)
+    if result.status != "finished":
+        raise RuntimeError(f"run {cfg.run.name} was interrupted; run the same command to resume")
+    if cfg.data.dataset in TRAIN_ONLY:
+        return None, f"trained {last}"
+    if result.results_path is None:
+        raise RuntimeError(f"run {cfg.run.name} ended without a results file")
+    return Path(result.results_path), f"trained; results in {result.results_path}"
 
 
 def _merged_files(source: Path) -> list[Path]:

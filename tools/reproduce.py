@@ -1,0 +1,171 @@
+"""Train a committed results file's run again, here, and compare its numbers with the file's.
+
+Usage::
+
+    REID_DATA_ROOT=<data> python -m tools.reproduce results/cpu/viper/full-split0-seed1.json
+
+The run trains under the config stored in the file (its checkpoints under ``--runs-dir``, its
+results file under ``--results-dir``: never over the committed file), resuming when stopped and
+not training again a run that has finished there. Then a table sets each metric of each variant
+beside the committed one, and a line says whether every difference is within ``--tolerance``
+points (exit 0) or not (exit 1). It prints the numerics fingerprints beside them: this
+machine's, the one the file records for the machine that trained it (files written before it
+was recorded lack it) and the backbone record's; runs are repeatable bit for bit only between
+machines with the same fingerprint.
+
+Only a run tested on the set it trained on is one training; a transfer or knob evaluation
+(another test set) is re-run by the sweep command the *Reproduction* chapter gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reid_lib.engine.config import Config, apply_overrides, from_dict
+from reid_lib.engine.results import (
+    METRIC_KEYS,
+    ResultsSchemaError,
+    results_path,
+    validate_results,
+)
+from reid_lib.errors import run_reported
+from reid_lib.json_files import read_json
+from reid_lib.reports.rerun import rerun_command
+
+#: Points (percent) a re-run's metric may differ by and still count as reproduced.
+TOLERANCE = 0.5
+
+
+def reproduced_config(data: Mapping[str, Any], runs_dir: Path, results_dir: Path) -> Config:
+    """The config the file's run trained under, writing under ``runs_dir`` and ``results_dir``.
+
+    Raises:
+        ValueError: the file is not one training tested on its own set (names the command that
+            re-runs it instead).
+    """
+    run = data["run"]
+    if run["knob"] is not None or run["train_set"] != data["dataset"]["name"]:
+        raise ValueError(
+            f"run {run['name']} trained on {run['train_set']} and was tested on "
+            f"{data['dataset']['name']}"
+            + (f" (knob {run['knob']})" if run["knob"] else "")
+            + f": it is not one training; re-run it with {rerun_command(data)}"
+        )
+    stored = from_dict(data["provenance"]["config"], source=f"results file of {run['name']}")
+    return apply_overrides(stored, [f"run.output_dir={runs_dir}", f"run.results_dir={results_dir}"])
+
+
+def compare_metrics(committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> pd.DataFrame:
+    """One line per variant the two files share and metric (percent): committed, re-run and
+    their difference (re-run minus committed)."""
+    lines = []
+    for variant in committed["metrics"]:
+        if variant not in rerun["metrics"]:
+            continue
+        for key in METRIC_KEYS:
+            old, new = committed["metrics"][variant][key], rerun["metrics"][variant][key]
+            lines.append(
+                {
+                    "variant": variant,
+                    "metric": key,
+                    "committed": 100 * old,
+                    "re-run": 100 * new,
+                    "difference": 100 * (new - old),
+                }
+            )
+    return pd.DataFrame(lines, columns=["variant", "metric", "committed", "re-run", "difference"])
+
+
+def verdict(table: pd.DataFrame, tolerance: float) -> tuple[bool, str]:
+    """Whether every difference of ``table`` (:func:`compare_metrics`) is within ``tolerance``
+    points, and a line that says so."""
+    if table.empty:
+        return False, "the two files share no variant: nothing to compare"
+    largest = float(table["difference"].abs().max())
+    if largest == 0:
+        return True, "reproduced exactly: every number is the committed one"
+    if largest <= tolerance:
+        return True, f"reproduced within {tolerance} points (largest difference {largest:.2f})"
+    return False, f"not reproduced: a difference of {largest:.2f} points, over {tolerance}"
+
+
+def fingerprints(data: Mapping[str, Any], records: Path) -> dict[str, str]:
+    """The numerics fingerprints to read a comparison by: this machine's, the one the file
+    records, and that of the backbone's pretraining record in ``records`` (when there is one)."""
+    from reid_lib.engine.machine import numerics_fingerprint
+
+    backbone = data["run"]["pretraining"]
+    record = None
+    if backbone:
+        found = sorted(records.glob(f"*-{backbone.rsplit(':', 1)[-1]}.json"))
+        record = read_json(found[0], "pretraining record").get("numerics") if found else None
+    return {
+        "this machine": numerics_fingerprint(),
+        "the machine that trained the committed run": data["provenance"].get("numerics")
+        or "not recorded",
+        "the machine that pretrained its backbone": record or "not recorded",
+    }
+
+
+def reproduce(path: Path, runs_dir: Path, results_dir: Path, tolerance: float) -> int:
+    """Re-run the results file ``path`` (see the module docstring); 0 when reproduced, else 1."""
+    from reid_lib.studies.sweep import complete_run
+
+    data = read_json(path, "results file")
+    try:
+        validate_results(data)
+    except ResultsSchemaError as err:
+        raise ValueError(f"{path}: {err}") from None
+    cfg = reproduced_config(data, runs_dir, results_dir)
+    target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, cfg.run.name)
+    if target.resolve() == path.resolve():
+        raise ValueError(
+            f"--results-dir {results_dir} would write the re-run over {path}; give another folder"
+        )
+    _, done = complete_run(cfg)
+    print(f"{cfg.run.name}: {done}")
+    table = compare_metrics(data, read_json(target, "results file"))
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    for who, fingerprint in fingerprints(data, path.parents[2] / "pretrained").items():
+        print(f"numerics fingerprint of {who}: {fingerprint}")
+    ok, line = verdict(table, tolerance)
+    print(line)
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tools.reproduce", description=__doc__)
+    parser.add_argument("results_file", type=Path, help="a committed results file")
+    parser.add_argument(
+        "--runs-dir", type=Path, default=Path("runs/reproduce"), help="the re-run's checkpoints"
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=Path("runs/reproduce/results"),
+        help="the re-run's results file (not the committed file's folder)",
+    )
+    parser.add_argument(
+        "--tolerance", type=float, default=TOLERANCE, help="points a metric may differ by"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_reported(
+        "python -m tools.reproduce",
+        lambda: reproduce(args.results_file, args.runs_dir, args.results_dir, args.tolerance),
+        debug=args.debug,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
