@@ -10,7 +10,7 @@ import pytest
 from reid_lib.cli import main as reid_main
 from reid_lib.engine.machine import numerics_fingerprint
 from tests.result_files import result_dict
-from tools.reproduce import compare_metrics, main, reproduced_config, verdict
+from tools.reproduce import compare_metrics, fingerprints, main, reproduced_config, verdict
 
 
 def _with(data: dict, **single_query: float) -> dict:
@@ -105,3 +105,18 @@ def test_a_file_that_is_not_a_results_file_is_named(tmp_path, capsys):
     assert str(path) in err and "results field" in err
     assert main([str(Path(tmp_path) / "absent.json")]) == 2
     assert "absent.json" in capsys.readouterr().err
+
+
+def test_the_backbone_fingerprint_is_read_from_its_pretraining_record(tmp_path):
+    data = result_dict("a", profile="cpu", dataset="viper", rank1=0.5)
+    data["run"]["pretraining"] = "peta-resnet18 sha256:0123456789ab"
+    data["provenance"]["numerics"] = "aaaaaaaaaaaa"
+    (tmp_path / "peta-resnet18-0123456789ab.json").write_text('{"numerics": "feedfacecafe"}')
+    assert fingerprints(data, tmp_path) == {
+        "this machine": numerics_fingerprint(),
+        "the machine that trained the committed run": "aaaaaaaaaaaa",
+        "the machine that pretrained its backbone": "feedfacecafe",
+    }
+    (tmp_path / "peta-resnet18-0123456789ab.json").unlink()
+    del data["provenance"]["numerics"]
+    assert set(fingerprints(data, tmp_path).values()) - {numerics_fingerprint()} == {"not recorded"}

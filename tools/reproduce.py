@@ -28,12 +28,7 @@ from typing import Any
 import pandas as pd
 
 from reid_lib.engine.config import Config, apply_overrides, from_dict
-from reid_lib.engine.results import (
-    METRIC_KEYS,
-    ResultsSchemaError,
-    results_path,
-    validate_results,
-)
+from reid_lib.engine.results import METRIC_KEYS, read_results, results_path
 from reid_lib.errors import run_reported
 from reid_lib.json_files import read_json
 from reid_lib.reports.rerun import rerun_command
@@ -99,12 +94,14 @@ def fingerprints(data: Mapping[str, Any], records: Path) -> dict[str, str]:
     """The numerics fingerprints to read a comparison by: this machine's, the one the file
     records, and that of the backbone's pretraining record in ``records`` (when there is one)."""
     from reid_lib.engine.machine import numerics_fingerprint
+    from reid_lib.engine.pretraining import record_path
 
-    backbone = data["run"]["pretraining"]
     record = None
-    if backbone:
-        found = sorted(records.glob(f"*-{backbone.rsplit(':', 1)[-1]}.json"))
-        record = read_json(found[0], "pretraining record").get("numerics") if found else None
+    if data["run"]["pretraining"]:
+        # The label is "<weights' stem> sha256:<12 hex>" (pretrained_weights.pretraining_label).
+        stem, sha256 = data["run"]["pretraining"].split(" sha256:")
+        path = record_path(records, stem, sha256)
+        record = read_json(path, "pretraining record").get("numerics") if path.is_file() else None
     return {
         "this machine": numerics_fingerprint(),
         "the machine that trained the committed run": data["provenance"].get("numerics")
@@ -117,11 +114,7 @@ def reproduce(path: Path, runs_dir: Path, results_dir: Path, tolerance: float) -
     """Re-run the results file ``path`` (see the module docstring); 0 when reproduced, else 1."""
     from reid_lib.studies.sweep import complete_run
 
-    data = read_json(path, "results file")
-    try:
-        validate_results(data)
-    except ResultsSchemaError as err:
-        raise ValueError(f"{path}: {err}") from None
+    data = read_results(path)
     cfg = reproduced_config(data, runs_dir, results_dir)
     target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, cfg.run.name)
     if target.resolve() == path.resolve():
@@ -130,7 +123,7 @@ def reproduce(path: Path, runs_dir: Path, results_dir: Path, tolerance: float) -
         )
     _, done = complete_run(cfg)
     print(f"{cfg.run.name}: {done}")
-    table = compare_metrics(data, read_json(target, "results file"))
+    table = compare_metrics(data, read_results(target))
     print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     for who, fingerprint in fingerprints(data, path.parents[2] / "pretrained").items():
         print(f"numerics fingerprint of {who}: {fingerprint}")

@@ -212,6 +212,21 @@ def validate_results(data: Mapping[str, Any]) -> None:
         _check_types(data["provenance"], {"numerics": (str, type(None))}, "provenance.")
 
 
+def read_results(path: str | Path) -> dict[str, Any]:
+    """The results file at ``path``, checked by :func:`validate_results`.
+
+    Raises:
+        ValueError: the file is not JSON or not the layout (the file and the field are named).
+        OSError: the file cannot be read (the message names it).
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+        validate_results(data)
+    except ValueError as err:
+        raise ValueError(f"results file {path}: {err}") from None
+    return data
+
+
 def results_path(results_dir: str | Path, profile: str, dataset: str, run_name: str) -> Path:
     """``<results_dir>/<profile>/<dataset>/<run_name>.json``."""
     return Path(results_dir) / profile / dataset / f"{run_name}.json"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from reid_lib.engine.results import METRIC_KEYS, RESULTS_GLOB, validate_results
+from reid_lib.engine.results import METRIC_KEYS, RESULTS_GLOB, read_results
 from reid_lib.engine.run_key import FIELDS, RunKey
 from reid_lib.json_files import read_json
 from reid_lib.reports.rerun import rerun_command
@@ -114,11 +114,7 @@ def _result_files(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
                 "a sweep's --results-dir)"
             )
         for path in sorted(root.glob(RESULTS_GLOB)):
-            try:
-                data = json.loads(path.read_text())
-                validate_results(data)
-            except ValueError as err:
-                raise ValueError(f"results file {path}: {err}") from None
+            data = read_results(path)
             row = data["run"]["row"]
             if row is not None and row not in rows:
                 raise ValueError(
