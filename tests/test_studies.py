@@ -338,7 +338,7 @@ def test_merge_takes_figure_data_and_pretraining_records_along(tmp_path):
 @pytest.mark.parametrize(
     ("second", "error", "message"),
     [
-        ("{truncated", ValueError, r"z\.json is not a valid results file"),
+        ("{truncated", ValueError, r"results file \S*z\.json: "),
         (_results_text("z", 0.5).replace('"rank1": 0.5', '"rank1": 7'), ValueError, "rank1"),
     ],
 )

@@ -26,7 +26,7 @@ from reid_lib.engine.checkpoint import LAST, check_trained_under, has_trained
 from reid_lib.engine.config import Config, apply_overrides, load_config
 from reid_lib.engine.experiment import evaluate_checkpoint, train
 from reid_lib.engine.figure_data import FIGURES, read_figure_data
-from reid_lib.engine.results import RESULTS_GLOB, results_path, validate_results
+from reid_lib.engine.results import RESULTS_GLOB, read_results, results_path
 from reid_lib.engine.run_key import RunKey
 from reid_lib.studies.rows import equivalent, infeasible, load_rows, row_config, row_configs
 from reid_lib.studies.sweep_command import sweep_command
@@ -228,10 +228,7 @@ def _merged_files(source: Path) -> list[Path]:
     """
     files = []
     for path in sorted(source.glob(RESULTS_GLOB)):
-        try:
-            validate_results(json.loads(path.read_text()))
-        except ValueError as err:
-            raise ValueError(f"{path} is not a valid results file: {err}") from None
+        read_results(path)
         files.append(path)
     for path in sorted(source.glob(f"*/{FIGURES}/*/*.json")):
         read_figure_data(path)
