@@ -10,49 +10,7 @@ import pytest
 from reid_lib.cli import main as reid_main
 from reid_lib.engine.machine import numerics_fingerprint
 from tests.result_files import result_dict
-from tools.reproduce import compare_metrics, fingerprints, main, reproduced_config, verdict
-
-
-def _with(data: dict, **single_query: float) -> dict:
-    changed = json.loads(json.dumps(data))
-    changed["metrics"]["single_query"].update(single_query)
-    return changed
-
-
-def test_each_shared_metric_is_set_beside_the_committed_one_in_points():
-    committed = result_dict("a", profile="cpu", dataset="viper", rank1=0.5, mAP=0.25)
-    rerun = _with(committed, rank1=0.504, mAP=0.2)
-    del rerun["metrics"]["multi_query"]
-    table = compare_metrics(committed, rerun).set_index(["variant", "metric"])
-    assert len(table) == 6, "single_query only: the variant both files hold"
-    assert table.loc[("single_query", "rank1"), "difference"] == pytest.approx(0.4)
-    assert table.loc[("single_query", "mAP"), "re-run"] == pytest.approx(20.0)
-    assert table.loc[("single_query", "mAP"), "difference"] == pytest.approx(-5.0)
-    assert table.loc[("single_query", "rank5"), "difference"] == 0
-
-
-@pytest.mark.parametrize(
-    ("rank1", "ok", "words"),
-    [
-        (0.5, True, "reproduced exactly"),
-        (0.504, True, "within 0.5 points (largest difference 0.40)"),
-        (0.49, False, "not reproduced: a difference of 1.00 points"),
-    ],
-)
-def test_the_verdict_reads_the_largest_difference(rank1, ok, words):
-    committed = result_dict("a", profile="cpu", dataset="viper", rank1=0.5)
-    reproduced, line = verdict(compare_metrics(committed, _with(committed, rank1=rank1)), 0.5)
-    assert reproduced is ok and words in line
-
-
-def test_files_with_no_variant_in_common_are_not_called_reproduced():
-    committed = result_dict("a", profile="cpu", dataset="viper", rank1=0.5)
-    other = json.loads(json.dumps(committed))
-    other["metrics"] = {"train_split": other["metrics"].pop("single_query")}
-    assert verdict(compare_metrics(committed, other), 0.5) == (
-        False,
-        "the two files share no variant: nothing to compare",
-    )
+from tools.reproduce import fingerprints, main, reproduced_config
 
 
 def test_an_evaluation_on_another_set_is_sent_to_its_sweep_command(tmp_path):
@@ -82,7 +40,7 @@ def test_a_smoke_run_is_reproduced_exactly_then_a_changed_file_is_not(tmp_path, 
     capsys.readouterr()
     assert main([str(path), *again]) == 0
     out = capsys.readouterr().out
-    assert "r: trained; results in" in out and "reproduced exactly" in out
+    assert "r: trained; results in" in out and "reproduced exactly (largest difference 0.00)" in out
     assert f"numerics fingerprint of this machine: {numerics_fingerprint()}" in out
     assert f"the machine that trained the committed run: {numerics_fingerprint()}" in out
 
@@ -91,7 +49,9 @@ def test_a_smoke_run_is_reproduced_exactly_then_a_changed_file_is_not(tmp_path, 
     path.write_text(json.dumps(data))
     assert main([str(path), *again]) == 1, "the re-run's file is read again, not retrained"
     out = capsys.readouterr().out
-    assert "r: skipped:" in out and "not reproduced: a difference of 1.00 points" in out
+    assert (
+        "r: skipped:" in out and "not reproduced: over 0.5 points (largest difference 1.00)" in out
+    )
 
     assert main([str(path), "--results-dir", str(committed)]) == 2
     assert "would write the re-run over" in capsys.readouterr().err
@@ -120,3 +80,38 @@ def test_the_backbone_fingerprint_is_read_from_its_pretraining_record(tmp_path):
     (tmp_path / "peta-resnet18-0123456789ab.json").unlink()
     del data["provenance"]["numerics"]
     assert set(fingerprints(data, tmp_path).values()) - {numerics_fingerprint()} == {"not recorded"}
+
+
+def _files(tmp_path: Path, rerun: dict) -> tuple[Path, Path]:
+    """A committed file at ``<tmp>/results/cpu/viper/a.json`` and ``rerun`` beside it."""
+    committed = result_dict("a", profile="cpu", dataset="viper", rank1=0.5, row="full")
+    path = tmp_path / "results" / "cpu" / "viper" / "a.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(committed))
+    (tmp_path / "rerun.json").write_text(json.dumps(rerun))
+    return path, tmp_path / "rerun.json"
+
+
+def test_a_rerun_made_elsewhere_is_compared_and_recorded(tmp_path, capsys):
+    rerun = result_dict("cpu", profile="cpu", dataset="viper", rank1=0.504)
+    rerun["provenance"]["numerics"] = "feedfacecafe"
+    path, rerun_path = _files(tmp_path, rerun)
+    assert main([str(path), "--rerun", str(rerun_path), "--record"]) == 0
+    out = capsys.readouterr().out
+    assert "reproduced within 0.5 points (largest difference 0.40)" in out
+    record = tmp_path / "results" / "reproductions" / "cpu-viper-a-on-feedfacecafe.json"
+    assert f"reproduction record: {record}" in out
+    assert json.loads(record.read_text())["rerun"] == rerun
+    assert not (tmp_path / "runs").exists(), "nothing trained"
+
+
+def test_a_rerun_of_another_run_is_refused_with_each_key_named(tmp_path, capsys):
+    rerun = result_dict("cpu", profile="cpu", dataset="viper", rank1=0.5, seed=2, split=1)
+    rerun["provenance"]["config"] = {"model": {"num_parts": 6}}
+    path, rerun_path = _files(tmp_path, rerun)
+    assert main([str(path), "--rerun", str(rerun_path), "--record"]) == 2
+    err = capsys.readouterr().err
+    assert "rerun.json is another run than" in err
+    for key in ("run.seed: committed 0, re-run 2", "dataset.split", "model.num_parts"):
+        assert key in err
+    assert not (tmp_path / "results" / "reproductions").exists()

@@ -13,6 +13,12 @@ machine's, the one the file records for the machine that trained it (files writt
 was recorded lack it) and the backbone record's; runs are repeatable bit for bit only between
 machines with the same fingerprint.
 
+``--rerun <file>`` compares a re-run made elsewhere instead of training one: the results file that
+``reid train`` wrote in a fresh clone, say; it must be the same run (config, split, backbone,
+seed) but for its name and row. ``--record`` writes the comparison's record to
+``results/reproductions/`` (``reid_lib.reports.reproductions``), which the *Reproduction* chapter
+shows as its table of re-runs.
+
 Only a run tested on the set it trained on is one training; a transfer or knob evaluation
 (another test set) is re-run by the sweep command the *Reproduction* chapter gives.
 """
@@ -25,16 +31,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from reid_lib.engine.config import Config, apply_overrides, from_dict
-from reid_lib.engine.results import METRIC_KEYS, read_results, results_path
+from reid_lib.engine.results import read_results, results_path
 from reid_lib.errors import run_reported
 from reid_lib.json_files import read_json
+from reid_lib.reports.reproductions import (
+    TOLERANCE,
+    compare_metrics,
+    reproduction_verdict,
+    run_mismatches,
+    write_record,
+)
 from reid_lib.reports.rerun import rerun_command
-
-#: Points (percent) a re-run's metric may differ by and still count as reproduced.
-TOLERANCE = 0.5
 
 
 def reproduced_config(data: Mapping[str, Any], runs_dir: Path, results_dir: Path) -> Config:
@@ -54,40 +62,6 @@ def reproduced_config(data: Mapping[str, Any], runs_dir: Path, results_dir: Path
         )
     stored = from_dict(data["provenance"]["config"], source=f"results file of {run['name']}")
     return apply_overrides(stored, [f"run.output_dir={runs_dir}", f"run.results_dir={results_dir}"])
-
-
-def compare_metrics(committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> pd.DataFrame:
-    """One line per variant the two files share and metric (percent): committed, re-run and
-    their difference (re-run minus committed)."""
-    lines = []
-    for variant in committed["metrics"]:
-        if variant not in rerun["metrics"]:
-            continue
-        for key in METRIC_KEYS:
-            old, new = committed["metrics"][variant][key], rerun["metrics"][variant][key]
-            lines.append(
-                {
-                    "variant": variant,
-                    "metric": key,
-                    "committed": 100 * old,
-                    "re-run": 100 * new,
-                    "difference": 100 * (new - old),
-                }
-            )
-    return pd.DataFrame(lines, columns=["variant", "metric", "committed", "re-run", "difference"])
-
-
-def verdict(table: pd.DataFrame, tolerance: float) -> tuple[bool, str]:
-    """Whether every difference of ``table`` (:func:`compare_metrics`) is within ``tolerance``
-    points, and a line that says so."""
-    if table.empty:
-        return False, "the two files share no variant: nothing to compare"
-    largest = float(table["difference"].abs().max())
-    if largest == 0:
-        return True, "reproduced exactly: every number is the committed one"
-    if largest <= tolerance:
-        return True, f"reproduced within {tolerance} points (largest difference {largest:.2f})"
-    return False, f"not reproduced: a difference of {largest:.2f} points, over {tolerance}"
 
 
 def fingerprints(data: Mapping[str, Any], records: Path) -> dict[str, str]:
@@ -110,11 +84,48 @@ def fingerprints(data: Mapping[str, Any], records: Path) -> dict[str, str]:
     }
 
 
-def reproduce(path: Path, runs_dir: Path, results_dir: Path, tolerance: float) -> int:
-    """Re-run the results file ``path`` (see the module docstring); 0 when reproduced, else 1."""
+def reproduce(
+    path: Path,
+    runs_dir: Path,
+    results_dir: Path,
+    tolerance: float,
+    *,
+    rerun_file: Path | None = None,
+    record: bool = False,
+) -> int:
+    """Re-run the results file ``path`` (see the module docstring), or take ``rerun_file`` as its
+    re-run; print the comparison, write a reproduction record when ``record``; 0 when
+    reproduced, else 1.
+
+    Raises:
+        ValueError: ``rerun_file`` is another run than ``path`` (every mismatched key named), or
+            the re-run would be written over ``path``.
+    """
+    data = read_results(path)
+    if rerun_file is None:
+        rerun_file = _train_again(path, data, runs_dir, results_dir)
+    rerun = read_results(rerun_file)
+    mismatched = run_mismatches(data, rerun)
+    if mismatched:
+        raise ValueError(f"{rerun_file} is another run than {path}: " + "; ".join(mismatched))
+    table = compare_metrics(data, rerun)
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    results_root = path.parents[2]
+    for who, fingerprint in fingerprints(data, results_root / "pretrained").items():
+        print(f"numerics fingerprint of {who}: {fingerprint}")
+    ok, said = reproduction_verdict(table, tolerance)
+    largest = f" (largest difference {table['difference'].abs().max():.2f})" if len(table) else ""
+    print(said + largest)
+    if record:
+        print(f"reproduction record: {write_record(results_root, path, data, rerun)}")
+    return 0 if ok else 1
+
+
+def _train_again(path: Path, data: dict[str, Any], runs_dir: Path, results_dir: Path) -> Path:
+    """Train (or resume, or find finished) the run of ``path`` under ``runs_dir``; its results
+    file, under ``results_dir``."""
     from reid_lib.studies.sweep import complete_run
 
-    data = read_results(path)
     cfg = reproduced_config(data, runs_dir, results_dir)
     target = results_path(results_dir, cfg.run.profile, cfg.data.dataset, cfg.run.name)
     if target.resolve() == path.resolve():
@@ -123,13 +134,7 @@ def reproduce(path: Path, runs_dir: Path, results_dir: Path, tolerance: float) -
         )
     _, done = complete_run(cfg)
     print(f"{cfg.run.name}: {done}")
-    table = compare_metrics(data, read_results(target))
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-    for who, fingerprint in fingerprints(data, path.parents[2] / "pretrained").items():
-        print(f"numerics fingerprint of {who}: {fingerprint}")
-    ok, line = verdict(table, tolerance)
-    print(line)
-    return 0 if ok else 1
+    return target
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,6 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tolerance", type=float, default=TOLERANCE, help="points a metric may differ by"
     )
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        help="a re-run made elsewhere (e.g. by reid train in a fresh clone) to compare instead "
+        "of training; it must be the same run but for its name and row",
+    )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write a reproduction record to results/reproductions/ (the Reproduction chapter's "
+        "table of re-runs)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -155,7 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return run_reported(
         "python -m tools.reproduce",
-        lambda: reproduce(args.results_file, args.runs_dir, args.results_dir, args.tolerance),
+        lambda: reproduce(
+            args.results_file,
+            args.runs_dir,
+            args.results_dir,
+            args.tolerance,
+            rerun_file=args.rerun,
+            record=args.record,
+        ),
         debug=args.debug,
     )
 

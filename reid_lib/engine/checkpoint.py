@@ -92,9 +92,14 @@ TRAINED_BY = ("model", "loss", "data", "sampler", "optim", "schedule")
 
 
 def config_mismatches(
-    saved: Mapping[str, Any], current: Mapping[str, Any], *, sections: tuple[str, ...] = ("model",)
+    saved: Mapping[str, Any],
+    current: Mapping[str, Any],
+    *,
+    sections: tuple[str, ...] = ("model",),
+    labels: tuple[str, str] = ("checkpoint", "config"),
 ) -> list[str]:
-    """Keys of ``sections`` whose values differ between two config dicts, as readable lines.
+    """Keys of ``sections`` whose values differ between two config dicts, as readable lines
+    that call the two by ``labels``.
 
     A key that ``saved`` lacks (added to the config after it was written) holds its default
     there: a new key's default is what the code did before it existed.
@@ -109,7 +114,7 @@ def config_mismatches(
         for key in sorted(set(saved.get(section, {})) | set(new)):
             if old.get(key) != new.get(key):
                 lines.append(
-                    f"{section}.{key}: checkpoint {old.get(key)!r}, config {new.get(key)!r}"
+                    f"{section}.{key}: {labels[0]} {old.get(key)!r}, {labels[1]} {new.get(key)!r}"
                 )
     return lines
 

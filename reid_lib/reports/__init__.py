@@ -4,7 +4,8 @@
 ``ablation`` makes the study tables; ``verdicts`` judges the paper's findings
 (``paper_findings.yaml``); ``comparisons`` the transfer and knob tables; ``paper`` sets the
 paper's stated numbers (``paper_reported.yaml``) beside ours; ``glue`` gives the numbers the
-prose cites and checks them against the files; ``display`` shows a table as the book does.
+prose cites and checks them against the files; ``reproductions`` the committed files trained
+again; ``display`` shows a table as the book does.
 """
 
 from reid_lib.lazy_exports import lazy_exports
@@ -67,6 +68,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "verdict": "verdicts",
         "verdict_view": "verdicts",
         "verdict_summary": "verdicts",
+        "reproductions_table": "reproductions",
         "committed_runs": "rerun",
         "rerun_command": "rerun",
         "wrapped_command": "rerun",
