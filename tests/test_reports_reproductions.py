@@ -115,6 +115,10 @@ def test_a_record_holds_the_committed_files_place_and_checksum_and_the_whole_rer
 
     rerun["provenance"]["numerics"] = None
     assert write_record(tmp_path, path, committed, rerun).name.endswith("-on-unknown.json")
+    (line,) = (
+        reproductions_table(tmp_path).query("`re-run on` == 'not recorded'").to_dict("records")
+    )
+    assert line["same numerics"] == "unknown"
     other = _rerun(committed, "cccccccccccc")
     other["dataset"]["split"] = 3
     with pytest.raises(
@@ -135,6 +139,7 @@ def test_the_table_sets_each_rerun_beside_its_committed_file_with_both_machines(
         "aaaaaaaaaaaa",
         "reproduced exactly",
     )
+    assert (same["same numerics"], other["same numerics"]) == ("yes", "no")
     assert same["re-run commit"] == "fedcba9876"
     assert (other["rank1 committed"], other["mAP re-run"]) == (50.0, 25.0)
     assert other["rank1 re-run"] == pytest.approx(52.2)

@@ -45,6 +45,7 @@ COLUMNS = [
     "committed file",
     "trained on",
     "re-run on",
+    "same numerics",
     "re-run commit",
     "rank1 committed",
     "rank1 re-run",
@@ -180,7 +181,8 @@ def read_record(path: Path) -> dict[str, Any]:
 
 def reproductions_table(results_root: Path, tolerance: float = TOLERANCE) -> pd.DataFrame:
     """One line per record under ``<results_root>/reproductions``: the committed file, the
-    fingerprints of the machines that trained it and the re-run, the re-run's commit, Rank-1 and
+    fingerprints of the machines that trained it and the re-run and whether they agree
+    (``yes``, ``no``, ``unknown``), the re-run's commit, Rank-1 and
     mAP of both (single-query, percent), the largest difference over every shared metric and
     the verdict. A record whose committed file is gone or has changed since says so.
     """
@@ -201,13 +203,15 @@ def reproductions_table(results_root: Path, tolerance: float = TOLERANCE) -> pd.
             lines.append({**line, "verdict": "the committed file has changed since"})
             continue
         committed = read_json(committed_path, "results file")
+        trained_on = committed["provenance"].get("numerics")
         table = compare_metrics(committed, rerun)
         single = table[table["variant"] == "single_query"].set_index("metric")
         _, said = reproduction_verdict(table, tolerance)
         lines.append(
             {
                 **line,
-                "trained on": committed["provenance"].get("numerics") or "not recorded",
+                "trained on": trained_on or "not recorded",
+                "same numerics": _same(trained_on, rerun["provenance"].get("numerics")),
                 "rank1 committed": single.loc["rank1", "committed"],
                 "rank1 re-run": single.loc["rank1", "re-run"],
                 "mAP committed": single.loc["mAP", "committed"],
@@ -217,3 +221,10 @@ def reproductions_table(results_root: Path, tolerance: float = TOLERANCE) -> pd.
             }
         )
     return pd.DataFrame(lines, columns=COLUMNS)
+
+
+def _same(trained_on: str | None, rerun_on: str | None) -> str:
+    """Whether two numerics fingerprints agree: yes, no, or unknown where one is not recorded."""
+    if trained_on is None or rerun_on is None:
+        return "unknown"
+    return "yes" if trained_on == rerun_on else "no"
