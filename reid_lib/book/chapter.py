@@ -23,7 +23,7 @@ import torch
 from reid_lib.book.paths import BATCH_ENV, BUILD, ROOT, RUNS_DIR
 from reid_lib.engine.config import Config, load_config
 from reid_lib.engine.experiment import DATA_ROOT_ENV
-from reid_lib.engine.provenance import git_state
+from reid_lib.engine.provenance import code_state
 from reid_lib.engine.reproducibility import seed_everything
 from reid_lib.engine.trainer import resolve_device
 from reid_lib.studies.profiles import COLAB_PROFILE, DEFAULT_PROFILE, Profile, get_profile
@@ -102,7 +102,7 @@ class Chapter:
             "device": str(self.device),
             "epochs": self.config.schedule.epochs,
             "seed": self.seed,
-            **git_state(),
+            **code_state(),
             "torch": torch.__version__,
             "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "numbers": dict(numbers),

@@ -33,7 +33,7 @@ from reid_lib.data.loaders import build_test_loader
 from reid_lib.engine.checkpoint import LAST, load_checkpoint
 from reid_lib.engine.config import Config, apply_overrides, from_dict
 from reid_lib.engine.experiment import dataset_root, load_dataset, trained_model
-from reid_lib.engine.provenance import git_state
+from reid_lib.engine.provenance import code_state
 from reid_lib.engine.trainer import resolve_device
 from reid_lib.json_files import read_json
 from reid_lib.metrics import compute_distance, extract_features, ranked_gallery
@@ -174,7 +174,7 @@ def compute_figure_data(
         "queries": [{"index": i, "path": relative(dataset.query[i].path)} for i in chosen],
         "gallery": {str(i): relative(dataset.gallery[i].path) for i in gallery_paths},
         "provenance": {
-            **{f"git_{k}": v for k, v in git_state().items()},
+            **{f"git_{k}": v for k, v in code_state().items()},
             "config": cfg.to_dict(),
             "checkpoint_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
             "epoch": state["epoch"],

@@ -36,7 +36,7 @@ from reid_lib.engine.config import Config, from_dict
 from reid_lib.engine.experiment import load_dataset, train
 from reid_lib.engine.machine import numerics_fingerprint
 from reid_lib.engine.pretrained_weights import COMMITTED_BACKBONE, sha256_file, sidecar_path
-from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
+from reid_lib.engine.provenance import code_state, dataset_manifest_sha256
 from reid_lib.json_files import read_json
 
 BACKBONE_PREFIX = "backbone."
@@ -75,7 +75,7 @@ def export_backbone(
     torch.save(weights, buffer)
     out = atomic_write(out, lambda fh: fh.write(buffer.getvalue()))
     cfg = from_dict(state["config"], check=False)
-    git = git_state()
+    git = code_state()
     provenance = {
         "file": out.name,
         "sha256": sha256_file(out),

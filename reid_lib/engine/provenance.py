@@ -7,6 +7,7 @@ configuration and data that produced it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import subprocess
 from pathlib import Path
@@ -41,6 +42,22 @@ def git_state(root: Path = REPO_ROOT) -> dict[str, Any]:
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}
+
+
+def code_state(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """:func:`git_state` of ``root`` as it was when this process first asked: the code it runs.
+
+    A process runs the modules it imported; a commit or an edit in the checkout after that does
+    not change them, so a results file written hours later (a sweep, a long training) records
+    the commit the run started from, not the one the checkout has moved to. The trainer asks
+    when it is built; every results file, pretraining record and figure-data file asks here.
+    """
+    return dict(_first_state(root))
+
+
+@functools.cache
+def _first_state(root: Path) -> dict[str, Any]:
+    return git_state(root)
 
 
 def dataset_manifest_sha256(dataset: ReIDDataset) -> str:

@@ -53,7 +53,7 @@ from reid_lib.atomic_write import atomic_write
 from reid_lib.data.records import ReIDDataset
 from reid_lib.engine.config import Config
 from reid_lib.engine.pretrained_weights import pretraining_label
-from reid_lib.engine.provenance import dataset_manifest_sha256, git_state
+from reid_lib.engine.provenance import code_state, dataset_manifest_sha256
 from reid_lib.engine.run_key import RunKey
 from reid_lib.json_files import read_json
 
@@ -308,7 +308,7 @@ def make_results(
     # Imported here, not above: the readers of results files (the report tables) load no torch.
     from reid_lib.engine.machine import environment
 
-    git = git_state()
+    git = code_state()
     trained = trained or cfg
     knobs = cfg.data.synthetic_knobs
     tested_on_other_knobs = (

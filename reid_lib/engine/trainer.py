@@ -56,6 +56,7 @@ from reid_lib.engine.config import Config, OptimConfig, ScheduleConfig, save_yam
 from reid_lib.engine.distributed import SINGLE_PROCESS, DistInfo, all_true, any_true, barrier
 from reid_lib.engine.machine import device_description, numerics_label, training_numerics
 from reid_lib.engine.metrics_log import METRICS_LOG, MetricsLog
+from reid_lib.engine.provenance import code_state
 from reid_lib.engine.reproducibility import rng_state, set_rng_state
 from reid_lib.engine.results import make_results, write_results
 from reid_lib.engine.schedule import WarmupMultiStepLR
@@ -263,6 +264,8 @@ class Trainer:
         #: one that is unknown); :meth:`fit` adds this one's.
         self.numerics: list[str | None] = []
         self.results_path: Path | None = None
+        # The commit this process runs, asked now: the results file is written hours later.
+        code_state()
         self._start = time.perf_counter()
         self._elapsed_before_resume = 0.0
         self.log = (
