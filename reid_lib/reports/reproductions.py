@@ -24,7 +24,7 @@ import pandas as pd
 
 from reid_lib.atomic_write import atomic_write
 from reid_lib.engine.checkpoint import TRAINED_BY, config_mismatches
-from reid_lib.engine.results import METRIC_KEYS, validate_results
+from reid_lib.engine.results import METRIC_KEYS, read_results, validate_results
 from reid_lib.json_files import read_json
 
 #: Points (percent) a re-run's metric may differ by and still count as reproduced.
@@ -202,7 +202,7 @@ def reproductions_table(results_root: Path, tolerance: float = TOLERANCE) -> pd.
         if hashlib.sha256(committed_path.read_bytes()).hexdigest() != record["committed_sha256"]:
             lines.append({**line, "verdict": "the committed file has changed since"})
             continue
-        committed = read_json(committed_path, "results file")
+        committed = read_results(committed_path)
         trained_on = committed["provenance"].get("numerics")
         table = compare_metrics(committed, rerun)
         single = table[table["variant"] == "single_query"].set_index("metric")
