@@ -37,9 +37,9 @@ from reid_lib.errors import run_reported
 from reid_lib.json_files import read_json
 from reid_lib.reports.reproductions import (
     TOLERANCE,
+    check_same_run,
     compare_metrics,
     reproduction_verdict,
-    run_mismatches,
     write_record,
 )
 from reid_lib.reports.rerun import rerun_command
@@ -105,9 +105,7 @@ def reproduce(
     if rerun_file is None:
         rerun_file = _train_again(path, data, runs_dir, results_dir)
     rerun = read_results(rerun_file)
-    mismatched = run_mismatches(data, rerun)
-    if mismatched:
-        raise ValueError(f"{rerun_file} is another run than {path}: " + "; ".join(mismatched))
+    check_same_run(data, rerun, path, rerun_file)
     table = compare_metrics(data, rerun)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     results_root = path.parents[2]

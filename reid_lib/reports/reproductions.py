@@ -113,6 +113,25 @@ def run_mismatches(committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> li
     return lines
 
 
+def check_same_run(
+    committed: Mapping[str, Any],
+    rerun: Mapping[str, Any],
+    committed_name: object,
+    rerun_name: object,
+) -> None:
+    """Refuse a re-run that is another run than the committed file.
+
+    Raises:
+        ValueError: ``<rerun_name> is another run than <committed_name>``, with every line of
+            :func:`run_mismatches`.
+    """
+    mismatched = run_mismatches(committed, rerun)
+    if mismatched:
+        raise ValueError(
+            f"{rerun_name} is another run than {committed_name}: " + "; ".join(mismatched)
+        )
+
+
 def record_path(results_root: Path, committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> Path:
     """``<results_root>/reproductions/<profile>-<dataset>-<run>-on-<fingerprint>.json``: one
     record per committed file and machine (``unknown`` where the re-run has no fingerprint)."""
@@ -132,13 +151,9 @@ def write_record(
     ``results_root``) and ``rerun``; return its path.
 
     Raises:
-        ValueError: the two are not one run (:func:`run_mismatches`, every key listed).
+        ValueError: the two are not one run (:func:`check_same_run`).
     """
-    mismatched = run_mismatches(committed, rerun)
-    if mismatched:
-        raise ValueError(
-            f"the re-run is another run than {committed_path}: " + "; ".join(mismatched)
-        )
+    check_same_run(committed, rerun, committed_path, "the re-run")
     record = {
         "schema_version": SCHEMA_VERSION,
         "committed": Path(committed_path)
@@ -191,9 +206,10 @@ def reproductions_table(results_root: Path, tolerance: float = TOLERANCE) -> pd.
         record = read_record(path)
         committed_path = Path(results_root) / record["committed"]
         rerun = record["rerun"]
+        rerun_on = rerun["provenance"].get("numerics")
         line = {
             "committed file": record["committed"],
-            "re-run on": rerun["provenance"].get("numerics") or "not recorded",
+            "re-run on": rerun_on or "not recorded",
             "re-run commit": rerun["provenance"]["git_commit"][:10],
         }
         if not committed_path.is_file():
@@ -211,7 +227,7 @@ def reproductions_table(results_root: Path, tolerance: float = TOLERANCE) -> pd.
             {
                 **line,
                 "trained on": trained_on or "not recorded",
-                "same numerics": _same(trained_on, rerun["provenance"].get("numerics")),
+                "same numerics": _same(trained_on, rerun_on),
                 "rank1 committed": single.loc["rank1", "committed"],
                 "rank1 re-run": single.loc["rank1", "re-run"],
                 "mAP committed": single.loc["mAP", "committed"],
