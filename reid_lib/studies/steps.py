@@ -100,14 +100,15 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     2. the other rows of the comparison study (:data:`~reid_lib.studies.rows.COMPARISON_STUDY`)
        on each small real set, on the profile's ``splits``, then its rows on the synthetic set
        with every seed;
-    3. the floor, baseline and full model on the synthetic set with the profile's
-       ``priority_seeds``, then every other study's rows there with every seed;
-    4. baseline and full trained jointly on the small real sets, each tested on its own split,
+    3. baseline and full trained jointly on the small real sets, each tested on its own split,
        and the joint-training diagnosis on the first
        :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline trained jointly with
        batches from one set; both, and the baseline trained alone, tested after AdaBN too; the
        baseline trained for 24 epochs, jointly and on each set alone, and jointly with a per-set
-       softmax; the last and the 24-epoch baseline alone tested on their training split too);
+       softmax; the last and the 24-epoch baseline alone tested on their training split too):
+       about an hour, where the next step takes about eleven;
+    4. the floor, baseline and full model on the synthetic set with the profile's
+       ``priority_seeds``, then every other study's rows there with every seed;
     5. the other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`)
        on the profile's ``splits``;
     6. the knob study of the core rows; transfer from the synthetic set and from VIPeR's first
@@ -134,10 +135,6 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
     steps = [Step("run", name, core, real_seed, splits=settings.core_splits) for name in trained]
     steps += [Step("run", name, compared_later, real_seed, splits=splits) for name in trained]
     steps.append(Step("run", "synthetic", compared, seeds))
-    if settings.priority_seeds != seeds:
-        steps.append(Step("run", "synthetic", PRIORITY_ROWS, settings.priority_seeds))
-    others = tuple(row for row in study_rows() if row not in compared)
-    steps.append(Step("run", "synthetic", others, seeds))
     if len(trained) > 1:
         steps.append(Step("joint", "joint", COMPARED_ROWS, real_seed, tuple(trained), splits))
         first_splits = splits[:DIAGNOSIS_SPLITS]
@@ -159,6 +156,10 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
                 Step("train-split", dataset, (row,), real_seed, tests, first_splits)
                 for dataset, tests in where
             ]
+    if settings.priority_seeds != seeds:
+        steps.append(Step("run", "synthetic", PRIORITY_ROWS, settings.priority_seeds))
+    others = tuple(row for row in study_rows() if row not in compared)
+    steps.append(Step("run", "synthetic", others, seeds))
     steps += [Step("run", name, later, real_seed, splits=splits) for name in trained]
     steps.append(Step("knobs", "synthetic", CORE_ROWS, first))
     if real:
