@@ -105,8 +105,9 @@ def book_steps(profile: str, real: Sequence[str] = ()) -> list[Step]:
        :data:`~reid_lib.studies.rows.DIAGNOSIS_SPLITS` splits (the baseline trained jointly with
        batches from one set; both, and the baseline trained alone, tested after AdaBN too; the
        baseline trained for 24 epochs, jointly and on each set alone, and jointly with a per-set
-       softmax; the last and the 24-epoch baseline alone tested on their training split too):
-       about an hour, where the next step takes about eleven;
+       softmax; the last and the 24-epoch baseline alone tested on their training split too),
+       ahead of the next step because it costs a fraction of it (``tools.sweep plan`` gives
+       both costs);
     4. the floor, baseline and full model on the synthetic set with the profile's
        ``priority_seeds``, then every other study's rows there with every seed;
     5. the other rows of the real sets' studies (:func:`~reid_lib.studies.rows.real_set_rows`)
